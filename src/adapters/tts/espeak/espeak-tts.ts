@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process';
+import type { TextToSpeech } from '../../../ports/tts.js';
+import { VOICES } from './voices.js';
+
+const byLowerCase = new Map(Object.keys(VOICES).map((tag) => [tag.toLowerCase(), tag]));
+
+/** espeak-ng behind the TTS port. The catalogue is static, so validation works without the binary. */
+export class EspeakTts implements TextToSpeech {
+  readonly languages: ReadonlySet<string> = new Set(Object.keys(VOICES));
+
+  constructor(private readonly binary = 'espeak-ng') {}
+
+  resolve(tag: string): string | undefined {
+    const exact = byLowerCase.get(tag.toLowerCase());
+    if (exact) return exact;
+    const base = tag.split('-')[0]?.toLowerCase() ?? '';
+    return byLowerCase.has(base) ? tag : undefined;
+  }
+
+  private voiceFor(tag: string): string {
+    const exact = byLowerCase.get(tag.toLowerCase());
+    const base = byLowerCase.get(tag.split('-')[0]?.toLowerCase() ?? '');
+    const known = exact ?? base;
+    if (!known) throw new Error(`unsupported language ${tag}`);
+    return VOICES[known] ?? known;
+  }
+
+  /** Renders WAV audio; rejects when espeak-ng is not installed or fails. */
+  synthesize(text: string, language: string): Promise<Buffer> {
+    const voice = this.voiceFor(language);
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.binary, ['-v', voice, '--stdout', '--', text], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const chunks: Buffer[] = [];
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', (error) => reject(new Error(`${this.binary} could not start: ${error.message}`)));
+      child.on('close', (code) => {
+        if (code === 0) resolve(Buffer.concat(chunks));
+        else reject(new Error(`${this.binary} exited with ${String(code)}: ${stderr.trim()}`));
+      });
+    });
+  }
+}

@@ -1,0 +1,88 @@
+import type { Config } from './config/config.js';
+import { systemClock, type Clock } from './kernel/clock.js';
+import { createLogger, type Logger } from './kernel/logger.js';
+import type { Storage } from './ports/storage.js';
+import type { TextToSpeech } from './ports/tts.js';
+import { createStorage, migrateStorage } from './adapters/storage/storage.js';
+import { EspeakTts } from './adapters/tts/espeak/espeak-tts.js';
+import { SimulatedNetwork } from './adapters/telephony/simulated/index.js';
+import { AccountsService } from './domains/accounts/index.js';
+import { NumbersService } from './domains/directory/index.js';
+import { CallLog, ContinuityService } from './domains/continuity/index.js';
+import { buildServer } from './http/server.js';
+import { Metrics } from './http/metrics.js';
+import type { AppServices, ReadinessReport } from './http/services.js';
+import type { App } from './http/types.js';
+
+export interface AppOverrides {
+  clock?: Clock;
+  logger?: Logger;
+  storage?: Storage;
+  tts?: TextToSpeech;
+}
+
+export interface Switchboard {
+  server: App;
+  services: AppServices;
+  /** Stops background work, flushes the call log and closes the database. */
+  close(): Promise<void>;
+}
+
+/** The composition root: the only place that picks adapters and wires domains together. */
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<Switchboard> {
+  const clock = overrides.clock ?? systemClock;
+  const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
+  const storage = overrides.storage ?? createStorage(config.DATABASE_URL);
+  await migrateStorage(storage);
+
+  const metrics = new Metrics();
+  const accounts = new AccountsService(storage.db, clock, { signingSecret: config.signingSecret, tokenTtlSeconds: config.SWITCHBOARD_TOKEN_TTL_S });
+  const numbers = new NumbersService(storage, clock);
+  const calls = new CallLog(storage.db, logger, { bufferLimit: config.SWITCHBOARD_CALL_LOG_BUFFER });
+  const continuity = new ContinuityService(storage, clock, numbers, calls, overrides.tts ?? new EspeakTts(), logger);
+  await continuity.start();
+  const network = config.SWITCHBOARD_TELEPHONY === 'simulated' ? new SimulatedNetwork(storage.db, clock, continuity, calls) : undefined;
+
+  metrics.expose([
+    { name: 'switchboard_call_log_buffered', help: 'Call records held in memory while the database is unreachable', read: () => calls.stats.buffered },
+    { name: 'switchboard_call_log_dropped_total', help: 'Call records dropped because the outage buffer was full', read: () => calls.stats.dropped, monotonic: true },
+    { name: 'switchboard_call_log_written_total', help: 'Call records written to the database', read: () => calls.stats.written, monotonic: true },
+    { name: 'switchboard_routing_snapshots', help: 'Accounts whose routing snapshot this node holds', read: () => continuity.snapshots.size },
+    { name: 'switchboard_routing_snapshots_stale', help: 'Routing snapshots waiting for the database to reload them', read: () => continuity.snapshots.staleCount },
+  ]);
+
+  const readiness = async (): Promise<ReadinessReport> => {
+    const checks: ReadinessReport['checks'] = {};
+    try {
+      await storage.ping(1000);
+      checks.database = { status: 'up' };
+    } catch (error) {
+      checks.database = { status: 'down', detail: error instanceof Error ? error.message : 'unreachable' };
+    }
+    const log = calls.stats;
+    checks.call_log = log.degraded ? { status: 'degraded', detail: `${log.buffered} records buffered, ${log.dropped} dropped` } : { status: 'up' };
+    const stale = continuity.snapshots.staleCount;
+    checks.routing = stale > 0 ? { status: 'degraded', detail: `serving ${stale} routing snapshots from before the outage` } : { status: 'up' };
+    const healthy = Object.values(checks).every((c) => c.status === 'up');
+    return { status: healthy ? 'ready' : 'degraded', checks };
+  };
+
+  const services: AppServices = { clock, storage, metrics, accounts, directory: { numbers }, continuity, calls, network, readiness };
+  const server = await buildServer(services, {
+    logger,
+    adminToken: config.SWITCHBOARD_ADMIN_TOKEN,
+    bodyLimitBytes: config.SWITCHBOARD_BODY_LIMIT_BYTES,
+  });
+
+  return {
+    server,
+    services,
+    async close() {
+      await server.close();
+      await continuity.stop();
+      await calls.drain().catch(() => undefined);
+      calls.close();
+      await storage.close();
+    },
+  };
+}

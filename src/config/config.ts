@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+/** The one schema over the environment. Nothing else in the codebase reads process.env. */
+export const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .default('sqlite:./data/switchboard.db')
+    .refine((v) => v.startsWith('sqlite:') || /^postgres(ql)?:\/\//.test(v), {
+      message: 'must start with sqlite: or postgres://',
+    }),
+  SWITCHBOARD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Only the simulated network ships today; the SIP edge adds its own value when it lands.
+  SWITCHBOARD_TELEPHONY: z.enum(['simulated']).default('simulated'),
+  SWITCHBOARD_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SWITCHBOARD_DATA_DIR: z.string().min(1).default('./data'),
+  SWITCHBOARD_TOKEN_TTL_S: z.coerce.number().int().min(60).max(86_400).default(3600),
+  SWITCHBOARD_CALL_LOG_BUFFER: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
+  SWITCHBOARD_WORKER: booleanFlag.default(true),
+  SWITCHBOARD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof configSchema>;
+
+export interface Config extends Env {
+  signingSecret: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment, reporting every problem at once. */
+export function parseEnv(env: Record<string, string | undefined>): Env {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return result.data;
+}
+
+/** Loads the config; a missing signing secret is generated once and kept in the data directory. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = parseEnv(env);
+  return { ...parsed, signingSecret: parsed.SWITCHBOARD_SIGNING_SECRET ?? ensureSigningSecret(parsed.SWITCHBOARD_DATA_DIR) };
+}
+
+function ensureSigningSecret(dataDir: string): string {
+  const file = join(resolve(dataDir), 'signing-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  try {
+    writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    // Another process created it between our check and our write: theirs wins.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw error;
+  }
+}

@@ -1,0 +1,58 @@
+import type { Executor } from '../../ports/storage.js';
+import { parseJson } from '../../kernel/json.js';
+import { DEFAULT_LIMITS, type Account, type AccountLimits } from './accounts.model.js';
+
+type AccountRow = { id: string; name: string; timezone: string; default_country: string; limits: string; created_at: string };
+
+const toAccount = (row: AccountRow): Account => ({
+  ...row,
+  limits: { ...DEFAULT_LIMITS, ...parseJson<Partial<AccountLimits>>(row.limits) },
+});
+
+export function accountsRepo(db: Executor) {
+  return {
+    async insertAccount(account: Account): Promise<void> {
+      await db.insertInto('accounts').values({ ...account, limits: JSON.stringify(account.limits) }).execute();
+    },
+    async findAccount(id: string): Promise<Account | undefined> {
+      const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toAccount(row);
+    },
+    async updateLimits(id: string, limits: AccountLimits): Promise<void> {
+      await db.updateTable('accounts').set({ limits: JSON.stringify(limits) }).where('id', '=', id).execute();
+    },
+    async insertClient(row: { account_id: string; id: string; name: string; secret_hash: string; scopes: string[]; created_at: string }) {
+      await db.insertInto('clients').values({ ...row, scopes: JSON.stringify(row.scopes), revoked_at: null }).execute();
+    },
+    findClient(clientId: string) {
+      return db
+        .selectFrom('clients')
+        .select(['account_id', 'id', 'secret_hash', 'scopes', 'revoked_at'])
+        .where('id', '=', clientId)
+        .executeTakeFirst();
+    },
+    async insertServiceToken(row: {
+      account_id: string; id: string; name: string; token_hash: string; scopes: string[];
+      expires_at: string | null; created_at: string;
+    }) {
+      await db.insertInto('service_tokens').values({ ...row, scopes: JSON.stringify(row.scopes), revoked_at: null }).execute();
+    },
+    findServiceToken(id: string) {
+      return db
+        .selectFrom('service_tokens')
+        .select(['account_id', 'id', 'token_hash', 'scopes', 'expires_at', 'revoked_at'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+    },
+    async revokeServiceToken(accountId: string, id: string, at: string): Promise<boolean> {
+      const result = await db
+        .updateTable('service_tokens')
+        .set({ revoked_at: at })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+  };
+}

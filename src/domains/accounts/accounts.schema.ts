@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { isCountryCode, isTimeZone } from '../../kernel/phone.js';
+import { SCOPES } from './scopes.js';
+
+export const scopeList = z.array(z.enum(SCOPES)).min(1).describe('OAuth scopes granted');
+
+export const createAccountBody = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  timezone: z.string().refine(isTimeZone, 'must be an IANA time zone').default('UTC'),
+  default_country: z
+    .string()
+    .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code')
+    .default('US'),
+});
+
+export const accountResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  timezone: z.string(),
+  default_country: z.string(),
+  limits: z.object({ flows_interactions_per_second: z.number() }),
+  created_at: z.string(),
+});
+
+export const createClientBody = z.strictObject({ name: z.string().trim().min(1).max(200), scopes: scopeList });
+
+export const limitsBody = z.strictObject({
+  flows_interactions_per_second: z.number().int().min(1).max(10_000).optional(),
+});
+
+export const createServiceTokenBody = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  scopes: scopeList,
+  expires_at: z.iso.datetime({ offset: true }).nullable().default(null),
+});

@@ -1,0 +1,127 @@
+import type { Db } from '../../ports/storage.js';
+import type { Clock } from '../../kernel/clock.js';
+import { notFound } from '../../kernel/errors.js';
+import { newId, newSecret } from '../../kernel/ids.js';
+import { parseJson } from '../../kernel/json.js';
+import { DEFAULT_LIMITS, type Account, type AccountLimits, type IssuedToken, type Principal } from './accounts.model.js';
+import { accountsRepo } from './accounts.repo.js';
+import { OAuthError } from './accounts.errors.js';
+import { hashSecret, verifySecret } from './secrets.js';
+import { AccessTokens } from './tokens.js';
+import { isScope, SCOPES, type Scope } from './scopes.js';
+
+const SERVICE_TOKEN_PREFIX = 'sbt_';
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+export class AccountsService {
+  private readonly tokens: AccessTokens;
+  /** token -> the stored hash it was verified against; a changed or revoked row invalidates it. */
+  private readonly verifiedServiceTokens = new Map<string, string>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    options: { signingSecret: string; tokenTtlSeconds: number },
+  ) {
+    this.tokens = new AccessTokens(options.signingSecret, options.tokenTtlSeconds, () => clock.now());
+  }
+
+  async createAccount(input: { name: string; timezone: string; default_country: string }): Promise<Account> {
+    const account: Account = { id: newId(), ...input, limits: { ...DEFAULT_LIMITS }, created_at: this.clock.now().toISOString() };
+    await accountsRepo(this.db).insertAccount(account);
+    return account;
+  }
+
+  async getAccount(id: string): Promise<Account> {
+    const account = await accountsRepo(this.db).findAccount(id);
+    if (!account) throw notFound('account');
+    return account;
+  }
+
+  async updateLimits(id: string, patch: Partial<AccountLimits>): Promise<AccountLimits> {
+    const account = await this.getAccount(id);
+    const limits = { ...account.limits, ...patch };
+    await accountsRepo(this.db).updateLimits(id, limits);
+    return limits;
+  }
+
+  async createClient(accountId: string, input: { name: string; scopes: Scope[] }) {
+    await this.getAccount(accountId);
+    const clientId = newId();
+    const clientSecret = newSecret();
+    await accountsRepo(this.db).insertClient({
+      account_id: accountId,
+      id: clientId,
+      name: input.name,
+      secret_hash: await hashSecret(clientSecret),
+      scopes: input.scopes,
+      created_at: this.clock.now().toISOString(),
+    });
+    return { client_id: clientId, client_secret: clientSecret, scopes: input.scopes };
+  }
+
+  /** OAuth 2.0 client credentials grant (RFC 6749 §4.4). */
+  async issueToken(grantType: string | undefined, credentials: ClientCredentials | undefined, scope: string | undefined): Promise<IssuedToken> {
+    if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
+    if (grantType !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'only client_credentials is supported');
+    if (!credentials) throw new OAuthError('invalid_client', 'client authentication is required');
+    const client = await accountsRepo(this.db).findClient(credentials.clientId);
+    if (!client || client.revoked_at || !(await verifySecret(credentials.clientSecret, client.secret_hash))) {
+      throw new OAuthError('invalid_client', 'unknown client or wrong secret');
+    }
+    const granted = parseJson<Scope[]>(client.scopes);
+    const requested = scope === undefined ? granted : scope.split(' ').filter((s) => s !== '');
+    const refused = requested.filter((s) => !isScope(s) || !granted.includes(s));
+    if (refused.length > 0) throw new OAuthError('invalid_scope', `not granted to this client: ${refused.join(' ')}`);
+    const scopes = requested as Scope[];
+    const accessToken = await this.tokens.sign({ accountId: client.account_id, actor: client.id, scopes });
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: this.tokens.expiresIn, scope: scopes.join(' ') };
+  }
+
+  async createServiceToken(accountId: string, input: { name: string; scopes: Scope[]; expires_at: string | null }) {
+    await this.getAccount(accountId);
+    const id = newId();
+    const token = `${SERVICE_TOKEN_PREFIX}${id}.${newSecret()}`;
+    await accountsRepo(this.db).insertServiceToken({
+      account_id: accountId,
+      id,
+      name: input.name,
+      token_hash: await hashSecret(token),
+      scopes: input.scopes,
+      expires_at: input.expires_at,
+      created_at: this.clock.now().toISOString(),
+    });
+    return { id, token, scopes: input.scopes, name: input.name, expires_at: input.expires_at };
+  }
+
+  async revokeServiceToken(accountId: string, id: string): Promise<void> {
+    const revoked = await accountsRepo(this.db).revokeServiceToken(accountId, id, this.clock.now().toISOString());
+    if (!revoked) throw notFound('service token');
+  }
+
+  /** Resolves a bearer token (JWT access token or service token) to its principal. */
+  async authenticate(bearer: string): Promise<Principal | undefined> {
+    if (bearer.startsWith(SERVICE_TOKEN_PREFIX)) return this.authenticateServiceToken(bearer);
+    return this.tokens.verify(bearer);
+  }
+
+  /** Service tokens are looked up on every use, so revocation takes effect at once on every node. */
+  private async authenticateServiceToken(token: string): Promise<Principal | undefined> {
+    const id = token.slice(SERVICE_TOKEN_PREFIX.length).split('.')[0] ?? '';
+    const row = await accountsRepo(this.db).findServiceToken(id);
+    if (!row || row.revoked_at) return undefined;
+    if (row.expires_at && row.expires_at <= this.clock.now().toISOString()) return undefined;
+    if (this.verifiedServiceTokens.get(token) !== row.token_hash) {
+      if (!(await verifySecret(token, row.token_hash))) return undefined;
+      if (this.verifiedServiceTokens.size > 10_000) this.verifiedServiceTokens.clear();
+      this.verifiedServiceTokens.set(token, row.token_hash);
+    }
+    return { accountId: row.account_id, actor: `service-token:${row.id}`, scopes: new Set(parseJson<string[]>(row.scopes).filter(isScope)) };
+  }
+}
+
+export const ALL_SCOPES: readonly Scope[] = SCOPES;

@@ -1,0 +1,6 @@
+export { AccountsService, ALL_SCOPES } from './accounts.service.js';
+export type { ClientCredentials } from './accounts.service.js';
+export { OAuthError } from './accounts.errors.js';
+export type { Account, AccountLimits, Principal, IssuedToken } from './accounts.model.js';
+export { SCOPES, isScope, type Scope } from './scopes.js';
+export * from './accounts.schema.js';

@@ -1,0 +1,25 @@
+/** Every OAuth scope the API knows. A route names exactly one. */
+export const SCOPES = [
+  'continuity-settings:read',
+  'continuity-settings:write',
+  'continuity-settings-activation:read',
+  'continuity-settings-activation:write',
+  'flows:read',
+  'flow-definitions:write',
+  'flows-interactions:start',
+  'cases-public:read',
+  'cases-public:write',
+  'messages:read',
+  'messages:write',
+  'callback:write',
+  'callbacks:read',
+  'directory:read',
+  'directory:write',
+  'telephony:route',
+  'calls:read',
+] as const;
+
+export type Scope = (typeof SCOPES)[number];
+
+const known = new Set<string>(SCOPES);
+export const isScope = (value: string): value is Scope => known.has(value);

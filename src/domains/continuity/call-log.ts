@@ -1,0 +1,186 @@
+import type { Db } from '../../ports/storage.js';
+import type { Logger } from '../../kernel/logger.js';
+import { notFound } from '../../kernel/errors.js';
+import { pageOf, type Page } from '../../kernel/page.js';
+import type { CallFilters, CallRecord } from './calls.model.js';
+import { callsRepo } from './calls.repo.js';
+
+export interface CallLogOptions {
+  /** Most distinct calls held in memory while the database is unreachable; more are dropped. */
+  bufferLimit: number;
+  /** A write that takes longer than this is treated as failed and its records buffered. */
+  writeTimeoutMs?: number;
+  retryMs?: number;
+  maxBatch?: number;
+}
+
+interface Entry {
+  accountId: string;
+  call: CallRecord;
+}
+
+interface Batch {
+  entries: Map<string, Entry>;
+  done: Promise<void>;
+  resolve: () => void;
+}
+
+const keyOf = (accountId: string, callId: string) => `${accountId}\u0000${callId}`;
+
+/**
+ * The call log's writer. Records arriving together are written in one statement (group commit),
+ * and each caller resumes once its record is stored. When the database fails or is slow the
+ * records move to a bounded in-memory buffer, callers resume at once, and a retry loop flushes
+ * the buffer when the database answers again: decisions never wait on an outage.
+ */
+export class CallLog {
+  private batch: Batch | undefined;
+  private readonly buffer = new Map<string, Entry>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private flushing = false;
+  private degradedSince: number | undefined;
+  private counters = { written: 0, dropped: 0 };
+  private readonly writeTimeoutMs: number;
+  private readonly retryMs: number;
+  private readonly maxBatch: number;
+
+  constructor(private readonly db: Db, private readonly logger: Logger, private readonly options: CallLogOptions) {
+    this.writeTimeoutMs = options.writeTimeoutMs ?? 1000;
+    this.retryMs = options.retryMs ?? 500;
+    this.maxBatch = options.maxBatch ?? 500;
+  }
+
+  /**
+   * Resolves once the record is stored, or buffered because the database is unavailable.
+   * The record is kept by reference until written: callers pass a new object for each version.
+   */
+  record(accountId: string, call: CallRecord): Promise<void> {
+    const entry = { accountId, call };
+    if (this.degradedSince !== undefined) {
+      this.addToBuffer(entry);
+      return Promise.resolve();
+    }
+    const batch = (this.batch ??= this.openBatch());
+    batch.entries.set(keyOf(accountId, call.id), entry);
+    if (batch.entries.size >= this.maxBatch) this.writeBatch(batch);
+    return batch.done;
+  }
+
+  async get(accountId: string, id: string): Promise<CallRecord> {
+    const buffered = this.buffer.get(keyOf(accountId, id)) ?? this.batch?.entries.get(keyOf(accountId, id));
+    const stored = await callsRepo(this.db).find(accountId, id);
+    const call = buffered && (!stored || stored.updated_at <= buffered.call.updated_at) ? buffered.call : stored;
+    if (!call) throw notFound('call');
+    return call;
+  }
+
+  async list(accountId: string, filters: CallFilters, after: [string, string] | undefined, perPage: number): Promise<Page<CallRecord>> {
+    const repo = callsRepo(this.db);
+    const [rows, total] = await Promise.all([repo.list(accountId, filters, after, perPage + 1), repo.count(accountId, filters)]);
+    return pageOf(rows, perPage, total, (row) => [row.started_at, row.id]);
+  }
+
+  get stats() {
+    return { buffered: this.buffer.size, dropped: this.counters.dropped, written: this.counters.written, degraded: this.degradedSince !== undefined };
+  }
+
+  /** Writes whatever is pending or buffered; used at shutdown. */
+  async drain(): Promise<void> {
+    if (this.batch) this.writeBatch(this.batch);
+    await this.flushBuffer();
+  }
+
+  close(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  private openBatch(): Batch {
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const batch: Batch = { entries: new Map(), done, resolve };
+    setImmediate(() => this.writeBatch(batch));
+    return batch;
+  }
+
+  private writeBatch(batch: Batch): void {
+    if (this.batch !== batch) return;
+    this.batch = undefined;
+    const entries = [...batch.entries.values()];
+    this.write(entries).then(
+      () => {
+        this.counters.written += entries.length;
+      },
+      (error: unknown) => {
+        this.enterDegraded(error);
+        for (const entry of entries) this.addToBuffer(entry);
+      },
+    ).finally(batch.resolve);
+  }
+
+  private async write(entries: Entry[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`call log write exceeded ${this.writeTimeoutMs} ms`)), this.writeTimeoutMs);
+    });
+    try {
+      await Promise.race([callsRepo(this.db).upsertMany(entries), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private addToBuffer(entry: Entry): void {
+    const key = keyOf(entry.accountId, entry.call.id);
+    const existing = this.buffer.get(key);
+    if (existing) {
+      if (existing.call.updated_at <= entry.call.updated_at) this.buffer.set(key, entry);
+    } else if (this.buffer.size < this.options.bufferLimit) {
+      this.buffer.set(key, entry);
+    } else {
+      this.counters.dropped += 1;
+    }
+    this.scheduleFlush();
+  }
+
+  private enterDegraded(error: unknown): void {
+    if (this.degradedSince === undefined) {
+      this.degradedSince = Date.now();
+      this.logger.error({ err: error }, 'call log cannot reach the database; buffering call records');
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.flushBuffer();
+    }, this.retryMs);
+    this.retryTimer.unref();
+  }
+
+  private async flushBuffer(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.buffer.size > 0) {
+        const chunk = [...this.buffer.entries()].slice(0, this.maxBatch);
+        await this.write(chunk.map(([, entry]) => entry));
+        for (const [key, entry] of chunk) {
+          // A newer version may have been buffered while this chunk was being written.
+          if (this.buffer.get(key) === entry) this.buffer.delete(key);
+        }
+        this.counters.written += chunk.length;
+      }
+      if (this.degradedSince !== undefined) {
+        this.logger.info({ degradedForMs: Date.now() - this.degradedSince }, 'call log reached the database again; buffer flushed');
+        this.degradedSince = undefined;
+      }
+    } catch (error) {
+      this.enterDegraded(error);
+      this.scheduleFlush();
+    } finally {
+      this.flushing = false;
+    }
+  }
+}

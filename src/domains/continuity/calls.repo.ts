@@ -1,0 +1,93 @@
+import type { Executor } from '../../ports/storage.js';
+import { parseJson } from '../../kernel/json.js';
+import type { CallFilters, CallRecord } from './calls.model.js';
+
+type CallRow = {
+  id: string; direction: string; from_number: string; to_number: string; started_at: string; ended_at: string | null;
+  outcome: string | null; decision: string | null; continuity: number; events: string; updated_at: string;
+};
+
+const toRecord = (row: CallRow): CallRecord => ({
+  id: row.id,
+  direction: row.direction as CallRecord['direction'],
+  from: row.from_number,
+  to: row.to_number,
+  started_at: row.started_at,
+  ended_at: row.ended_at,
+  outcome: row.outcome as CallRecord['outcome'],
+  decision: row.decision === null ? null : parseJson(row.decision),
+  continuity: row.continuity === 1,
+  events: parseJson(row.events),
+  updated_at: row.updated_at,
+});
+
+const COLUMNS = ['id', 'direction', 'from_number', 'to_number', 'started_at', 'ended_at', 'outcome', 'decision', 'continuity', 'events', 'updated_at'] as const;
+
+export function callsRepo(db: Executor) {
+  return {
+    /** Inserts or updates calls; an older version of a call never overwrites a newer one. */
+    async upsertMany(entries: { accountId: string; call: CallRecord }[]): Promise<void> {
+      if (entries.length === 0) return;
+      await db
+        .insertInto('calls')
+        .values(
+          entries.map(({ accountId, call }) => ({
+            account_id: accountId,
+            id: call.id,
+            direction: call.direction,
+            from_number: call.from,
+            to_number: call.to,
+            started_at: call.started_at,
+            ended_at: call.ended_at,
+            outcome: call.outcome,
+            decision: call.decision === null ? null : JSON.stringify(call.decision),
+            continuity: call.continuity ? 1 : 0,
+            events: JSON.stringify(call.events),
+            updated_at: call.updated_at,
+          })),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(['account_id', 'id'])
+            .doUpdateSet((eb) => ({
+              ended_at: eb.ref('excluded.ended_at'),
+              outcome: eb.ref('excluded.outcome'),
+              events: eb.ref('excluded.events'),
+              updated_at: eb.ref('excluded.updated_at'),
+            }))
+            .where('calls.updated_at', '<=', (eb) => eb.ref('excluded.updated_at')),
+        )
+        .execute();
+    },
+    async find(accountId: string, id: string): Promise<CallRecord | undefined> {
+      const row = await db.selectFrom('calls').select(COLUMNS).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async list(accountId: string, filters: CallFilters, after: [string, string] | undefined, limit: number): Promise<CallRecord[]> {
+      let query = filtered(db, accountId, filters).select(COLUMNS);
+      if (after) {
+        const [startedAt, id] = after;
+        query = query.where((eb) => eb.or([eb('started_at', '<', startedAt), eb.and([eb('started_at', '=', startedAt), eb('id', '<', id)])]));
+      }
+      const rows = await query.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return rows.map(toRecord);
+    },
+    async count(accountId: string, filters: CallFilters): Promise<number> {
+      const row = await filtered(db, accountId, filters).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+  };
+}
+
+function filtered(db: Executor, accountId: string, filters: CallFilters) {
+  let query = db.selectFrom('calls').where('account_id', '=', accountId);
+  if (filters.direction) query = query.where('direction', '=', filters.direction);
+  if (filters.outcome) query = query.where('outcome', '=', filters.outcome);
+  if (filters.number) {
+    const number = filters.number;
+    query = query.where((eb) => eb.or([eb('from_number', '=', number), eb('to_number', '=', number)]));
+  }
+  if (filters.started_from) query = query.where('started_at', '>=', filters.started_from);
+  if (filters.started_to) query = query.where('started_at', '<', filters.started_to);
+  return query;
+}

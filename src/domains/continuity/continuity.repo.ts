@@ -1,0 +1,85 @@
+import type { Executor } from '../../ports/storage.js';
+import { parseJson } from '../../kernel/json.js';
+import type { Activation, AuditEntry, DowntimeMessage, FallbackSettings } from './continuity.model.js';
+
+export interface ContinuityRow {
+  settings: FallbackSettings;
+  activation: Activation;
+  version: number;
+}
+
+const EMPTY: ContinuityRow = {
+  settings: { forward: {}, message: null, updated_at: null },
+  activation: { enabled: false, changed_at: null, changed_by: null },
+  version: 0,
+};
+
+export function continuityRepo(db: Executor) {
+  return {
+    async load(accountId: string): Promise<ContinuityRow> {
+      const row = await db.selectFrom('continuity').selectAll().where('account_id', '=', accountId).executeTakeFirst();
+      if (!row) return EMPTY;
+      return {
+        settings: {
+          forward: parseJson<Record<string, string>>(row.forward),
+          message: row.message === null ? null : parseJson<DowntimeMessage>(row.message),
+          updated_at: row.settings_updated_at,
+        },
+        activation: { enabled: row.enabled === 1, changed_at: row.changed_at, changed_by: row.changed_by },
+        version: row.version,
+      };
+    },
+    /** Only the activation row, without the (possibly large) forward map. */
+    async loadActivation(accountId: string): Promise<Activation> {
+      const row = await db
+        .selectFrom('continuity')
+        .select(['enabled', 'changed_at', 'changed_by'])
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      return row ? { enabled: row.enabled === 1, changed_at: row.changed_at, changed_by: row.changed_by } : EMPTY.activation;
+    },
+    async saveSettings(accountId: string, settings: FallbackSettings): Promise<void> {
+      const values = {
+        forward: JSON.stringify(settings.forward),
+        message: settings.message ? JSON.stringify(settings.message) : null,
+        settings_updated_at: settings.updated_at,
+      };
+      await db
+        .insertInto('continuity')
+        .values({ account_id: accountId, ...values, enabled: 0, changed_at: null, changed_by: null, version: 1 })
+        .onConflict((oc) => oc.column('account_id').doUpdateSet((eb) => ({ ...values, version: eb(eb.ref('continuity.version'), '+', 1) })))
+        .execute();
+    },
+    async saveActivation(accountId: string, activation: Activation): Promise<void> {
+      const values = { enabled: activation.enabled ? 1 : 0, changed_at: activation.changed_at, changed_by: activation.changed_by };
+      await db
+        .insertInto('continuity')
+        .values({ account_id: accountId, forward: '{}', message: null, settings_updated_at: null, ...values, version: 1 })
+        .onConflict((oc) => oc.column('account_id').doUpdateSet((eb) => ({ ...values, version: eb(eb.ref('continuity.version'), '+', 1) })))
+        .execute();
+    },
+    async insertAudit(accountId: string, entry: AuditEntry): Promise<void> {
+      await db.insertInto('continuity_audit').values({ account_id: accountId, ...entry, detail: JSON.stringify(entry.detail) }).execute();
+    },
+    async listAudit(accountId: string, before: string | undefined, limit: number): Promise<AuditEntry[]> {
+      let query = db.selectFrom('continuity_audit').selectAll().where('account_id', '=', accountId);
+      if (before !== undefined) query = query.where('id', '<', before);
+      const rows = await query.orderBy('id', 'desc').limit(limit).execute();
+      return rows.map((row) => ({
+        id: row.id,
+        change: row.change as AuditEntry['change'],
+        actor: row.actor,
+        detail: parseJson<Record<string, unknown>>(row.detail),
+        created_at: row.created_at,
+      }));
+    },
+    async countAudit(accountId: string): Promise<number> {
+      const row = await db
+        .selectFrom('continuity_audit')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('account_id', '=', accountId)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+  };
+}

@@ -1,0 +1,174 @@
+import type { Storage } from '../../ports/storage.js';
+import { CHANNELS } from '../../ports/channels.js';
+import type { TextToSpeech } from '../../ports/tts.js';
+import type { InboundRouter, RoutedCall } from '../../ports/telephony.js';
+import type { Clock } from '../../kernel/clock.js';
+import type { Logger } from '../../kernel/logger.js';
+import { invalid, type FieldProblem } from '../../kernel/errors.js';
+import { newId } from '../../kernel/ids.js';
+import { pageOf, type Page } from '../../kernel/page.js';
+import type { Principal } from '../accounts/index.js';
+import type { NumbersService } from '../directory/index.js';
+import { DEFAULT_TARGET_KEY, type Activation, type AuditEntry, type DowntimeMessage, type FallbackSettings } from './continuity.model.js';
+import { continuityRepo } from './continuity.repo.js';
+import { decide } from './decision.js';
+import { buildSnapshot, RoutingSnapshots } from './snapshot.js';
+import type { CallLog } from './call-log.js';
+import type { CallRecord } from './calls.model.js';
+
+const RECENT_DECISIONS = 50_000;
+
+/**
+ * The Fallback Experience: settings, the enable switch, their audit trail, and the decision for
+ * every new inbound call, served from the in-memory routing snapshot.
+ */
+export class ContinuityService implements InboundRouter {
+  readonly snapshots: RoutingSnapshots;
+  /** A carrier retrying the routing hook for the same call gets the route decided the first time. */
+  private readonly recent = new Map<string, RoutedCall>();
+  private unlisten: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly clock: Clock,
+    private readonly numbers: NumbersService,
+    private readonly calls: CallLog,
+    private readonly tts: TextToSpeech,
+    logger: Logger,
+  ) {
+    this.snapshots = new RoutingSnapshots(
+      { loadContinuity: (id) => continuityRepo(storage.db).load(id), loadNumbers: (id) => numbers.routingEntries(id) },
+      logger,
+    );
+  }
+
+  /** Follows every node's routing changes; a reconnect after a lost connection reloads everything. */
+  async start(): Promise<void> {
+    this.unlisten = await this.storage.listen(
+      CHANNELS.routing,
+      (accountId) => void this.snapshots.refresh(accountId),
+      () => this.snapshots.refreshAll(),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.snapshots.close();
+    await this.unlisten?.();
+  }
+
+  async getSettings(accountId: string): Promise<FallbackSettings> {
+    return (await continuityRepo(this.storage.db).load(accountId)).settings;
+  }
+
+  async putSettings(principal: Principal, input: { forward: Record<string, string>; message: DowntimeMessage | null }): Promise<FallbackSettings> {
+    const { accountId } = principal;
+    const numbers = await this.numbers.routingEntries(accountId);
+    const message = input.message && { ...input.message, language: this.checkLanguage(input.message.language) };
+    this.checkForwardKeys(input.forward, new Set(numbers.map((n) => n.number)));
+    const settings: FallbackSettings = { forward: input.forward, message, updated_at: this.clock.now().toISOString() };
+    const { [DEFAULT_TARGET_KEY]: defaultTarget, ...perNumber } = input.forward;
+    const row = await this.storage.db.transaction().execute(async (trx) => {
+      const repo = continuityRepo(trx);
+      await repo.saveSettings(accountId, settings);
+      await repo.insertAudit(accountId, this.auditEntry(principal, 'settings', {
+        forwards: Object.keys(perNumber).length,
+        default: defaultTarget ?? null,
+        message: message ? { language: message.language, length: message.downtime_message.length } : null,
+      }));
+      await this.storage.notify(trx, CHANNELS.routing, accountId);
+      return repo.load(accountId);
+    });
+    this.snapshots.put(accountId, buildSnapshot(row, numbers));
+    return row.settings;
+  }
+
+  async getActivation(accountId: string): Promise<Activation> {
+    return continuityRepo(this.storage.db).loadActivation(accountId);
+  }
+
+  async setActivation(principal: Principal, enabled: boolean): Promise<Activation> {
+    const { accountId } = principal;
+    const activation: Activation = { enabled, changed_at: this.clock.now().toISOString(), changed_by: principal.actor };
+    await this.storage.db.transaction().execute(async (trx) => {
+      const repo = continuityRepo(trx);
+      await repo.saveActivation(accountId, activation);
+      await repo.insertAudit(accountId, this.auditEntry(principal, 'activation', { enabled }));
+      await this.storage.notify(trx, CHANNELS.routing, accountId);
+    });
+    this.snapshots.setEnabled(accountId, enabled);
+    return activation;
+  }
+
+  async audit(accountId: string, before: string | undefined, perPage: number): Promise<Page<AuditEntry>> {
+    const repo = continuityRepo(this.storage.db);
+    const [rows, total] = await Promise.all([repo.listAudit(accountId, before, perPage + 1), repo.countAudit(accountId)]);
+    return pageOf(rows, perPage, total, (row) => row.id);
+  }
+
+  /**
+   * Decides the route of a new inbound call from the snapshot and logs it. Never waits on the
+   * database once the account's snapshot is loaded: the call log buffers through an outage.
+   */
+  async route(call: { accountId: string; callId: string; from: string; to: string }): Promise<RoutedCall> {
+    const key = `${call.accountId}\u0000${call.callId}`;
+    const repeated = this.recent.get(key);
+    if (repeated) return repeated;
+    const snapshot = await this.snapshots.get(call.accountId);
+    const { decision, continuity } = decide(snapshot, call.to);
+    const routed: RoutedCall = { call_id: call.callId, decision, continuity };
+    this.remember(key, routed);
+    const at = this.clock.now().toISOString();
+    const record: CallRecord = {
+      id: call.callId,
+      direction: 'inbound',
+      from: call.from,
+      to: call.to,
+      started_at: at,
+      ended_at: null,
+      outcome: decision.action === 'forward' ? 'forwarded' : decision.action === 'message' ? 'completed' : null,
+      decision,
+      continuity,
+      events: [{ type: 'ringing', at }],
+      updated_at: at,
+    };
+    await this.calls.record(call.accountId, record);
+    return routed;
+  }
+
+  private remember(key: string, routed: RoutedCall): void {
+    if (this.recent.size >= RECENT_DECISIONS) {
+      const oldest = this.recent.keys().next().value;
+      if (oldest !== undefined) this.recent.delete(oldest);
+    }
+    this.recent.set(key, routed);
+  }
+
+  private checkLanguage(language: string): string {
+    let canonical: string | undefined;
+    try {
+      canonical = Intl.getCanonicalLocales(language)[0];
+    } catch {
+      throw invalid([{ name: 'message.language', description: 'must be a BCP-47 language tag such as en-US' }]);
+    }
+    const supported = canonical && this.tts.resolve(canonical);
+    if (!supported) {
+      throw invalid([{ name: 'message.language', description: `is not a language the text-to-speech engine speaks (${[...this.tts.languages].slice(0, 12).join(', ')}, ...)` }]);
+    }
+    return supported;
+  }
+
+  private checkForwardKeys(forward: Record<string, string>, accountNumbers: ReadonlySet<string>): void {
+    const problems: FieldProblem[] = [];
+    for (const key of Object.keys(forward)) {
+      if (key === DEFAULT_TARGET_KEY || accountNumbers.has(key)) continue;
+      problems.push({ name: `forward.${key}`, description: "is not one of the account's numbers (or the reserved key default)" });
+      if (problems.length >= 100) break;
+    }
+    if (problems.length > 0) throw invalid(problems);
+  }
+
+  private auditEntry(principal: Principal, change: AuditEntry['change'], detail: Record<string, unknown>): AuditEntry {
+    const now = this.clock.now();
+    return { id: newId(now.getTime()), change, actor: principal.actor, detail, created_at: now.toISOString() };
+  }
+}

@@ -1,0 +1,62 @@
+import type { Storage } from '../../ports/storage.js';
+import { CHANNELS } from '../../ports/channels.js';
+import type { Clock } from '../../kernel/clock.js';
+import { DomainError, notFound } from '../../kernel/errors.js';
+import type { Page } from '../../kernel/page.js';
+import { pageOf } from '../../kernel/page.js';
+import type { PhoneNumber } from './numbers.model.js';
+import { numbersRepo } from './numbers.repo.js';
+
+/**
+ * The account's own numbers. Every change is announced on the routing channel because the
+ * inbound-call decision (continuity snapshot) reads numbers and their inbound flows.
+ */
+export class NumbersService {
+  constructor(private readonly storage: Storage, private readonly clock: Clock) {}
+
+  async create(accountId: string, input: { number: string; name: string; inbound_flow_id: string | null }): Promise<PhoneNumber> {
+    const at = this.clock.now().toISOString();
+    const number: PhoneNumber = { ...input, created_at: at, updated_at: at };
+    await this.storage.db.transaction().execute(async (trx) => {
+      if (!(await numbersRepo(trx).insert(accountId, number))) {
+        throw new DomainError('already_exists', `${input.number} is already one of this account's numbers`, [
+          { name: 'number', description: 'already exists' },
+        ]);
+      }
+      await this.storage.notify(trx, CHANNELS.routing, accountId);
+    });
+    return number;
+  }
+
+  async get(accountId: string, number: string): Promise<PhoneNumber> {
+    const found = await numbersRepo(this.storage.db).find(accountId, number);
+    if (!found) throw notFound('number');
+    return found;
+  }
+
+  async list(accountId: string, after: string | undefined, perPage: number): Promise<Page<PhoneNumber>> {
+    const repo = numbersRepo(this.storage.db);
+    const [rows, total] = await Promise.all([repo.list(accountId, after, perPage + 1), repo.count(accountId)]);
+    return pageOf(rows, perPage, total, (row) => row.number);
+  }
+
+  async update(accountId: string, number: string, patch: Partial<Pick<PhoneNumber, 'name' | 'inbound_flow_id'>>): Promise<PhoneNumber> {
+    await this.storage.db.transaction().execute(async (trx) => {
+      if (!(await numbersRepo(trx).update(accountId, number, patch, this.clock.now().toISOString()))) throw notFound('number');
+      await this.storage.notify(trx, CHANNELS.routing, accountId);
+    });
+    return this.get(accountId, number);
+  }
+
+  async delete(accountId: string, number: string): Promise<void> {
+    await this.storage.db.transaction().execute(async (trx) => {
+      if (!(await numbersRepo(trx).delete(accountId, number))) throw notFound('number');
+      await this.storage.notify(trx, CHANNELS.routing, accountId);
+    });
+  }
+
+  /** Every number with its inbound flow: what the routing snapshot holds. */
+  routingEntries(accountId: string) {
+    return numbersRepo(this.storage.db).routingEntries(accountId);
+  }
+}

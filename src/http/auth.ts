@@ -1,0 +1,60 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import type { AccountsService, Principal } from '../domains/accounts/index.js';
+import { problem, sendProblem } from './problem.js';
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+function bearerOf(request: FastifyRequest): string | undefined {
+  return BEARER.exec(request.headers.authorization ?? '')?.[1];
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * Runs on every request before its body is read, so an unauthenticated caller gets 401 (and one
+ * lacking the scope 403) whatever it sent. `/admin/*` without an operator token configured is 404.
+ */
+export function authHook(accounts: AccountsService, adminToken: string | undefined) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const auth = request.routeOptions.config.auth;
+    if (auth === undefined || auth === 'public') return;
+    const token = bearerOf(request);
+    if (auth === 'admin') {
+      if (!adminToken) {
+        await sendProblem(reply, problem('not_found', `Route ${request.method}:${request.url} not found`));
+        return;
+      }
+      if (!token || !sameSecret(token, adminToken)) await unauthorized(reply, 'a valid operator token is required');
+      return;
+    }
+    const principal = token ? await accounts.authenticate(token) : undefined;
+    if (!principal) {
+      await unauthorized(reply, token ? 'the access token is invalid or expired' : 'a bearer access token is required');
+      return;
+    }
+    if (!principal.scopes.has(auth.scope)) {
+      await sendProblem(reply, problem('insufficient_scope', `this route requires the scope ${auth.scope}`), {
+        'www-authenticate': `Bearer error="insufficient_scope", scope="${auth.scope}"`,
+      });
+      return;
+    }
+    request.principal = principal;
+  };
+}
+
+async function unauthorized(reply: FastifyReply, detail: string): Promise<void> {
+  await sendProblem(reply, problem('unauthorized', detail), {
+    'www-authenticate': 'Bearer realm="switchboard", error="invalid_token"',
+  });
+}
+
+/** The caller of an authenticated route; the auth hook guarantees it is set. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error(`route ${request.routeOptions.url ?? '?'} has no scope configured`);
+  return request.principal;
+}

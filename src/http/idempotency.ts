@@ -1,0 +1,94 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { Db } from '../ports/storage.js';
+import type { Clock } from '../kernel/clock.js';
+import { DomainError } from '../kernel/errors.js';
+
+const RETENTION_MS = 24 * 60 * 60 * 1000;
+/** A key whose first request never finished (crash mid-request) can be retried after this. */
+const ABANDONED_MS = 60 * 1000;
+const MAX_KEY_LENGTH = 255;
+
+/**
+ * `Idempotency-Key` on creating POSTs: the first response is stored before it is sent, a repeat
+ * with the same body replays it, the same key with another body is 422.
+ */
+export function idempotencyHooks(db: Db, clock: Clock) {
+  const preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const key = request.headers['idempotency-key'];
+    if (typeof key !== 'string' || !request.principal) return;
+    if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+      throw new DomainError('validation_failed', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`, [
+        { name: 'Idempotency-Key', description: `must be 1 to ${MAX_KEY_LENGTH} characters` },
+      ]);
+    }
+    const accountId = request.principal.accountId;
+    const route = `${request.method} ${request.url.split('?')[0] ?? ''}`;
+    const requestHash = createHash('sha256').update(JSON.stringify(request.body ?? null)).digest('hex');
+    const now = clock.now();
+    const claimed = await db
+      .insertInto('idempotency_keys')
+      .values({ account_id: accountId, route, key, request_hash: requestHash, status_code: null, response_body: null, created_at: now.toISOString() })
+      .onConflict((oc) => oc.columns(['account_id', 'route', 'key']).doNothing())
+      .executeTakeFirst();
+    if (Number(claimed.numInsertedOrUpdatedRows ?? 0n) === 1) {
+      request.idempotency = { route, key, accountId };
+      return;
+    }
+    const existing = await db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('route', '=', route)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    if (!existing) return preHandler(request, reply);
+    const age = now.getTime() - Date.parse(existing.created_at);
+    const expired = age > RETENTION_MS;
+    const abandoned = existing.status_code === null && age > ABANDONED_MS;
+    if (expired || abandoned) {
+      await db
+        .updateTable('idempotency_keys')
+        .set({ request_hash: requestHash, status_code: null, response_body: null, created_at: now.toISOString() })
+        .where('account_id', '=', accountId)
+        .where('route', '=', route)
+        .where('key', '=', key)
+        .execute();
+      request.idempotency = { route, key, accountId };
+      return;
+    }
+    if (existing.request_hash !== requestHash) {
+      throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used with a different request body');
+    }
+    if (existing.status_code === null) {
+      throw new DomainError('idempotency_key_in_progress', 'the first request with this Idempotency-Key has not finished');
+    }
+    await reply
+      .code(existing.status_code)
+      .header('idempotent-replayed', 'true')
+      .type('application/json; charset=utf-8')
+      .send(existing.response_body ?? '');
+  };
+
+  const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
+    const claim = request.idempotency;
+    if (!claim) return payload;
+    request.idempotency = undefined;
+    const where = db
+      .updateTable('idempotency_keys')
+      .where('account_id', '=', claim.accountId)
+      .where('route', '=', claim.route)
+      .where('key', '=', claim.key);
+    if (reply.statusCode >= 500) {
+      // A server error is not an answer to remember: the client may retry with the same key.
+      await db.deleteFrom('idempotency_keys').where('account_id', '=', claim.accountId).where('route', '=', claim.route).where('key', '=', claim.key).execute();
+      return payload;
+    }
+    await where.set({ status_code: reply.statusCode, response_body: typeof payload === 'string' ? payload : '' }).execute();
+    return payload;
+  };
+
+  return { preHandler, onSend };
+}
+
+export const IDEMPOTENCY_RETENTION_MS = RETENTION_MS;

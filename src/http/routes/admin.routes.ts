@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import {
+  accountResponse,
+  createAccountBody,
+  createClientBody,
+  createServiceTokenBody,
+  limitsBody,
+  scopeList,
+} from '../../domains/accounts/index.js';
+import type { RouteModule } from './route-module.js';
+
+const accountParams = z.object({ account_id: z.string().min(1) });
+const admin = { auth: 'admin' as const };
+const tags = ['admin'];
+
+export const adminRoutes: RouteModule = (app, { accounts }) => {
+  app.post(
+    '/admin/accounts',
+    { config: admin, schema: { tags, summary: 'Create an account (tenant)', body: createAccountBody, response: { 201: accountResponse } } },
+    async (request, reply) => reply.code(201).send(await accounts.createAccount(request.body)),
+  );
+
+  app.get(
+    '/admin/accounts/:account_id',
+    { config: admin, schema: { tags, params: accountParams, response: { 200: accountResponse } } },
+    (request) => accounts.getAccount(request.params.account_id),
+  );
+
+  app.post(
+    '/admin/accounts/:account_id/clients',
+    {
+      config: admin,
+      schema: {
+        tags,
+        summary: 'Create an OAuth client; the secret is shown once',
+        params: accountParams,
+        body: createClientBody,
+        response: { 201: z.object({ client_id: z.string(), client_secret: z.string(), scopes: scopeList }) },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await accounts.createClient(request.params.account_id, request.body)),
+  );
+
+  app.patch(
+    '/admin/accounts/:account_id/limits',
+    {
+      config: admin,
+      schema: { tags, params: accountParams, body: limitsBody, response: { 200: z.object({ flows_interactions_per_second: z.number() }) } },
+    },
+    (request) => accounts.updateLimits(request.params.account_id, request.body),
+  );
+
+  app.post(
+    '/admin/accounts/:account_id/service-tokens',
+    {
+      config: admin,
+      schema: {
+        tags,
+        summary: 'Create a long-lived service-user token; shown once',
+        params: accountParams,
+        body: createServiceTokenBody,
+        response: {
+          201: z.object({ id: z.string(), token: z.string(), name: z.string(), scopes: scopeList, expires_at: z.string().nullable() }),
+        },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await accounts.createServiceToken(request.params.account_id, request.body)),
+  );
+
+  app.delete(
+    '/admin/accounts/:account_id/service-tokens/:token_id',
+    { config: admin, schema: { tags, params: accountParams.extend({ token_id: z.string().min(1) }) } },
+    async (request, reply) => {
+      await accounts.revokeServiceToken(request.params.account_id, request.params.token_id);
+      return reply.code(204).send();
+    },
+  );
+};

@@ -1,0 +1,19 @@
+import type { RouteModule } from './route-module.js';
+import { systemRoutes } from './system.routes.js';
+import { oauthRoutes } from './oauth.routes.js';
+import { adminRoutes } from './admin.routes.js';
+import { numbersRoutes } from './numbers.routes.js';
+import { continuityRoutes } from './continuity.routes.js';
+import { callsRoutes } from './calls.routes.js';
+import { simRoutes } from './sim.routes.js';
+
+/** Every route module, registered in this order by buildServer. */
+export const ROUTE_MODULES: readonly RouteModule[] = [
+  systemRoutes,
+  oauthRoutes,
+  adminRoutes,
+  numbersRoutes,
+  continuityRoutes,
+  callsRoutes,
+  simRoutes,
+];

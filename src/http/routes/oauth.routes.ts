@@ -1,0 +1,60 @@
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { OAuthError, type ClientCredentials } from '../../domains/accounts/index.js';
+import type { RouteModule } from './route-module.js';
+
+const tokenRequest = z.object({
+  grant_type: z.string().optional(),
+  scope: z.string().optional(),
+  client_id: z.string().optional(),
+  client_secret: z.string().optional(),
+});
+
+const oauthError = z.object({ error: z.string(), error_description: z.string() });
+
+function credentialsOf(request: FastifyRequest, body: z.infer<typeof tokenRequest>): ClientCredentials | undefined {
+  const header = request.headers.authorization;
+  if (header?.toLowerCase().startsWith('basic ')) {
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw new OAuthError('invalid_client', 'malformed Basic credentials');
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+    return { clientId: decodeURIComponent(decoded.slice(0, colon)), clientSecret: decodeURIComponent(decoded.slice(colon + 1)) };
+  }
+  if (body.client_id !== undefined && body.client_secret !== undefined) {
+    return { clientId: body.client_id, clientSecret: body.client_secret };
+  }
+  return undefined;
+}
+
+export const oauthRoutes: RouteModule = (app, services) => {
+  app.post(
+    '/oauth/token',
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'OAuth 2.0 client credentials grant',
+        security: [],
+        response: {
+          200: z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number(), scope: z.string() }),
+          400: oauthError,
+          401: oauthError,
+        },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+      try {
+        const parsed = tokenRequest.safeParse(request.body ?? {});
+        if (!parsed.success) throw new OAuthError('invalid_request', 'the token request must be an object of strings');
+        const body = parsed.data;
+        return await services.accounts.issueToken(body.grant_type, credentialsOf(request, body), body.scope);
+      } catch (error) {
+        if (!(error instanceof OAuthError)) throw error;
+        if (error.status === 401) reply.header('www-authenticate', 'Basic realm="switchboard"');
+        return reply.code(error.status).send({ error: error.error, error_description: error.description });
+      }
+    },
+  );
+};

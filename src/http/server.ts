@@ -1,0 +1,76 @@
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../kernel/logger.js';
+import type { App } from './types.js';
+import type { AppServices } from './services.js';
+import { authHook } from './auth.js';
+import { errorHandler } from './errors.js';
+import { idempotencyHooks } from './idempotency.js';
+import { problem, sendProblem } from './problem.js';
+import { ROUTE_MODULES } from './routes/index.js';
+
+export interface ServerOptions {
+  logger: Logger;
+  adminToken: string | undefined;
+  bodyLimitBytes: number;
+}
+
+/** Builds the HTTP server around already-constructed services; it never opens ports or databases itself. */
+export async function buildServer(services: AppServices, options: ServerOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    requestIdHeader: 'x-request-id',
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, problem('not_found', `Route ${request.method}:${request.url.split('?')[0] ?? ''} not found`)));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  app.addHook('onRequest', authHook(services.accounts, options.adminToken));
+  const idempotency = idempotencyHooks(services.storage.db, services.clock);
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.idempotent) return;
+    route.preHandler = [...toArray(route.preHandler), idempotency.preHandler];
+    route.onSend = [...toArray(route.onSend), idempotency.onSend];
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    services.metrics.httpRequests.inc({ method: request.method, route, status: reply.statusCode });
+    services.metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Switchboard API',
+        version: '1',
+        description: 'Contact-center automation: continuity, flows, cases, messaging and callbacks.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  for (const register of ROUTE_MODULES) register(app, services);
+  return app;
+}
+
+function toArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}

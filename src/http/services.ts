@@ -1,0 +1,26 @@
+import type { Clock } from '../kernel/clock.js';
+import type { Storage } from '../ports/storage.js';
+import type { AccountsService } from '../domains/accounts/index.js';
+import type { DirectoryServices } from '../domains/directory/index.js';
+import type { ContinuityService, CallLog } from '../domains/continuity/index.js';
+import type { SimulatedNetwork } from '../adapters/telephony/simulated/index.js';
+import type { Metrics } from './metrics.js';
+
+export interface ReadinessReport {
+  status: 'ready' | 'degraded';
+  checks: Record<string, { status: 'up' | 'down' | 'degraded'; detail?: string }>;
+}
+
+/** Everything route modules may call; built once by app.ts. */
+export interface AppServices {
+  clock: Clock;
+  storage: Storage;
+  metrics: Metrics;
+  accounts: AccountsService;
+  directory: DirectoryServices;
+  continuity: ContinuityService;
+  calls: CallLog;
+  /** Present only under the simulated telephony adapter; the /sim routes answer 404 otherwise. */
+  network: SimulatedNetwork | undefined;
+  readiness(): Promise<ReadinessReport>;
+}

@@ -1,0 +1,21 @@
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Principal, Scope } from '../domains/accounts/index.js';
+
+/** The Fastify instance every route module receives: Zod schemas give typed bodies and queries. */
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+/** How a route is authorised: an OAuth scope, the operator token, or nothing. */
+export type RouteAuth = { scope: Scope } | 'admin' | 'public';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+    /** Creating POSTs honour the Idempotency-Key header. */
+    idempotent?: boolean;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+    idempotency?: { route: string; key: string; accountId: string };
+  }
+}

@@ -1,0 +1,50 @@
+/** Time is injected so tests and the flow simulator can control it. */
+export interface Clock {
+  now(): Date;
+  /** Runs `fn` after `ms` of this clock's time; returns a cancel function. */
+  setTimer(ms: number, fn: () => void): () => void;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  setTimer(ms, fn) {
+    const handle = setTimeout(fn, ms);
+    handle.unref();
+    return () => clearTimeout(handle);
+  },
+};
+
+/** A clock that moves only when told to; timers fire in time order as it advances. */
+export class ManualClock implements Clock {
+  private timers: { at: number; seq: number; fn: () => void }[] = [];
+  private seq = 0;
+
+  constructor(private current: number = Date.parse('2026-11-23T09:00:00.000Z')) {}
+
+  now(): Date {
+    return new Date(this.current);
+  }
+
+  setTimer(ms: number, fn: () => void): () => void {
+    const timer = { at: this.current + Math.max(0, ms), seq: this.seq++, fn };
+    this.timers.push(timer);
+    return () => {
+      this.timers = this.timers.filter((t) => t !== timer);
+    };
+  }
+
+  /** Moves time forward, firing every timer that falls due on the way, in order. */
+  advance(ms: number): void {
+    const target = this.current + ms;
+    for (;;) {
+      const due = this.timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((t) => t !== due);
+      this.current = due.at;
+      due.fn();
+    }
+    this.current = target;
+  }
+}
+
+export const iso = (date: Date): string => date.toISOString();

@@ -1,0 +1,40 @@
+/** Every stable problem code the API can answer with. `http/problem.ts` maps each to a status. */
+export type ErrorCode =
+  | 'validation_failed'
+  | 'malformed_json'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'unauthorized'
+  | 'insufficient_scope'
+  | 'not_found'
+  | 'already_exists'
+  | 'conflict'
+  | 'idempotency_key_reused'
+  | 'idempotency_key_in_progress'
+  | 'unknown_skill'
+  | 'rate_limited'
+  | 'service_unavailable'
+  | 'internal_error';
+
+export interface FieldProblem {
+  name: string;
+  description: string;
+}
+
+/** The one error type domains throw; the HTTP edge turns it into problem+json. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fields?: FieldProblem[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const notFound = (what: string): DomainError => new DomainError('not_found', `${what} not found`);
+
+export const invalid = (fields: FieldProblem[]): DomainError =>
+  new DomainError('validation_failed', fields.map((f) => `${f.name} ${f.description}`).join('; '), fields);

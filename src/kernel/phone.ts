@@ -1,0 +1,30 @@
+import { parsePhoneNumberFromString, isSupportedCountry, type CountryCode } from 'libphonenumber-js';
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** True for a number already written in E.164 (`+` then 7 to 15 digits). */
+export const isE164 = (value: string): boolean => E164.test(value);
+
+/**
+ * Normalises a number to E.164. A number without `+` is read in `defaultCountry`.
+ * Returns null when the result could not be dialled (wrong length for its country).
+ */
+export function toE164(value: string, defaultCountry: string): string | null {
+  const trimmed = value.trim();
+  if (trimmed === '') return null;
+  const country = isCountryCode(defaultCountry) ? defaultCountry : undefined;
+  const parsed = parsePhoneNumberFromString(trimmed, country);
+  if (!parsed?.isPossible()) return null;
+  return parsed.number;
+}
+
+export const isCountryCode = (value: string): value is CountryCode => isSupportedCountry(value);
+
+export function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,74 @@
+import type { Kysely, Transaction } from 'kysely';
+
+/**
+ * The tables, as every repository sees them on both dialects. Timestamps are ISO-8601 strings
+ * (timestamptz on PostgreSQL, read back as ISO strings), JSON columns are text, flags are 0/1.
+ * Every table is keyed by account_id first so the schema can be distributed by account.
+ */
+export interface Database {
+  accounts: { id: string; name: string; timezone: string; default_country: string; limits: string; created_at: string };
+  clients: {
+    account_id: string; id: string; name: string; secret_hash: string; scopes: string;
+    created_at: string; revoked_at: string | null;
+  };
+  service_tokens: {
+    account_id: string; id: string; name: string; token_hash: string; scopes: string;
+    expires_at: string | null; created_at: string; revoked_at: string | null;
+  };
+  idempotency_keys: {
+    account_id: string; key: string; route: string; request_hash: string;
+    status_code: number | null; response_body: string | null; created_at: string;
+  };
+  numbers: {
+    account_id: string; number: string; name: string; inbound_flow_id: string | null;
+    created_at: string; updated_at: string;
+  };
+  skills: {
+    account_id: string; id: string; name: string; callback_strategy: string; language: string;
+    max_attempts: number; retry_delay_s: number; announcements: string; created_at: string; updated_at: string;
+  };
+  agents: {
+    account_id: string; id: string; name: string; email: string | null; status: string; phone: string | null;
+    status_changed_at: string; created_at: string; updated_at: string;
+  };
+  agent_skills: { account_id: string; agent_id: string; skill_id: string };
+  groups: { account_id: string; id: string; name: string; created_at: string; updated_at: string };
+  group_members: { account_id: string; group_id: string; agent_id: string };
+  continuity: {
+    account_id: string; forward: string; message: string | null; settings_updated_at: string | null;
+    enabled: number; changed_at: string | null; changed_by: string | null; version: number;
+  };
+  continuity_audit: {
+    account_id: string; id: string; change: string; actor: string; detail: string; created_at: string;
+  };
+  calls: {
+    account_id: string; id: string; direction: string; from_number: string; to_number: string;
+    started_at: string; ended_at: string | null; outcome: string | null; decision: string | null;
+    continuity: number; events: string; updated_at: string;
+  };
+  sim_phones: { account_id: string; number: string; script: string; updated_at: string };
+  jobs: {
+    id: string; account_id: string; type: string; payload: string; dedupe_key: string | null;
+    status: string; run_at: string; attempts: number; max_attempts: number;
+    locked_by: string | null; locked_until: string | null; last_error: string | null;
+    created_at: string; updated_at: string;
+  };
+}
+
+export type Db = Kysely<Database>;
+/** A connection or an open transaction: what repository methods take so callers can compose writes. */
+export type Executor = Kysely<Database> | Transaction<Database>;
+export type DialectName = 'sqlite' | 'postgres';
+
+/** The storage handle the composition root hands to every domain. */
+export interface Storage {
+  db: Db;
+  dialect: DialectName;
+  /** Resolves when the database answers a trivial query within `timeoutMs`, rejects otherwise. */
+  ping(timeoutMs?: number): Promise<void>;
+  /** Subscribes to a cross-node notification channel (PostgreSQL LISTEN); local-only on SQLite. */
+  listen(channel: string, onMessage: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
+  /** Publishes on a channel inside `executor`'s transaction when it is one (delivered at commit). */
+  notify(executor: Executor, channel: string, payload: string): Promise<void>;
+  close(): Promise<void>;
+}

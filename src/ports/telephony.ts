@@ -1,0 +1,37 @@
+/** What the platform decides for an arriving call; computed once per call. */
+export interface RouteDecision {
+  action: 'forward' | 'message' | 'flow' | 'queue';
+  forward_to: string | null;
+  message: { text: string; language: string } | null;
+  flow_id: string | null;
+}
+
+export interface RoutedCall {
+  call_id: string;
+  decision: RouteDecision;
+  continuity: boolean;
+}
+
+/** The inbound side of every telephony adapter asks this once per arriving call. */
+export interface InboundRouter {
+  route(call: { accountId: string; callId: string; from: string; to: string }): Promise<RoutedCall>;
+}
+
+/** The one outcome every call leg ends in (DESIGN.md, Telephony model). */
+export type LegOutcome = 'answered' | 'busy' | 'no_answer' | 'invalid_number' | 'failed';
+
+export type CallEvent =
+  | { type: 'ringing'; at: string; leg?: string }
+  | { type: 'answered'; at: string; leg?: string }
+  | { type: 'played'; at: string; text: string; language: string }
+  | { type: 'forwarded'; at: string; to: string }
+  | { type: 'queued'; at: string; queue: string }
+  | { type: 'flow'; at: string; flow_id: string }
+  | { type: 'dtmf'; at: string; digits: string }
+  | { type: 'busy'; at: string; leg?: string }
+  | { type: 'no_answer'; at: string; leg?: string }
+  | { type: 'invalid_number'; at: string; leg?: string }
+  | { type: 'failed'; at: string; leg?: string; reason: string }
+  | { type: 'hangup'; at: string; by: 'caller' | 'callee' | 'platform' };
+
+export type CallOutcome = LegOutcome | 'forwarded' | 'completed';
