@@ -1,0 +1,86 @@
+import type { Executor, Storage } from '../../ports/storage.js';
+import type { Clock } from '../../kernel/clock.js';
+import { invalid, notFound, type FieldProblem } from '../../kernel/errors.js';
+import { newId } from '../../kernel/ids.js';
+import type { Page } from '../../kernel/page.js';
+import { pageOf } from '../../kernel/page.js';
+import type { Agent, AgentFilters, AgentInput, AgentPatch, AgentStatus } from './agents.model.js';
+import { agentsRepo, type AgentRow } from './agents.repo.js';
+import { skillsRepo } from './skills.repo.js';
+
+/**
+ * Skill names to ids, failing with one field per unknown name (`skills.N`, N its index in the
+ * request). A name listed twice counts once.
+ */
+async function resolveSkills(db: Executor, accountId: string, names: readonly string[]): Promise<string[]> {
+  const unique = [...new Set(names)];
+  const ids = await skillsRepo(db).idsByName(accountId, unique);
+  const unknown: FieldProblem[] = names.flatMap((name, index) =>
+    ids.has(name) ? [] : [{ name: `skills.${index}`, description: `${JSON.stringify(name)} is not a skill of this account` }],
+  );
+  if (unknown.length > 0) throw invalid(unknown);
+  return unique.flatMap((name) => ids.get(name) ?? []);
+}
+
+/** Agents, their skills (by name) and their availability. */
+export class AgentsService {
+  constructor(private readonly storage: Storage, private readonly clock: Clock) {}
+
+  async create(accountId: string, input: AgentInput): Promise<Agent> {
+    const now = this.clock.now();
+    const at = now.toISOString();
+    const agent: AgentRow = {
+      id: newId(now.getTime()),
+      name: input.name,
+      email: input.email ?? null,
+      status: input.status ?? 'offline',
+      phone: input.phone ?? null,
+      status_changed_at: at,
+      created_at: at,
+      updated_at: at,
+    };
+    await this.storage.db.transaction().execute(async (trx) => {
+      const skillIds = await resolveSkills(trx, accountId, input.skills ?? []);
+      const repo = agentsRepo(trx);
+      await repo.insert(accountId, agent);
+      await repo.setSkills(accountId, agent.id, skillIds);
+    });
+    return this.get(accountId, agent.id);
+  }
+
+  async get(accountId: string, id: string): Promise<Agent> {
+    const repo = agentsRepo(this.storage.db);
+    const row = await repo.find(accountId, id);
+    if (!row) throw notFound('agent');
+    const skills = await repo.skillNames(accountId, [id]);
+    return { ...row, skills: skills.get(id) ?? [] };
+  }
+
+  async list(accountId: string, filters: AgentFilters, after: string | undefined, perPage: number): Promise<Page<Agent>> {
+    const repo = agentsRepo(this.storage.db);
+    const [rows, total] = await Promise.all([repo.list(accountId, filters, after, perPage + 1), repo.count(accountId, filters)]);
+    const page = pageOf(rows, perPage, total, (row) => row.id);
+    const skills = await repo.skillNames(accountId, page.items.map((row) => row.id));
+    return { ...page, items: page.items.map((row) => ({ ...row, skills: skills.get(row.id) ?? [] })) };
+  }
+
+  async update(accountId: string, id: string, patch: AgentPatch): Promise<Agent> {
+    const { skills, ...fields } = patch;
+    await this.storage.db.transaction().execute(async (trx) => {
+      const repo = agentsRepo(trx);
+      if (!(await repo.update(accountId, id, fields, this.clock.now().toISOString()))) throw notFound('agent');
+      if (skills !== undefined) await repo.setSkills(accountId, id, await resolveSkills(trx, accountId, skills));
+    });
+    return this.get(accountId, id);
+  }
+
+  /** status_changed_at moves only when the status differs from the current one. */
+  setStatus(accountId: string, id: string, status: AgentStatus): Promise<Agent> {
+    return this.update(accountId, id, { status });
+  }
+
+  /** Its skills and group memberships go with it (foreign keys cascade). */
+  async delete(accountId: string, id: string): Promise<void> {
+    if (!(await agentsRepo(this.storage.db).delete(accountId, id))) throw notFound('agent');
+  }
+}
