@@ -1,0 +1,148 @@
+import { sql } from 'kysely';
+import type { Database, DialectName, Executor } from '../ports/storage.js';
+
+export type JobRow = Database['jobs'];
+
+/**
+ * Identifies one claim of a job: who claimed it and which attempt it is. Every write a worker
+ * makes after claiming is fenced by it, so a worker whose lease ran out (and whose job another
+ * worker has claimed since) cannot overwrite the newer claim.
+ */
+export interface Claim {
+  id: string;
+  workerId: string;
+  attempts: number;
+}
+
+export const claimOf = (row: JobRow, workerId: string): Claim => ({ id: row.id, workerId, attempts: row.attempts });
+
+/** The partial indexes' predicate, word for word (see migrations.ts), so both dialects use them. */
+const live = sql<boolean>`status in ('pending', 'running')`;
+
+/** Inserts a job unless a live job of the account already holds its dedupe key; true when inserted. */
+export async function insertJob(executor: Executor, row: JobRow): Promise<boolean> {
+  // No conflict target: the only unique index that can conflict is the partial dedupe one, and
+  // naming a partial index as a target needs its predicate repeated on both dialects.
+  const result = await executor.insertInto('jobs').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+}
+
+export interface ClaimRequest {
+  workerId: string;
+  /** Only these types: a node never claims a job it has no handler for (rolling deploys, test workers). */
+  types: readonly string[];
+  /** Jobs this worker is still running, so it never claims one of its own twice. */
+  exclude: readonly string[];
+  limit: number;
+  now: string;
+  leaseUntil: string;
+}
+
+/**
+ * Claims up to `limit` due jobs: pending ones whose time has come, and running ones whose lease
+ * ran out (their worker died or lost the database). A running job's run_at is never later than
+ * when it was claimed, so `run_at <= now` holds for every expired one too and the whole query
+ * walks the live index in run_at order. On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets any number of
+ * nodes claim at once without waiting on or double-claiming each other's rows.
+ */
+export async function claimJobs(db: Executor, dialect: DialectName, request: ClaimRequest): Promise<JobRow[]> {
+  if (request.limit <= 0 || request.types.length === 0) return [];
+  const due = db
+    .selectFrom('jobs')
+    .select('id')
+    .where(live)
+    .where('run_at', '<=', request.now)
+    .where((eb) => eb.or([eb('status', '=', 'pending'), eb('locked_until', '<', request.now)]))
+    .where('type', 'in', request.types)
+    .$if(request.exclude.length > 0, (q) => q.where('id', 'not in', request.exclude))
+    .orderBy('run_at')
+    .limit(request.limit);
+  const rows = await db
+    .updateTable('jobs')
+    .set((eb) => ({
+      status: 'running',
+      locked_by: request.workerId,
+      locked_until: request.leaseUntil,
+      attempts: eb('attempts', '+', 1),
+      updated_at: request.now,
+    }))
+    .where('id', 'in', dialect === 'postgres' ? due.forUpdate().skipLocked() : due)
+    .returningAll()
+    .execute();
+  return rows.sort((a, b) => a.run_at.localeCompare(b.run_at));
+}
+
+const fenced = (db: Executor, claim: Claim) =>
+  db
+    .updateTable('jobs')
+    .where('id', '=', claim.id)
+    .where('status', '=', 'running')
+    .where('locked_by', '=', claim.workerId)
+    .where('attempts', '=', claim.attempts);
+
+const updated = (result: { numUpdatedRows: bigint }): boolean => result.numUpdatedRows === 1n;
+
+/** Deletes a finished job; false when the claim is no longer this worker's. */
+export async function completeJob(db: Executor, claim: Claim): Promise<boolean> {
+  const result = await db
+    .deleteFrom('jobs')
+    .where('id', '=', claim.id)
+    .where('status', '=', 'running')
+    .where('locked_by', '=', claim.workerId)
+    .where('attempts', '=', claim.attempts)
+    .executeTakeFirst();
+  return result.numDeletedRows === 1n;
+}
+
+/** Makes a finished job pending again at `runAt` with its attempts reset (recurring jobs). */
+export async function rescheduleJob(db: Executor, claim: Claim, runAt: string, now: string): Promise<boolean> {
+  const result = await fenced(db, claim)
+    .set({ status: 'pending', run_at: runAt, attempts: 0, locked_by: null, locked_until: null, last_error: null, updated_at: now })
+    .executeTakeFirst();
+  return updated(result);
+}
+
+/** Records a failed attempt and makes the job pending again at `runAt`. */
+export async function retryJob(db: Executor, claim: Claim, runAt: string, error: string, now: string): Promise<boolean> {
+  const result = await fenced(db, claim)
+    .set({ status: 'pending', run_at: runAt, locked_by: null, locked_until: null, last_error: error, updated_at: now })
+    .executeTakeFirst();
+  return updated(result);
+}
+
+/** Gives up on a job: it stays as `failed` with the error, out of the claim index, for operators to inspect. */
+export async function failJob(db: Executor, claim: Claim, error: string, now: string): Promise<boolean> {
+  const result = await fenced(db, claim)
+    .set({ status: 'failed', locked_by: null, locked_until: null, last_error: error, updated_at: now })
+    .executeTakeFirst();
+  return updated(result);
+}
+
+/** Extends this worker's leases on `ids`; returns the ids it still holds. */
+export async function renewLeases(db: Executor, workerId: string, ids: readonly string[], leaseUntil: string, now: string): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .updateTable('jobs')
+    .set({ locked_until: leaseUntil, updated_at: now })
+    .where('id', 'in', ids)
+    .where('status', '=', 'running')
+    .where('locked_by', '=', workerId)
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** When the earliest pending job of these types falls due, or undefined when there is none. */
+export async function nextRunAt(db: Executor, types: readonly string[]): Promise<string | undefined> {
+  if (types.length === 0) return undefined;
+  const row = await db
+    .selectFrom('jobs')
+    .select('run_at')
+    .where(live)
+    .where('status', '=', 'pending')
+    .where('type', 'in', types)
+    .orderBy('run_at')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.run_at;
+}

@@ -1,0 +1,107 @@
+import { iso, type Clock } from '../kernel/clock.js';
+import type { Logger } from '../kernel/logger.js';
+import type { Executor } from '../ports/storage.js';
+import { renewLeases, type JobRow } from './jobs.repo.js';
+
+export interface RunningJob {
+  row: JobRow;
+  controller: AbortController;
+  leaseUntil: number;
+  /** The handler returned; only its outcome is still being written. */
+  settled: boolean;
+}
+
+export interface RunningJobsDependencies {
+  db: Executor;
+  clock: Clock;
+  logger: Logger;
+  workerId: string;
+  leaseMs: number;
+}
+
+/**
+ * The jobs one worker is running, and the heartbeat that renews their leases every third of a
+ * lease so a handler that outlives one lease is not claimed by another worker. A job whose lease
+ * this worker lost (another worker claimed it, or the lease ran out while the database was
+ * unreachable) has its signal aborted: it will run again elsewhere.
+ */
+export class RunningJobs {
+  private readonly jobs = new Map<string, RunningJob>();
+  private cancelHeartbeat: (() => void) | undefined;
+  private closed = false;
+
+  constructor(private readonly deps: RunningJobsDependencies) {}
+
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  ids(): string[] {
+    return [...this.jobs.keys()];
+  }
+
+  add(row: JobRow): RunningJob {
+    const job: RunningJob = {
+      row,
+      controller: new AbortController(),
+      leaseUntil: row.locked_until === null ? 0 : Date.parse(row.locked_until),
+      settled: false,
+    };
+    this.jobs.set(row.id, job);
+    this.armHeartbeat();
+    return job;
+  }
+
+  delete(id: string): void {
+    this.jobs.delete(id);
+  }
+
+  /** Tells the handlers still running to give up; their jobs run again elsewhere. */
+  abandonAll(reason: string): void {
+    for (const job of this.jobs.values()) this.abandon(job, reason);
+  }
+
+  /** Stops renewing: after this, leases of jobs still running are left to expire. */
+  close(): void {
+    this.closed = true;
+    this.cancelHeartbeat?.();
+    this.cancelHeartbeat = undefined;
+  }
+
+  private abandon(job: RunningJob, reason: string): void {
+    // A handler that already returned has nothing to stop; its outcome write is fenced anyway.
+    if (job.settled || job.controller.signal.aborted || !this.jobs.has(job.row.id)) return;
+    this.deps.logger.warn({ job: job.row.id, type: job.row.type }, `aborting a running job: ${reason}`);
+    job.controller.abort(new Error(reason));
+  }
+
+  private armHeartbeat(): void {
+    if (this.cancelHeartbeat || this.closed) return;
+    this.cancelHeartbeat = this.deps.clock.setTimer(this.deps.leaseMs / 3, () => {
+      this.cancelHeartbeat = undefined;
+      void this.renew().finally(() => {
+        if (this.jobs.size > 0) this.armHeartbeat();
+      });
+    });
+  }
+
+  private async renew(): Promise<void> {
+    const jobs = [...this.jobs.values()];
+    if (jobs.length === 0) return;
+    const now = this.deps.clock.now().getTime();
+    const until = now + this.deps.leaseMs;
+    try {
+      const ids = jobs.map((j) => j.row.id);
+      const held = new Set(await renewLeases(this.deps.db, this.deps.workerId, ids, iso(new Date(until)), iso(new Date(now))));
+      for (const job of jobs) {
+        if (held.has(job.row.id)) job.leaseUntil = until;
+        else this.abandon(job, 'another worker claimed the job after this one lost its lease');
+      }
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'could not renew job leases');
+      for (const job of jobs) {
+        if (job.leaseUntil <= this.deps.clock.now().getTime()) this.abandon(job, 'the lease ran out while the database was unreachable');
+      }
+    }
+  }
+}

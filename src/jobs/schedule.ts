@@ -1,0 +1,12 @@
+import type { Clock } from '../kernel/clock.js';
+import type { JobQueue } from '../ports/jobs.js';
+import type { Storage } from '../ports/storage.js';
+import { scheduleIdempotencyPurge } from './idempotency-purge.js';
+
+/**
+ * Makes sure every recurring job exists. Each is a singleton by dedupe key and reschedules itself
+ * when it runs, so calling this at every node's start (or again after one failed for good) is safe.
+ */
+export async function scheduleRecurringJobs(queue: JobQueue, storage: Storage, clock: Clock): Promise<void> {
+  await scheduleIdempotencyPurge(queue, storage.db, clock);
+}

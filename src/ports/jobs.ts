@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import type { Database, Executor } from './storage.js';
+
+/**
+ * Every job type and the schema of its payload: the closed set the worker runs. A payload is
+ * parsed against its schema when a worker claims the job, never trusted from the row. Adding a
+ * type here fails to compile until `src/jobs/handlers.ts` has a handler for it.
+ */
+export const JOB_PAYLOADS = {
+  /** Deletes idempotency keys past their retention; a singleton that reschedules itself hourly. */
+  'idempotency.purge': z.object({}),
+} satisfies PayloadSchemas;
+
+/** Payload schemas by job type; tests and later modules build their own sets of this shape. */
+export type PayloadSchemas = Record<string, z.ZodType>;
+
+/** The discriminated union of jobs a set of payload schemas describes. */
+export type JobOf<S extends PayloadSchemas> = { [T in keyof S & string]: { type: T; payload: z.output<S[T]> } }[keyof S & string];
+
+export type Job = JobOf<typeof JOB_PAYLOADS>;
+export type JobType = Job['type'];
+export type JobStatus = Database['jobs']['status'];
+
+/** The account that owns jobs no tenant caused (housekeeping); account ids are UUIDs, so it never collides. */
+export const SYSTEM_ACCOUNT = 'system';
+
+/** How many times a job is tried, counting the first, unless its enqueuer says otherwise. */
+export const DEFAULT_MAX_ATTEMPTS = 10;
+
+export interface JobOptions {
+  accountId: string;
+  /** Not before this time; now when absent. */
+  runAt?: Date;
+  /** At most one live (pending or running) job per account holds a key; enqueueing another is a no-op. */
+  dedupeKey?: string;
+  maxAttempts?: number;
+}
+
+export type NewJob<J extends { type: string; payload: unknown } = Job> = J & JobOptions;
+
+/**
+ * Durable background work. `enqueue` writes through `executor`, so the job exists only if the
+ * caller's transaction commits, and wakes workers on every node once it does. It resolves to the
+ * new job's id, or null when a live job already holds `dedupeKey`. It rejects as the executor's
+ * queries do (database unreachable); nothing is enqueued then.
+ */
+export interface JobQueue<J extends { type: string; payload: unknown } = Job> {
+  enqueue(executor: Executor, job: NewJob<J>): Promise<string | null>;
+}

@@ -1,0 +1,286 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { createStorage, migrateStorage } from '../../src/adapters/storage/storage.js';
+import { createJobQueue, createWorker, done, type JobHandler, type WorkerOptions } from '../../src/jobs/index.js';
+import { claimJobs, claimOf, completeJob, failJob, retryJob } from '../../src/jobs/jobs.repo.js';
+import { iso, ManualClock, systemClock, type Clock } from '../../src/kernel/clock.js';
+import { newId, newSecret } from '../../src/kernel/ids.js';
+import { createLogger } from '../../src/kernel/logger.js';
+import type { PayloadSchemas } from '../../src/ports/jobs.js';
+import type { Storage } from '../../src/ports/storage.js';
+import { databaseUrl, DATABASES } from '../support/harness.js';
+
+const probeSchema = z.object({ n: z.number().int(), label: z.string().default('none') });
+type Probe = z.output<typeof probeSchema>;
+
+/** A job type of the test's own, so no other test's worker ever claims its jobs (PostgreSQL shares one schema per run). */
+function probeType(): { type: string; schemas: PayloadSchemas } {
+  const type = `test.${newSecret(6)}`;
+  return { type, schemas: { [type]: probeSchema } };
+}
+
+describe.each(DATABASES)('jobs (%s)', (db) => {
+  let storage: Storage;
+
+  beforeAll(async () => {
+    storage = createStorage(databaseUrl(db));
+    await migrateStorage(storage);
+  });
+  afterAll(() => storage.close());
+
+  const queueFor = (clock: Clock) => createJobQueue<{ type: string; payload: { n: number; label?: string } }>({ storage, clock });
+
+  function workerFor(type: string, schemas: PayloadSchemas, handler: JobHandler<Probe>, clock: Clock, options: Partial<WorkerOptions<PayloadSchemas>> = {}) {
+    return createWorker({ storage, clock, logger: createLogger('silent'), schemas, handlers: { [type]: handler as JobHandler<unknown> }, ...options });
+  }
+
+  const rowsOf = (accountId: string) => storage.db.selectFrom('jobs').selectAll().where('account_id', '=', accountId).execute();
+  const rowOf = (id: string) => storage.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+
+  it('enqueues nothing when the enqueuing transaction rolls back', async () => {
+    const { type } = probeType();
+    const accountId = newId();
+    const queue = queueFor(systemClock);
+    await expect(
+      storage.db.transaction().execute(async (tx) => {
+        await queue.enqueue(tx, { type, payload: { n: 1 }, accountId });
+        throw new Error('the domain change failed');
+      }),
+    ).rejects.toThrow('the domain change failed');
+    expect(await rowsOf(accountId)).toEqual([]);
+
+    await storage.db.transaction().execute((tx) => queue.enqueue(tx, { type, payload: { n: 2 }, accountId }));
+    expect((await rowsOf(accountId)).map((r) => JSON.parse(r.payload) as unknown)).toEqual([{ n: 2 }]);
+  });
+
+  it('runs an enqueued job once, with its payload parsed, and deletes it', async () => {
+    const { type, schemas } = probeType();
+    const accountId = newId();
+    const seen: { payload: Probe; accountId: string; attempt: number }[] = [];
+    // Polling only hourly: the enqueue's notification is what wakes the worker.
+    const worker = workerFor(type, schemas, async (payload, ctx) => {
+      seen.push({ payload, accountId: ctx.accountId, attempt: ctx.attempt });
+      return done();
+    }, systemClock, { pollMs: 60 * 60 * 1000 });
+    await worker.start();
+    try {
+      const id = await queueFor(systemClock).enqueue(storage.db, { type, payload: { n: 7 }, accountId });
+      await vi.waitFor(async () => expect(await rowOf(id ?? '')).toBeUndefined(), { timeout: 10_000, interval: 20 });
+      expect(seen).toEqual([{ payload: { n: 7, label: 'none' }, accountId, attempt: 1 }]);
+      expect(worker.stats).toMatchObject({ claimed: 1, succeeded: 1, failed: 0, running: 0 });
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('fails a job whose payload does not match its schema without running it', async () => {
+    const { type, schemas } = probeType();
+    const clock = new ManualClock();
+    let runs = 0;
+    const worker = workerFor(type, schemas, async () => {
+      runs += 1;
+      return done();
+    }, clock);
+    const id = await queueFor(clock).enqueue(storage.db, { type, payload: { n: 'seven' } as never, accountId: newId() });
+    expect(await worker.drain()).toBe(1);
+    expect(runs).toBe(0);
+    const row = await rowOf(id ?? '');
+    expect(row).toMatchObject({ status: 'failed', attempts: 1, locked_by: null });
+    expect(row?.last_error).toMatch(/does not match the test\.\S+ schema/);
+  });
+
+  it('retries a failing job with growing backoff, then keeps it as failed with the last error', async () => {
+    const { type, schemas } = probeType();
+    const clock = new ManualClock();
+    const attempts: number[] = [];
+    const worker = workerFor(type, schemas, async (_payload, ctx) => {
+      attempts.push(ctx.attempt);
+      throw new Error(`boom ${ctx.attempt}`);
+    }, clock, { backoff: { baseMs: 1000, maxMs: 60_000 } });
+    const id = (await queueFor(clock).enqueue(storage.db, { type, payload: { n: 1 }, accountId: newId(), maxAttempts: 3 })) ?? '';
+
+    const delayOf = async () => Date.parse((await rowOf(id))?.run_at ?? '') - clock.now().getTime();
+
+    expect(await worker.drain()).toBe(1);
+    expect(await rowOf(id)).toMatchObject({ status: 'pending', attempts: 1, last_error: 'boom 1', locked_by: null, locked_until: null });
+    // Equal jitter: the first retry waits between half and all of the 1 s base.
+    expect(await delayOf()).toBeGreaterThanOrEqual(500);
+    expect(await delayOf()).toBeLessThanOrEqual(1000);
+    expect(await worker.drain()).toBe(0);
+
+    clock.advance(1000);
+    expect(await worker.drain()).toBe(1);
+    expect(await rowOf(id)).toMatchObject({ status: 'pending', attempts: 2, last_error: 'boom 2' });
+    expect(await delayOf()).toBeGreaterThanOrEqual(1000);
+    expect(await delayOf()).toBeLessThanOrEqual(2000);
+
+    clock.advance(2000);
+    expect(await worker.drain()).toBe(1);
+    expect(await rowOf(id)).toMatchObject({ status: 'failed', attempts: 3, last_error: 'boom 3', locked_by: null });
+
+    clock.advance(60 * 60 * 1000);
+    expect(await worker.drain()).toBe(0);
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(worker.stats).toMatchObject({ retried: 2, failed: 1, succeeded: 0 });
+  });
+
+  it('wakes a running worker when a retry falls due, without waiting for a poll', async () => {
+    const { type, schemas } = probeType();
+    const clock = new ManualClock();
+    const attempts: number[] = [];
+    const worker = workerFor(type, schemas, async (_payload, ctx) => {
+      attempts.push(ctx.attempt);
+      if (ctx.attempt === 1) throw new Error('not yet');
+      return done();
+    }, clock, { pollMs: 60 * 60 * 1000, backoff: { baseMs: 1000, maxMs: 1000 } });
+    await worker.start();
+    try {
+      const id = (await queueFor(clock).enqueue(storage.db, { type, payload: { n: 2 }, accountId: newId() })) ?? '';
+      await vi.waitFor(() => expect(worker.stats.retried).toBe(1), { timeout: 10_000, interval: 20 });
+      expect(attempts).toEqual([1]);
+      clock.advance(1000);
+      await vi.waitFor(async () => expect(await rowOf(id)).toBeUndefined(), { timeout: 10_000, interval: 20 });
+      expect(attempts).toEqual([1, 2]);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('runs again a job whose worker died holding it, once the lease has expired', async () => {
+    const { type, schemas } = probeType();
+    const clock = new ManualClock();
+    const id = (await queueFor(clock).enqueue(storage.db, { type, payload: { n: 3 }, accountId: newId() })) ?? '';
+    // All a crashed worker leaves behind is its claim.
+    const [dead] = await claimJobs(storage.db, storage.dialect, {
+      workerId: 'dead-worker', types: [type], exclude: [], limit: 5, now: iso(clock.now()), leaseUntil: iso(new Date(clock.now().getTime() + 30_000)),
+    });
+    expect(dead).toMatchObject({ id, status: 'running', locked_by: 'dead-worker', attempts: 1 });
+
+    const attempts: number[] = [];
+    const worker = workerFor(type, schemas, async (_payload, ctx) => {
+      attempts.push(ctx.attempt);
+      return done();
+    }, clock, { leaseMs: 30_000 });
+    expect(await worker.drain()).toBe(0);
+    clock.advance(30_001);
+    expect(await worker.drain()).toBe(1);
+    expect(attempts).toEqual([2]);
+    expect(await rowOf(id)).toBeUndefined();
+  });
+
+  it('keeps a worker whose lease expired from overwriting the claim of the worker that took over', async () => {
+    const { type } = probeType();
+    const clock = new ManualClock();
+    const id = (await queueFor(clock).enqueue(storage.db, { type, payload: { n: 4 }, accountId: newId() })) ?? '';
+    const claim = (workerId: string) =>
+      claimJobs(storage.db, storage.dialect, { workerId, types: [type], exclude: [], limit: 1, now: iso(clock.now()), leaseUntil: iso(new Date(clock.now().getTime() + 1000)) });
+
+    const [first] = await claim('slow-worker');
+    expect(await claim('other-worker')).toEqual([]);
+    clock.advance(1001);
+    const [second] = await claim('other-worker');
+    expect(second).toMatchObject({ id, locked_by: 'other-worker', attempts: 2 });
+
+    const stale = claimOf(first!, 'slow-worker');
+    const now = iso(clock.now());
+    expect(await completeJob(storage.db, stale)).toBe(false);
+    expect(await retryJob(storage.db, stale, now, 'late failure', now)).toBe(false);
+    expect(await failJob(storage.db, stale, 'late failure', now)).toBe(false);
+    expect(await rowOf(id)).toMatchObject({ status: 'running', locked_by: 'other-worker', attempts: 2, last_error: null });
+
+    expect(await completeJob(storage.db, claimOf(second!, 'other-worker'))).toBe(true);
+    expect(await rowOf(id)).toBeUndefined();
+  });
+
+  it('renews the lease of a job that runs longer than the lease, so no other worker claims it meanwhile', async () => {
+    const { type, schemas } = probeType();
+    const clock = new ManualClock();
+    const id = (await queueFor(clock).enqueue(storage.db, { type, payload: { n: 5 }, accountId: newId() })) ?? '';
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    let runs = 0;
+    const slow = workerFor(type, schemas, async () => {
+      started = true;
+      runs += 1;
+      await gate;
+      return done();
+    }, clock, { leaseMs: 30_000 });
+    const other = workerFor(type, schemas, async () => {
+      runs += 1;
+      return done();
+    }, clock, { leaseMs: 30_000 });
+
+    const draining = slow.drain();
+    await vi.waitFor(() => expect(started).toBe(true));
+    const leasedUntil = Date.parse((await rowOf(id))?.locked_until ?? '');
+    clock.advance(10_000);
+    await vi.waitFor(async () => expect(Date.parse((await rowOf(id))?.locked_until ?? '')).toBeGreaterThan(leasedUntil));
+    clock.advance(25_000);
+    expect(await other.drain()).toBe(0);
+
+    release();
+    expect(await draining).toBe(1);
+    expect(runs).toBe(1);
+    expect(await rowOf(id)).toBeUndefined();
+  });
+
+  it('holds one live job per dedupe key, and frees the key once that job has failed', async () => {
+    const { type, schemas } = probeType();
+    const clock = new ManualClock();
+    const accountId = newId();
+    const queue = queueFor(clock);
+    const first = await queue.enqueue(storage.db, { type, payload: { n: 1 }, accountId, dedupeKey: 'only-one', maxAttempts: 1 });
+    expect(first).toEqual(expect.any(String));
+    expect(await queue.enqueue(storage.db, { type, payload: { n: 2 }, accountId, dedupeKey: 'only-one' })).toBeNull();
+    // Keys are per account.
+    expect(await queue.enqueue(storage.db, { type, payload: { n: 3 }, accountId: newId(), dedupeKey: 'only-one' })).toEqual(expect.any(String));
+    expect(await rowsOf(accountId)).toHaveLength(1);
+
+    const worker = workerFor(type, schemas, () => Promise.reject(new Error('always')), clock);
+    await worker.drain();
+    expect(await rowOf(first ?? '')).toMatchObject({ status: 'failed' });
+    const again = await queue.enqueue(storage.db, { type, payload: { n: 4 }, accountId, dedupeKey: 'only-one' });
+    expect(again).toEqual(expect.any(String));
+    expect(again).not.toBe(first);
+  });
+
+  it('waits in stop() for running handlers to finish', async () => {
+    const { type, schemas } = probeType();
+    const events: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const worker = workerFor(type, schemas, async () => {
+      events.push('handler started');
+      await gate;
+      events.push('handler finished');
+      return done();
+    }, systemClock);
+    await worker.start();
+    const id = (await queueFor(systemClock).enqueue(storage.db, { type, payload: { n: 6 }, accountId: newId() })) ?? '';
+    await vi.waitFor(() => expect(events).toEqual(['handler started']), { timeout: 10_000, interval: 20 });
+
+    const stopped = worker.stop().then(() => events.push('stopped'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(['handler started']);
+    release();
+    await stopped;
+    expect(events).toEqual(['handler started', 'handler finished', 'stopped']);
+    expect(await rowOf(id)).toBeUndefined();
+  });
+
+  it('stops waiting for a handler after the stop timeout and aborts it, recording the attempt for a retry', async () => {
+    const { type, schemas } = probeType();
+    let started = false;
+    const worker = workerFor(type, schemas, (_payload, ctx) => {
+      started = true;
+      return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)));
+    }, systemClock, { stopTimeoutMs: 50 });
+    await worker.start();
+    const id = (await queueFor(systemClock).enqueue(storage.db, { type, payload: { n: 8 }, accountId: newId() })) ?? '';
+    await vi.waitFor(() => expect(started).toBe(true), { timeout: 10_000, interval: 20 });
+
+    await worker.stop();
+    expect(await rowOf(id)).toMatchObject({ status: 'pending', attempts: 1, last_error: 'the worker is stopping', locked_by: null });
+  });
+});
