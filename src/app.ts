@@ -2,13 +2,15 @@ import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import { createLogger, type Logger } from './kernel/logger.js';
 import type { Storage } from './ports/storage.js';
+import { JOB_PAYLOADS } from './ports/jobs.js';
 import type { TextToSpeech } from './ports/tts.js';
 import { createStorage, migrateStorage } from './adapters/storage/storage.js';
 import { EspeakTts } from './adapters/tts/espeak/espeak-tts.js';
 import { SimulatedNetwork } from './adapters/telephony/simulated/index.js';
 import { AccountsService } from './domains/accounts/index.js';
-import { NumbersService } from './domains/directory/index.js';
+import { AgentsService, GroupsService, NumbersService, SkillsService } from './domains/directory/index.js';
 import { CallLog, ContinuityService } from './domains/continuity/index.js';
+import { createJobHandlers, createJobQueue, createWorker, scheduleRecurringJobs, workerMetrics } from './jobs/index.js';
 import { buildServer } from './http/server.js';
 import { Metrics } from './http/metrics.js';
 import type { AppServices, ReadinessReport } from './http/services.js';
@@ -38,10 +40,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const metrics = new Metrics();
   const accounts = new AccountsService(storage.db, clock, { signingSecret: config.signingSecret, tokenTtlSeconds: config.SWITCHBOARD_TOKEN_TTL_S });
   const numbers = new NumbersService(storage, clock);
+  const skills = new SkillsService(storage, clock);
+  const agents = new AgentsService(storage, clock);
+  const groups = new GroupsService(storage, clock);
   const calls = new CallLog(storage.db, logger, { bufferLimit: config.SWITCHBOARD_CALL_LOG_BUFFER });
   const continuity = new ContinuityService(storage, clock, numbers, calls, overrides.tts ?? new EspeakTts(), logger);
   await continuity.start();
   const network = config.SWITCHBOARD_TELEPHONY === 'simulated' ? new SimulatedNetwork(storage.db, clock, continuity, calls) : undefined;
+  // Services that cause background work take `jobs` and enqueue inside their own transactions.
+  const jobs = createJobQueue({ storage, clock });
+  const worker = createWorker({ storage, clock, logger, schemas: JOB_PAYLOADS, handlers: createJobHandlers({ storage, clock }) });
+  metrics.expose(workerMetrics(worker));
 
   metrics.expose([
     { name: 'switchboard_call_log_buffered', help: 'Call records held in memory while the database is unreachable', read: () => calls.stats.buffered },
@@ -67,18 +76,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     return { status: healthy ? 'ready' : 'degraded', checks };
   };
 
-  const services: AppServices = { clock, storage, metrics, accounts, directory: { numbers }, continuity, calls, network, readiness };
+  const services: AppServices = { clock, storage, metrics, accounts, directory: { numbers, skills, agents, groups }, continuity, calls, network, readiness };
   const server = await buildServer(services, {
     logger,
     adminToken: config.SWITCHBOARD_ADMIN_TOKEN,
     bodyLimitBytes: config.SWITCHBOARD_BODY_LIMIT_BYTES,
   });
 
+  if (config.SWITCHBOARD_WORKER) {
+    await scheduleRecurringJobs(jobs, storage, clock);
+    await worker.start();
+  }
+
   return {
     server,
     services,
     async close() {
       await server.close();
+      await worker.stop();
       await continuity.stop();
       await calls.drain().catch(() => undefined);
       calls.close();

@@ -44,7 +44,9 @@ export class ConfigError extends Error {
 
 /** Parses the environment, reporting every problem at once. */
 export function parseEnv(env: Record<string, string | undefined>): Env {
-  const result = configSchema.safeParse(env);
+  // An empty variable (`SWITCHBOARD_ADMIN_TOKEN=`) means "not set", as shells and .env files use it.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = configSchema.safeParse(present);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }

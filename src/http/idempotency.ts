@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../ports/storage.js';
 import type { Clock } from '../kernel/clock.js';
 import { DomainError } from '../kernel/errors.js';
+import { IDEMPOTENCY_RETENTION_MS } from '../jobs/retention.js';
 
-const RETENTION_MS = 24 * 60 * 60 * 1000;
 /** A key whose first request never finished (crash mid-request) can be retried after this. */
 const ABANDONED_MS = 60 * 1000;
 const MAX_KEY_LENGTH = 255;
@@ -44,7 +44,7 @@ export function idempotencyHooks(db: Db, clock: Clock) {
       .executeTakeFirst();
     if (!existing) return preHandler(request, reply);
     const age = now.getTime() - Date.parse(existing.created_at);
-    const expired = age > RETENTION_MS;
+    const expired = age > IDEMPOTENCY_RETENTION_MS;
     const abandoned = existing.status_code === null && age > ABANDONED_MS;
     if (expired || abandoned) {
       await db
@@ -90,5 +90,3 @@ export function idempotencyHooks(db: Db, clock: Clock) {
 
   return { preHandler, onSend };
 }
-
-export const IDEMPOTENCY_RETENTION_MS = RETENTION_MS;

@@ -4,7 +4,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../kernel/logger.js';
-import type { App } from './types.js';
+import type { App, RouteAuth } from './types.js';
+import { SCOPES } from '../domains/accounts/index.js';
 import type { AppServices } from './services.js';
 import { authHook } from './auth.js';
 import { errorHandler } from './errors.js';
@@ -40,6 +41,7 @@ export async function buildServer(services: AppServices, options: ServerOptions)
   app.addHook('onRequest', authHook(services.accounts, options.adminToken));
   const idempotency = idempotencyHooks(services.storage.db, services.clock);
   app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, security: securityOf(route.config?.auth) };
     if (!route.config?.idempotent) return;
     route.preHandler = [...toArray(route.preHandler), idempotency.preHandler];
     route.onSend = [...toArray(route.onSend), idempotency.onSend];
@@ -59,8 +61,16 @@ export async function buildServer(services: AppServices, options: ServerOptions)
         version: '1',
         description: 'Contact-center automation: continuity, flows, cases, messaging and callbacks.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          oauth2: {
+            type: 'oauth2',
+            description: 'Client credentials; send the access token as `Authorization: Bearer <token>`. Service tokens work the same way.',
+            flows: { clientCredentials: { tokenUrl: '/oauth/token', scopes: Object.fromEntries(SCOPES.map((scope) => [scope, scope])) } },
+          },
+          operator: { type: 'http', scheme: 'bearer', description: 'The operator token from SWITCHBOARD_ADMIN_TOKEN' },
+        },
+      },
     },
     transform: jsonSchemaTransform,
   });
@@ -68,6 +78,13 @@ export async function buildServer(services: AppServices, options: ServerOptions)
 
   for (const register of ROUTE_MODULES) register(app, services);
   return app;
+}
+
+/** Documents each route's authorisation in OpenAPI from the same config the auth hook enforces. */
+function securityOf(auth: RouteAuth | undefined): Record<string, string[]>[] {
+  if (auth === undefined || auth === 'public') return [];
+  if (auth === 'admin') return [{ operator: [] }];
+  return [{ oauth2: [auth.scope] }];
 }
 
 function toArray<T>(value: T | T[] | undefined): T[] {

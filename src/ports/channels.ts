@@ -1,6 +1,7 @@
 /**
  * Cross-node notification channels (PostgreSQL LISTEN/NOTIFY; in-process on SQLite).
- * `routing` carries an account id whenever anything an inbound-call decision reads has changed.
+ * `routing` carries `<account id>` (or `<account id>|<origin node>`) whenever anything an
+ * inbound-call decision reads has changed; a node skips what it originated itself.
  */
 export const CHANNELS = {
   routing: 'switchboard_routing',

@@ -47,9 +47,10 @@ export interface Database {
     continuity: number; events: string; updated_at: string;
   };
   sim_phones: { account_id: string; number: string; script: string; updated_at: string };
+  /** Durable background work; finished jobs are deleted, so rows are pending, running or failed. */
   jobs: {
     id: string; account_id: string; type: string; payload: string; dedupe_key: string | null;
-    status: string; run_at: string; attempts: number; max_attempts: number;
+    status: 'pending' | 'running' | 'failed'; run_at: string; attempts: number; max_attempts: number;
     locked_by: string | null; locked_until: string | null; last_error: string | null;
     created_at: string; updated_at: string;
   };

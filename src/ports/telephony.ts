@@ -35,3 +35,13 @@ export type CallEvent =
   | { type: 'hangup'; at: string; by: 'caller' | 'callee' | 'platform' };
 
 export type CallOutcome = LegOutcome | 'forwarded' | 'completed';
+
+/**
+ * Places calls on a telephone network (simulated or SIP). `dial` resolves with the leg's single
+ * outcome (DESIGN.md: answered within the ring timeout, busy/rejected, invalid number, no answer,
+ * failed); it never rejects for a call that merely did not connect. Progress events (ringing)
+ * are reported through `onEvent` as they happen.
+ */
+export interface Telephony {
+  dial(accountId: string, to: string, ringTimeoutS: number, onEvent: (event: CallEvent) => void): Promise<LegOutcome>;
+}

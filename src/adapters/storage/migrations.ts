@@ -1,5 +1,8 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { DialectName } from '../../ports/storage.js';
+
+/** The predicate of the jobs table's partial indexes; `src/jobs/jobs.repo.ts` repeats it verbatim. */
+const LIVE_JOB_STATUSES = "status in ('pending', 'running')";
 
 type AnyDb = Kysely<unknown>;
 
@@ -199,9 +202,24 @@ function initial(dialect: DialectName): Migration {
         .addColumn('created_at', ts, (c) => c.notNull())
         .addColumn('updated_at', ts, (c) => c.notNull())
         .execute();
-      // The claim query scans only jobs that can run; finished jobs are deleted.
-      await db.schema.createIndex('jobs_due').on('jobs').columns(['status', 'run_at']).execute();
-      await db.schema.createIndex('jobs_dedupe').on('jobs').columns(['account_id', 'dedupe_key']).unique().execute();
+      // Finished jobs are deleted and failed ones are left out, so the claim query walks only live
+      // jobs in run_at order. Both predicates are literal: the claim repeats them word for word so
+      // PostgreSQL and SQLite can prove the partial index applies.
+      await db.schema
+        .createIndex('jobs_live_by_run_at')
+        .on('jobs')
+        .column('run_at')
+        .where(sql.raw<boolean>(LIVE_JOB_STATUSES))
+        .execute();
+      // A dedupe key names at most one live job; a failed job no longer holds its key, so a
+      // recurring singleton that failed can be scheduled again.
+      await db.schema
+        .createIndex('jobs_live_dedupe')
+        .on('jobs')
+        .columns(['account_id', 'dedupe_key'])
+        .unique()
+        .where(sql.raw<boolean>(LIVE_JOB_STATUSES))
+        .execute();
     },
   };
 }
@@ -212,8 +230,11 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
 
 export async function migrate(db: AnyDb, dialect: DialectName): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrationsFor(dialect)) };
-  const migrator = new Migrator({ db, provider });
+  // Kysely looks for its bookkeeping tables in every schema unless told which one: name ours, so a
+  // database holding several Switchboard schemas (search_path per deployment or test run) works.
+  const schema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
+  if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

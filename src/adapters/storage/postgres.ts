@@ -1,16 +1,17 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Database, Executor, Storage } from '../../ports/storage.js';
+import { withTimeout } from '../../kernel/timeout.js';
 
 const TIMESTAMPTZ = 1184;
 const INT8 = 20;
 
 /** Timestamps come back as ISO strings and counts as numbers, exactly as on SQLite. */
 const typeParsers = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
     if (oid === TIMESTAMPTZ) return (value: string) => new Date(value).toISOString();
     if (oid === INT8) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format);
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
   },
 };
 
@@ -24,6 +25,8 @@ export function createPostgresStorage(url: string, poolSize = 10): Storage {
   });
   // An idle client losing its connection (database restart, network cut) must not crash the process.
   pool.on('error', () => undefined);
+  // A checked-out client whose connection drops emits 'error' too; its query already rejects.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const listener = new Listener(url);
 
@@ -31,15 +34,7 @@ export function createPostgresStorage(url: string, poolSize = 10): Storage {
     db,
     dialect: 'postgres',
     async ping(timeoutMs = 2000) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('database ping timed out')), timeoutMs);
-      });
-      try {
-        await Promise.race([sql`select 1`.execute(db), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      await withTimeout(sql`select 1`.execute(db), timeoutMs, 'database ping timed out');
     },
     listen: (channel, onMessage, onReconnect) => listener.subscribe(channel, onMessage, onReconnect),
     async notify(executor: Executor, channel, payload) {

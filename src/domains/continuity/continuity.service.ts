@@ -27,6 +27,8 @@ export class ContinuityService implements InboundRouter {
   /** A carrier retrying the routing hook for the same call gets the route decided the first time. */
   private readonly recent = new Map<string, RoutedCall>();
   private unlisten: (() => Promise<void>) | undefined;
+  /** Tags this node's own announcements: it has already installed the snapshot they describe. */
+  private readonly nodeId = newId();
 
   constructor(
     private readonly storage: Storage,
@@ -46,7 +48,10 @@ export class ContinuityService implements InboundRouter {
   async start(): Promise<void> {
     this.unlisten = await this.storage.listen(
       CHANNELS.routing,
-      (accountId) => void this.snapshots.refresh(accountId),
+      (payload) => {
+        const [accountId = '', origin] = payload.split('|');
+        if (origin !== this.nodeId) void this.snapshots.refresh(accountId);
+      },
       () => this.snapshots.refreshAll(),
     );
   }
@@ -75,11 +80,12 @@ export class ContinuityService implements InboundRouter {
         default: defaultTarget ?? null,
         message: message ? { language: message.language, length: message.downtime_message.length } : null,
       }));
-      await this.storage.notify(trx, CHANNELS.routing, accountId);
-      return repo.load(accountId);
+      await this.storage.notify(trx, CHANNELS.routing, `${accountId}|${this.nodeId}`);
+      // Built from what was written rather than read back: the forward map can be megabytes.
+      return { settings, activation: await repo.loadActivation(accountId), version: 0 };
     });
     this.snapshots.put(accountId, buildSnapshot(row, numbers));
-    return row.settings;
+    return settings;
   }
 
   async getActivation(accountId: string): Promise<Activation> {
@@ -93,7 +99,7 @@ export class ContinuityService implements InboundRouter {
       const repo = continuityRepo(trx);
       await repo.saveActivation(accountId, activation);
       await repo.insertAudit(accountId, this.auditEntry(principal, 'activation', { enabled }));
-      await this.storage.notify(trx, CHANNELS.routing, accountId);
+      await this.storage.notify(trx, CHANNELS.routing, `${accountId}|${this.nodeId}`);
     });
     this.snapshots.setEnabled(accountId, enabled);
     return activation;

@@ -3,6 +3,9 @@ import { systemRoutes } from './system.routes.js';
 import { oauthRoutes } from './oauth.routes.js';
 import { adminRoutes } from './admin.routes.js';
 import { numbersRoutes } from './numbers.routes.js';
+import { skillsRoutes } from './skills.routes.js';
+import { agentsRoutes } from './agents.routes.js';
+import { groupsRoutes } from './groups.routes.js';
 import { continuityRoutes } from './continuity.routes.js';
 import { callsRoutes } from './calls.routes.js';
 import { simRoutes } from './sim.routes.js';
@@ -13,6 +16,9 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   oauthRoutes,
   adminRoutes,
   numbersRoutes,
+  skillsRoutes,
+  agentsRoutes,
+  groupsRoutes,
   continuityRoutes,
   callsRoutes,
   simRoutes,

@@ -1,5 +1,5 @@
 import type { Db } from '../../../ports/storage.js';
-import type { CallEvent, InboundRouter, LegOutcome, RouteDecision } from '../../../ports/telephony.js';
+import type { CallEvent, InboundRouter, LegOutcome, RouteDecision, Telephony } from '../../../ports/telephony.js';
 import type { Clock } from '../../../kernel/clock.js';
 import { notFound } from '../../../kernel/errors.js';
 import { newId } from '../../../kernel/ids.js';
@@ -30,7 +30,7 @@ interface LiveCall {
  * inbound calls are routed exactly as a carrier's would be (through the InboundRouter) and the
  * decision is then carried out on the network's clock, every step landing in the call log.
  */
-export class SimulatedNetwork {
+export class SimulatedNetwork implements Telephony {
   private readonly live = new Map<string, LiveCall>();
 
   constructor(
@@ -120,18 +120,26 @@ export class SimulatedNetwork {
     }
   }
 
+  /** Starts the forward leg and returns at once; the leg's outcome ends the call when it comes. */
   private async forward(call: LiveCall, target: string): Promise<void> {
     this.append(call, { type: 'forwarded', at: this.now(), to: target });
-    const outcome = await this.dial(call.accountId, target, FORWARD_RING_TIMEOUT_S, (event) => {
+    await this.save(call);
+    const leg = this.dial(call.accountId, target, FORWARD_RING_TIMEOUT_S, (event) => {
       this.append(call, event);
       void this.save(call);
     });
+    void leg.then(
+      (outcome) => this.forwardEnded(call, target, outcome),
+      (error: unknown) => this.forwardEnded(call, target, 'failed', error instanceof Error ? error.message : 'network failure'),
+    );
+  }
+
+  private async forwardEnded(call: LiveCall, target: string, outcome: LegOutcome, reason = 'network failure'): Promise<void> {
     if (outcome === 'answered') {
       // The caller is now connected to the target; the platform's part of the call is over.
       return this.finish(call, 'forwarded', { type: 'answered', at: this.now(), leg: target });
     }
-    const failed: CallEvent = outcome === 'failed' ? { type: 'failed', at: this.now(), leg: target, reason: 'network failure' } : { type: outcome, at: this.now(), leg: target };
-    this.append(call, failed);
+    this.append(call, outcome === 'failed' ? { type: 'failed', at: this.now(), leg: target, reason } : { type: outcome, at: this.now(), leg: target });
     await this.finish(call, outcome, { type: 'hangup', at: this.now(), by: 'platform' });
   }
 

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseEnv } from './config.js';
+
+describe('config', () => {
+  it('applies the documented defaults', () => {
+    expect(parseEnv({})).toMatchObject({
+      PORT: 3000,
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'sqlite:./data/switchboard.db',
+      SWITCHBOARD_TELEPHONY: 'simulated',
+      SWITCHBOARD_WORKER: true,
+    });
+  });
+
+  it('reports every problem at once', () => {
+    let error: unknown;
+    try {
+      parseEnv({ PORT: 'eighty', DATABASE_URL: 'mysql://x', SWITCHBOARD_ADMIN_TOKEN: 'short', SWITCHBOARD_TELEPHONY: 'carrier-pigeon' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.map((p) => p.split(':')[0]);
+    expect(problems.sort()).toEqual(['DATABASE_URL', 'PORT', 'SWITCHBOARD_ADMIN_TOKEN', 'SWITCHBOARD_TELEPHONY']);
+  });
+
+  it('treats an empty variable as unset', () => {
+    const parsed = parseEnv({ SWITCHBOARD_ADMIN_TOKEN: '', PORT: '' });
+    expect(parsed.SWITCHBOARD_ADMIN_TOKEN).toBeUndefined();
+    expect(parsed.PORT).toBe(3000);
+  });
+
+  it('generates the signing secret once and keeps it in the data directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
+    const first = loadConfig({ SWITCHBOARD_DATA_DIR: dir });
+    const second = loadConfig({ SWITCHBOARD_DATA_DIR: dir });
+    expect(first.signingSecret.length).toBeGreaterThanOrEqual(32);
+    expect(second.signingSecret).toBe(first.signingSecret);
+    expect(readFileSync(join(dir, 'signing-secret'), 'utf8')).toBe(first.signingSecret);
+    expect(statSync(join(dir, 'signing-secret')).mode & 0o777).toBe(0o600);
+    expect(loadConfig({ SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_SIGNING_SECRET: 'x'.repeat(40) }).signingSecret).toBe('x'.repeat(40));
+  });
+});

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TestApp, type TestAccount } from '../support/harness.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { eventually } from '../support/eventually.js';
+
+const MAIN = '+14155550100';
+const postgresUrl = inject('postgresUrl');
+
+/**
+ * The database becomes unreachable under a running server: decisions keep coming from the last
+ * snapshot, call records are buffered and flushed when it returns, /ready and /metrics tell.
+ * PostgreSQL only: an embedded SQLite file has no connection to lose.
+ */
+describe.skipIf(!postgresUrl)('continuity through a database outage (postgres)', () => {
+  let proxy: TcpProxy;
+  let t: TestApp;
+  let acct: TestAccount;
+
+  beforeAll(async () => {
+    const target = new URL(postgresUrl ?? '');
+    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    const port = await proxy.start();
+    const viaProxy = new URL(target);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(port);
+    t = await TestApp.start('postgres', {}, { DATABASE_URL: viaProxy.toString() });
+    acct = await t.newAccount();
+    await t.post('/numbers', { number: MAIN, name: 'Main' }, acct.token);
+    await t.put('/fallback-experience/settings', { forward: { [MAIN]: '+14155559999' }, message: { downtime_message: 'Outage', language: 'en-US' } }, acct.token);
+    await t.put('/fallback-experience/activation', { enabled: true }, acct.token);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await proxy?.cut();
+  });
+
+  const route = (callId: string) => t.post('/telephony/inbound-calls', { call_id: callId, from: '+15105550123', to: MAIN }, acct.token);
+  const metric = async (name: string) => {
+    const text = (await t.get('/metrics')).text;
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return Number(line?.split(' ')[1]);
+  };
+
+  it('keeps deciding from the snapshot, buffers the call log and flushes it when the database returns', async () => {
+    expect((await route('before-outage')).status).toBe(200);
+
+    await proxy.cut();
+    for (let i = 0; i < 5; i++) {
+      const response = await route(`during-outage-${i}`);
+      expect(response.status).toBe(200);
+      expect(response.body.decision).toMatchObject({ action: 'forward', forward_to: '+14155559999', message: { text: 'Outage' } });
+    }
+    const degraded = await t.get('/ready');
+    expect(degraded.status).toBe(503);
+    expect(degraded.body).toMatchObject({ status: 'degraded', checks: { database: { status: 'down' }, call_log: { status: 'degraded' } } });
+    expect(await metric('switchboard_call_log_buffered')).toBe(5);
+    expect(await metric('switchboard_call_log_dropped_total')).toBe(0);
+
+    await proxy.start();
+    await eventually(async () => expect((await t.get('/ready')).status).toBe(200), 15_000, 100);
+    expect(await metric('switchboard_call_log_buffered')).toBe(0);
+    const calls = await t.get('/calls?per_page=50', acct.token);
+    const ids = calls.body._embedded.calls.map((c: { id: string }) => c.id);
+    for (let i = 0; i < 5; i++) expect(ids).toContain(`during-outage-${i}`);
+    expect(ids).toContain('before-outage');
+  });
+});
+
+describe.skipIf(!postgresUrl)('bounded call-log buffer (postgres)', () => {
+  it('drops what does not fit and counts it', async () => {
+    const target = new URL(postgresUrl ?? '');
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    const viaProxy = new URL(target);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(await proxy.start());
+    const t = await TestApp.start('postgres', {}, { DATABASE_URL: viaProxy.toString(), SWITCHBOARD_CALL_LOG_BUFFER: '2' });
+    try {
+      const acct = await t.newAccount();
+      await t.put('/fallback-experience/settings', { forward: { default: '+18005550000' } }, acct.token);
+      await t.put('/fallback-experience/activation', { enabled: true }, acct.token);
+      await t.post('/telephony/inbound-calls', { call_id: 'warm', from: '+15105550123', to: MAIN }, acct.token);
+      await proxy.cut();
+      for (let i = 0; i < 4; i++) {
+        expect((await t.post('/telephony/inbound-calls', { call_id: `c${i}`, from: '+15105550123', to: MAIN }, acct.token)).status).toBe(200);
+      }
+      expect(t.services.calls.stats).toMatchObject({ buffered: 2, dropped: 2 });
+    } finally {
+      await t.close();
+      await proxy.cut();
+    }
+  });
+});

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { ADMIN_TOKEN, DATABASES, TestApp } from '../support/harness.js';
+
+describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start(db);
+  });
+  afterAll(() => t.close());
+
+  const expectProblem = (response: { status: number; headers: Record<string, unknown>; body: any }, status: number, code: string) => {
+    expect(response.status).toBe(status);
+    expect(String(response.headers['content-type'])).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({ status, code, type: `/problems/${code}` });
+    expect(typeof response.body.title).toBe('string');
+    expect(typeof response.body.detail).toBe('string');
+  };
+
+  it('answers malformed JSON with 400 malformed_json', async () => {
+    const acct = await t.newAccount();
+    const response = await t.request('POST', '/numbers', { token: acct.token, raw: '{"number": ', headers: { 'content-type': 'application/json' } });
+    expectProblem(response, 400, 'malformed_json');
+  });
+
+  it('rejects unknown fields and wrong types naming each field', async () => {
+    const acct = await t.newAccount();
+    const unknown = await t.post('/numbers', { number: '+14155550100', name: 'Main', colour: 'red' }, acct.token);
+    expectProblem(unknown, 400, 'validation_failed');
+    expect(unknown.body.fields).toContainEqual({ name: 'colour', description: 'is not a known field' });
+    const wrongType = await t.post('/numbers', { number: 14155550100, name: 'Main' }, acct.token);
+    expectProblem(wrongType, 400, 'validation_failed');
+    expect(wrongType.body.fields.map((f: { name: string }) => f.name)).toEqual(['number']);
+    const notE164 = await t.post('/numbers', { number: '4155550100', name: 'Main' }, acct.token);
+    expect(notE164.body.fields[0].name).toBe('number');
+  });
+
+  it('answers an oversized body with 413', async () => {
+    const small = await TestApp.start(db, {}, { SWITCHBOARD_BODY_LIMIT_BYTES: '2048' });
+    try {
+      const acct = await small.newAccount();
+      const response = await small.post('/numbers', { number: '+14155550100', name: 'x'.repeat(5000) }, acct.token);
+      expectProblem(response, 413, 'payload_too_large');
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('answers unknown routes with 404 problem', async () => {
+    expectProblem(await t.get('/no/such/route'), 404, 'not_found');
+  });
+
+  it('distinguishes 401 (no or bad token) from 403 (missing scope)', async () => {
+    const none = await t.get('/numbers');
+    expectProblem(none, 401, 'unauthorized');
+    expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
+    const bad = await t.get('/numbers', 'not-a-token');
+    expectProblem(bad, 401, 'unauthorized');
+    const readOnly = await t.newAccount(['directory:read']);
+    expectProblem(await t.post('/numbers', { number: '+14155550100', name: 'Main' }, readOnly.token), 403, 'insufficient_scope');
+    expect((await t.get('/numbers', readOnly.token)).status).toBe(200);
+  });
+
+  it('authenticates before reading the body', async () => {
+    const response = await t.request('POST', '/numbers', { raw: '{broken', headers: { 'content-type': 'application/json' } });
+    expect(response.status).toBe(401);
+  });
+
+  it('hides internal messages on 5xx and returns the request id', async () => {
+    const acct = await t.newAccount();
+    const numbers = t.services.directory.numbers;
+    const original = numbers.list.bind(numbers);
+    numbers.list = () => Promise.reject(new Error('secret internal detail: connection string postgres://user:pw@db'));
+    try {
+      const response = await t.get('/numbers', acct.token);
+      expectProblem(response, 500, 'internal_error');
+      expect(response.text).not.toContain('secret internal detail');
+      expect(typeof response.body.request_id).toBe('string');
+      expect(response.body.detail).toContain(response.body.request_id);
+    } finally {
+      numbers.list = original;
+    }
+  });
+
+  it('replays a creating POST with the same Idempotency-Key and rejects a different body', async () => {
+    const acct = await t.newAccount();
+    const headers = { 'idempotency-key': 'create-main-line' };
+    const first = await t.post('/numbers', { number: '+14155550100', name: 'Main' }, acct.token, headers);
+    expect(first.status).toBe(201);
+    const repeat = await t.post('/numbers', { number: '+14155550100', name: 'Main' }, acct.token, headers);
+    expect(repeat.status).toBe(201);
+    expect(repeat.body).toEqual(first.body);
+    expect(repeat.headers['idempotent-replayed']).toBe('true');
+    expect((await t.get('/numbers', acct.token)).body.total).toBe(1);
+    const reused = await t.post('/numbers', { number: '+14155550101', name: 'Other' }, acct.token, headers);
+    expectProblem(reused, 422, 'idempotency_key_reused');
+    const otherAccount = await t.newAccount();
+    expect((await t.post('/numbers', { number: '+14155550100', name: 'Main' }, otherAccount.token, headers)).status).toBe(201);
+  });
+
+  it('pages lists by cursor with HAL links', async () => {
+    const acct = await t.newAccount();
+    for (let i = 0; i < 5; i++) await t.post('/numbers', { number: `+1415555010${i}`, name: `Line ${i}` }, acct.token);
+    const first = await t.get('/numbers?per_page=2', acct.token);
+    expect(first.body).toMatchObject({ total: 5, count: 2, per_page: 2 });
+    expect(first.body._links.self.href).toBe('/numbers?per_page=2');
+    const seen = [...first.body._embedded.numbers];
+    let next: string | undefined = first.body._links.next?.href;
+    while (next) {
+      const page = await t.get(next, acct.token);
+      seen.push(...page.body._embedded.numbers);
+      next = page.body._links.next?.href;
+    }
+    expect(seen.map((n: { number: string }) => n.number)).toEqual(['+14155550100', '+14155550101', '+14155550102', '+14155550103', '+14155550104']);
+    expectProblem(await t.get('/numbers?per_page=501', acct.token), 400, 'validation_failed');
+    expectProblem(await t.get('/numbers?cursor=garbage', acct.token), 400, 'validation_failed');
+  });
+
+  it('serves health, readiness, metrics and a valid OpenAPI 3.1 document covering every route', async () => {
+    expect((await t.get('/health')).body).toEqual({ status: 'ok' });
+    const ready = await t.get('/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks.database.status).toBe('up');
+    const metrics = await t.get('/metrics');
+    expect(metrics.text).toContain('switchboard_http_requests_total');
+    expect(metrics.text).toContain('switchboard_call_log_buffered');
+    const spec = await t.get('/openapi.json');
+    expect(spec.body.openapi).toBe('3.1.0');
+    const result = await new Validator().validate(spec.body);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    const documented = new Set(Object.keys(spec.body.paths));
+    for (const path of ['/numbers', '/numbers/{number}', '/fallback-experience/settings', '/fallback-experience/activation', '/fallback-experience/audit', '/telephony/inbound-calls', '/calls', '/calls/{call_id}', '/sim/phones/{number}', '/sim/inbound-calls', '/oauth/token', '/admin/accounts']) {
+      expect(documented, path).toContain(path);
+    }
+    const docs = await t.get('/docs');
+    expect([200, 302]).toContain(docs.status);
+  });
+
+  it('keeps /admin behind the operator token and hides it when none is configured', async () => {
+    expect((await t.post('/admin/accounts', { name: 'X' })).status).toBe(401);
+    expect((await t.post('/admin/accounts', { name: 'X' }, 'wrong-token-wrong-token')).status).toBe(401);
+    expect((await t.post('/admin/accounts', { name: 'X' }, ADMIN_TOKEN)).status).toBe(201);
+    const closed = await TestApp.start(db, {}, { SWITCHBOARD_ADMIN_TOKEN: '' });
+    try {
+      expect((await closed.post('/admin/accounts', { name: 'X' }, ADMIN_TOKEN)).status).toBe(404);
+    } finally {
+      await closed.close();
+    }
+  });
+});

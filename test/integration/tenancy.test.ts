@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASES, TestApp, type TestAccount } from '../support/harness.js';
+
+const NUMBER = '+14155550100';
+const EXTERNAL = '+14155559999';
+
+interface Seeded {
+  skill: { id: string };
+  agent: { id: string };
+  group: { id: string };
+  callId: string;
+  queuedCallId: string;
+}
+
+type Case =
+  /** Names account A's resource: account B must get 404 and change nothing. */
+  | { kind: 'foreign'; url: (a: Seeded) => string; body?: unknown }
+  /** Works on B's own account: B must see none of A's data and A must be unchanged. */
+  | { kind: 'own'; url: string; body?: unknown; status: number; mustNotContain?: (a: Seeded) => string[] };
+
+/**
+ * Every route that takes an OAuth token, keyed as in the OpenAPI document. The test fails when a
+ * route exists without a case here, so a new route cannot skip the cross-account check.
+ */
+const CASES: Record<string, Case> = {
+  'POST /numbers': { kind: 'own', url: '/numbers', body: { number: '+14155550111', name: 'B main' }, status: 201 },
+  'GET /numbers': { kind: 'own', url: '/numbers', status: 200 },
+  'GET /numbers/{number}': { kind: 'foreign', url: () => `/numbers/${NUMBER}` },
+  'PATCH /numbers/{number}': { kind: 'foreign', url: () => `/numbers/${NUMBER}`, body: { name: 'stolen' } },
+  'DELETE /numbers/{number}': { kind: 'foreign', url: () => `/numbers/${NUMBER}` },
+  'POST /skills': { kind: 'own', url: '/skills', body: { name: 'Online Requests' }, status: 201 },
+  'GET /skills': { kind: 'own', url: '/skills', status: 200, mustNotContain: (a) => [a.skill.id] },
+  'GET /skills/{id}': { kind: 'foreign', url: (a) => `/skills/${a.skill.id}` },
+  'PATCH /skills/{id}': { kind: 'foreign', url: (a) => `/skills/${a.skill.id}`, body: { name: 'stolen' } },
+  'DELETE /skills/{id}': { kind: 'foreign', url: (a) => `/skills/${a.skill.id}` },
+  'POST /agents': { kind: 'own', url: '/agents', body: { name: 'Bo' }, status: 201 },
+  'GET /agents': { kind: 'own', url: '/agents', status: 200, mustNotContain: (a) => [a.agent.id] },
+  'GET /agents/{id}': { kind: 'foreign', url: (a) => `/agents/${a.agent.id}` },
+  'PATCH /agents/{id}': { kind: 'foreign', url: (a) => `/agents/${a.agent.id}`, body: { name: 'stolen' } },
+  'DELETE /agents/{id}': { kind: 'foreign', url: (a) => `/agents/${a.agent.id}` },
+  'PUT /agents/{id}/status': { kind: 'foreign', url: (a) => `/agents/${a.agent.id}/status`, body: { status: 'away' } },
+  'POST /groups': { kind: 'own', url: '/groups', body: { name: 'Tier 1' }, status: 201 },
+  'GET /groups': { kind: 'own', url: '/groups', status: 200, mustNotContain: (a) => [a.group.id] },
+  'GET /groups/{id}': { kind: 'foreign', url: (a) => `/groups/${a.group.id}` },
+  'PATCH /groups/{id}': { kind: 'foreign', url: (a) => `/groups/${a.group.id}`, body: { name: 'stolen' } },
+  'DELETE /groups/{id}': { kind: 'foreign', url: (a) => `/groups/${a.group.id}` },
+  'GET /fallback-experience/settings': { kind: 'own', url: '/fallback-experience/settings', status: 200, mustNotContain: () => [EXTERNAL] },
+  'PUT /fallback-experience/settings': { kind: 'own', url: '/fallback-experience/settings', body: { forward: {} }, status: 200 },
+  'GET /fallback-experience/activation': { kind: 'own', url: '/fallback-experience/activation', status: 200 },
+  'PUT /fallback-experience/activation': { kind: 'own', url: '/fallback-experience/activation', body: { enabled: false }, status: 200 },
+  'GET /fallback-experience/audit': { kind: 'own', url: '/fallback-experience/audit', status: 200, mustNotContain: () => [EXTERNAL] },
+  'POST /telephony/inbound-calls': { kind: 'own', url: '/telephony/inbound-calls', body: { call_id: 'b-call', from: '+15105550123', to: NUMBER }, status: 200, mustNotContain: () => [EXTERNAL] },
+  'GET /calls': { kind: 'own', url: '/calls', status: 200, mustNotContain: (a) => [a.callId, a.queuedCallId] },
+  'GET /calls/{call_id}': { kind: 'foreign', url: (a) => `/calls/${a.callId}` },
+  'PUT /sim/phones/{number}': { kind: 'own', url: '/sim/phones/+14155558888', body: { behavior: 'answer' }, status: 200 },
+  'GET /sim/phones/{number}': { kind: 'own', url: `/sim/phones/${EXTERNAL}`, status: 200, mustNotContain: () => ['busy'] },
+  'DELETE /sim/phones/{number}': { kind: 'foreign', url: () => `/sim/phones/${EXTERNAL}` },
+  'POST /sim/inbound-calls': { kind: 'own', url: '/sim/inbound-calls', body: { from: '+15105550123', to: NUMBER }, status: 400 },
+  'POST /sim/calls/{call_id}/hangup': { kind: 'foreign', url: (a) => `/sim/calls/${a.queuedCallId}/hangup`, body: {} },
+};
+
+describe.each(DATABASES)('tenancy: every authenticated route across two accounts (%s)', (db) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start(db);
+  });
+  afterAll(() => t.close());
+
+  async function seed(a: TestAccount): Promise<Seeded> {
+    await t.post('/numbers', { number: NUMBER, name: 'A main' }, a.token);
+    const skill = (await t.post('/skills', { name: 'Secret skill' }, a.token)).body;
+    const agent = (await t.post('/agents', { name: 'Ana', skills: ['Secret skill'] }, a.token)).body;
+    const group = (await t.post('/groups', { name: 'A team', agent_ids: [agent.id] }, a.token)).body;
+    await t.put(`/sim/phones/${EXTERNAL}`, { behavior: 'busy' }, a.token);
+    await t.put('/fallback-experience/settings', { forward: { [NUMBER]: EXTERNAL } }, a.token);
+    const queued = (await t.post('/sim/inbound-calls', { from: '+15105550123', to: NUMBER }, a.token)).body;
+    await t.put('/fallback-experience/activation', { enabled: true }, a.token);
+    await t.post('/telephony/inbound-calls', { call_id: 'a-call', from: '+15105550123', to: NUMBER }, a.token);
+    return { skill, agent, group, callId: 'a-call', queuedCallId: queued.call_id };
+  }
+
+  /** What account A can see of itself, to prove B's requests changed none of it. */
+  async function stateOf(a: TestAccount, seeded: Seeded) {
+    const paths = ['/numbers', '/skills', '/agents', '/groups', '/fallback-experience/settings', '/fallback-experience/activation', `/sim/phones/${EXTERNAL}`, `/calls/${seeded.queuedCallId}`];
+    return Promise.all(paths.map(async (path) => (await t.get(path, a.token)).body));
+  }
+
+  it('covers every authenticated route in the OpenAPI document', async () => {
+    const spec = (await t.get('/openapi.json')).body as { paths: Record<string, Record<string, { security?: { oauth2?: string[] }[] }>> };
+    const routes = Object.entries(spec.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, op]) => op.security?.some((s) => s.oauth2))
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(routes.sort()).toEqual(Object.keys(CASES).sort());
+  });
+
+  it("never lets one account read or change another's data", async () => {
+    const a = await t.newAccount();
+    const b = await t.newAccount();
+    const seeded = await seed(a);
+    const before = await stateOf(a, seeded);
+
+    for (const [route, testCase] of Object.entries(CASES)) {
+      const method = route.split(' ')[0] ?? 'GET';
+      const url = testCase.kind === 'foreign' ? testCase.url(seeded) : testCase.url;
+      const response = await t.request(method, url, { token: b.token, body: testCase.body });
+      if (testCase.kind === 'foreign') {
+        expect(response.status, `${route} as another account`).toBe(404);
+      } else {
+        expect(response.status, `${route}: ${response.text}`).toBe(testCase.status);
+        for (const secret of testCase.mustNotContain?.(seeded) ?? []) expect(response.text, route).not.toContain(secret);
+      }
+    }
+    expect(await stateOf(a, seeded)).toEqual(before);
+  });
+});

@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADMIN_TOKEN, SIGNING_SECRET } from './harness.js';
+import { eventually } from './eventually.js';
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || !address) throw new Error('no port');
+  return address.port;
+}
+
+/** A real `switchboard` server process (src/main.ts), as an operator would run one node. */
+export class ServerProcess {
+  private constructor(private readonly child: ChildProcess, readonly baseUrl: string, readonly output: string[]) {}
+
+  static async start(databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+    const port = await freePort();
+    const output: string[] = [];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN,
+        SWITCHBOARD_SIGNING_SECRET: SIGNING_SECRET,
+        SWITCHBOARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-node-')),
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    const node = new ServerProcess(child, `http://127.0.0.1:${port}`, output);
+    await eventually(async () => {
+      if (child.exitCode !== null) throw new Error(`server exited: ${output.join('')}`);
+      const response = await fetch(`${node.baseUrl}/health`);
+      if (!response.ok) throw new Error('not healthy yet');
+    }, 30_000, 100);
+    return node;
+  }
+
+  async call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
