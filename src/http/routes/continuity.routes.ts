@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import {
   activationBody,
@@ -7,6 +8,7 @@ import {
   routedCallResponse,
   settingsBody,
   settingsResponse,
+  type FallbackSettings,
 } from '../../domains/continuity/index.js';
 import { decodeCursor } from '../../kernel/page.js';
 import { principalOf } from '../auth.js';
@@ -15,11 +17,18 @@ import type { RouteModule } from './route-module.js';
 
 const tags = ['continuity'];
 
+/**
+ * The forward map can hold 100,000 entries: validating our own answer against the response
+ * schema again would cost more than storing it, so it is serialised directly (the schema still
+ * documents it).
+ */
+const sendSettings = (reply: FastifyReply, settings: FallbackSettings) => reply.type('application/json; charset=utf-8').send(JSON.stringify(settings));
+
 export const continuityRoutes: RouteModule = (app, { continuity }) => {
   app.get(
     '/fallback-experience/settings',
     { config: { auth: { scope: 'continuity-settings:read' } }, schema: { tags, response: { 200: settingsResponse } } },
-    (request) => continuity.getSettings(principalOf(request).accountId),
+    async (request, reply) => sendSettings(reply, await continuity.getSettings(principalOf(request).accountId)),
   );
 
   app.put(
@@ -28,7 +37,7 @@ export const continuityRoutes: RouteModule = (app, { continuity }) => {
       config: { auth: { scope: 'continuity-settings:write' } },
       schema: { tags, summary: 'Replace the Fallback Experience settings', body: settingsBody, response: { 200: settingsResponse } },
     },
-    (request) => continuity.putSettings(principalOf(request), request.body),
+    async (request, reply) => sendSettings(reply, await continuity.putSettings(principalOf(request), request.body)),
   );
 
   app.get(
