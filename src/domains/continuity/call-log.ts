@@ -13,8 +13,6 @@ export interface CallLogOptions {
   writeTimeoutMs?: number;
   retryMs?: number;
   maxBatch?: number;
-  /** Writes in flight at once; records arriving meanwhile gather into the next batch. */
-  maxConcurrentWrites?: number;
 }
 
 interface Entry {
@@ -30,27 +28,14 @@ interface Batch {
 
 const keyOf = (accountId: string, callId: string) => `${accountId}\u0000${callId}`;
 
-function newBatch(): Batch {
-  let resolve!: () => void;
-  const done = new Promise<void>((r) => (resolve = r));
-  return { entries: new Map(), done, resolve };
-}
-
 /**
  * The call log's writer. Records arriving together are written in one statement (group commit),
- * and each caller resumes once its record is stored. At most `maxConcurrentWrites` statements are
- * in flight: records arriving meanwhile wait for the next one, so batches grow with the load and
- * the database's latency instead of the statement count (a statement per event-loop turn, each
- * waiting for a pooled connection, is what made PostgreSQL fall behind under a steady stream).
- * When the database fails or is slow the records move to a bounded in-memory buffer, callers
- * resume at once, and a retry loop flushes the buffer when the database answers again:
- * decisions never wait on an outage.
+ * and each caller resumes once its record is stored. When the database fails or is slow the
+ * records move to a bounded in-memory buffer, callers resume at once, and a retry loop flushes
+ * the buffer when the database answers again: decisions never wait on an outage.
  */
 export class CallLog {
-  /** Batches waiting for a write, oldest first; only the last one still takes records. */
-  private readonly pending: Batch[] = [];
-  private readonly writing = new Set<Promise<void>>();
-  private writeScheduled = false;
+  private batch: Batch | undefined;
   private readonly buffer = new Map<string, Entry>();
   private retryTimer: NodeJS.Timeout | undefined;
   private flushing = false;
@@ -59,13 +44,11 @@ export class CallLog {
   private readonly writeTimeoutMs: number;
   private readonly retryMs: number;
   private readonly maxBatch: number;
-  private readonly maxConcurrentWrites: number;
 
   constructor(private readonly db: Db, private readonly logger: Logger, private readonly options: CallLogOptions) {
     this.writeTimeoutMs = options.writeTimeoutMs ?? 1000;
     this.retryMs = options.retryMs ?? 500;
     this.maxBatch = options.maxBatch ?? 500;
-    this.maxConcurrentWrites = options.maxConcurrentWrites ?? 1;
   }
 
   /**
@@ -78,19 +61,14 @@ export class CallLog {
       this.addToBuffer(entry);
       return Promise.resolve();
     }
-    let batch = this.pending.at(-1);
-    if (!batch || batch.entries.size >= this.maxBatch) {
-      batch = newBatch();
-      this.pending.push(batch);
-    }
+    const batch = (this.batch ??= this.openBatch());
     batch.entries.set(keyOf(accountId, call.id), entry);
-    this.scheduleWrite();
+    if (batch.entries.size >= this.maxBatch) this.writeBatch(batch);
     return batch.done;
   }
 
   async get(accountId: string, id: string): Promise<CallRecord> {
-    const key = keyOf(accountId, id);
-    const buffered = this.buffer.get(key) ?? this.pending.findLast((b) => b.entries.has(key))?.entries.get(key);
+    const buffered = this.buffer.get(keyOf(accountId, id)) ?? this.batch?.entries.get(keyOf(accountId, id));
     const stored = await callsRepo(this.db).find(accountId, id);
     const call = buffered && (!stored || stored.updated_at <= buffered.call.updated_at) ? buffered.call : stored;
     if (!call) throw notFound('call');
@@ -107,13 +85,9 @@ export class CallLog {
     return { buffered: this.buffer.size, dropped: this.counters.dropped, written: this.counters.written, degraded: this.degradedSince !== undefined };
   }
 
-  /** Writes whatever is pending or buffered, and waits for writes in flight; used at shutdown. */
+  /** Writes whatever is pending or buffered; used at shutdown. */
   async drain(): Promise<void> {
-    for (;;) {
-      this.startWrites();
-      if (this.writing.size === 0) break;
-      await Promise.all(this.writing);
-    }
+    if (this.batch) this.writeBatch(this.batch);
     await this.flushBuffer();
   }
 
@@ -122,44 +96,27 @@ export class CallLog {
     this.retryTimer = undefined;
   }
 
-  /** Writes on the next turn of the event loop, so that records arriving together share it. */
-  private scheduleWrite(): void {
-    if (this.writeScheduled || this.writing.size >= this.maxConcurrentWrites) return;
-    this.writeScheduled = true;
-    setImmediate(() => {
-      this.writeScheduled = false;
-      this.startWrites();
-    });
+  private openBatch(): Batch {
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const batch: Batch = { entries: new Map(), done, resolve };
+    setImmediate(() => this.writeBatch(batch));
+    return batch;
   }
 
-  private startWrites(): void {
-    while (this.writing.size < this.maxConcurrentWrites) {
-      const batch = this.pending.shift();
-      if (!batch) return;
-      const write: Promise<void> = this.writeBatch(batch).finally(() => {
-        this.writing.delete(write);
-        if (this.pending.length > 0) this.scheduleWrite();
-      });
-      this.writing.add(write);
-    }
-  }
-
-  private async writeBatch(batch: Batch): Promise<void> {
+  private writeBatch(batch: Batch): void {
+    if (this.batch !== batch) return;
+    this.batch = undefined;
     const entries = [...batch.entries.values()];
-    try {
-      await this.write(entries);
-      this.counters.written += entries.length;
-    } catch (error) {
-      this.enterDegraded(error);
-      for (const entry of entries) this.addToBuffer(entry);
-      // Records queued behind the failed write go to the buffer too: nobody waits on an outage.
-      for (const waiting of this.pending.splice(0)) {
-        for (const entry of waiting.entries.values()) this.addToBuffer(entry);
-        waiting.resolve();
-      }
-    } finally {
-      batch.resolve();
-    }
+    this.write(entries).then(
+      () => {
+        this.counters.written += entries.length;
+      },
+      (error: unknown) => {
+        this.enterDegraded(error);
+        for (const entry of entries) this.addToBuffer(entry);
+      },
+    ).finally(batch.resolve);
   }
 
   private write(entries: Entry[]): Promise<void> {
