@@ -7,7 +7,7 @@
  * open-loop run at half of that maximum, and the ceiling at that same rate (the machine's floor).
  * Afterwards GET /calls must count every request that reached the server.
  *
- * Arguments: the targets to run (default `ceiling sqlite postgres`). Environment:
+ * Arguments: the targets to run (default all: `ceiling sqlite postgres forwards`; `forwards` times a PUT of 100,000 per-number forwards and the decision time at 10 vs 100,000 entries). Environment:
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; the bench creates and
  * drops its own schema there), BENCH_DURATION_S (default 10), BENCH_CONNECTIONS (default 50).
  */
@@ -19,6 +19,7 @@ import { expectStatus, request } from './lib/http.js';
 import { measure, measureQuietly, type Load, type Measurement, type Settings } from './lib/measure.js';
 import { onInterrupt, startServer, type ServerProcess } from './lib/processes.js';
 import { machineSummary, printTable } from './lib/report.js';
+import { runForwards } from './continuity-forwards.js';
 import { assertWrk } from './lib/wrk.js';
 
 const PATH = '/telephony/inbound-calls';
@@ -36,7 +37,7 @@ const DOWNTIME_MESSAGE = 'We are experiencing an outage. Your call is being forw
 const callBody = (prefix: string, i: number) =>
   JSON.stringify({ call_id: `${prefix}-1-${String(i + 1).padStart(9, '0')}`, from: CALLER, to: NUMBERS[(i + 1) % NUMBERS.length] });
 
-const TARGET_NAMES = ['ceiling', 'sqlite', 'postgres'] as const;
+const TARGET_NAMES = ['ceiling', 'sqlite', 'postgres', 'forwards'] as const;
 type TargetName = (typeof TARGET_NAMES)[number];
 
 export interface ContinuityResult extends Measurement {
@@ -127,6 +128,7 @@ export async function run(args: string[]): Promise<void> {
 
   // Figures, not a test: a missed target is reported (MISSED) without failing the command.
   printTable(results, TARGETS, notes);
+  if (wanted.has('forwards')) await runForwards(postgresUrl);
 }
 
 function switchboardEnv(databaseUrl: string, dataDir: string): Record<string, string> {

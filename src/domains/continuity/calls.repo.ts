@@ -1,4 +1,5 @@
-import type { Executor } from '../../ports/storage.js';
+import { CompiledQuery, type Insertable } from 'kysely';
+import type { Database, Executor } from '../../ports/storage.js';
 import { parseJson } from '../../kernel/json.js';
 import type { CallFilters, CallRecord } from './calls.model.js';
 
@@ -23,41 +24,66 @@ const toRecord = (row: CallRow): CallRecord => ({
 
 const COLUMNS = ['id', 'direction', 'from_number', 'to_number', 'started_at', 'ended_at', 'outcome', 'decision', 'continuity', 'events', 'updated_at'] as const;
 
+type CallInsert = Insertable<Database['calls']>;
+
+const toInsert = (accountId: string, call: CallRecord): CallInsert => ({
+  account_id: accountId,
+  id: call.id,
+  direction: call.direction,
+  from_number: call.from,
+  to_number: call.to,
+  started_at: call.started_at,
+  ended_at: call.ended_at,
+  outcome: call.outcome,
+  decision: call.decision === null ? null : JSON.stringify(call.decision),
+  continuity: call.continuity ? 1 : 0,
+  events: JSON.stringify(call.events),
+  updated_at: call.updated_at,
+});
+
+/** Inserts or updates calls; an older version of a call never overwrites a newer one. */
+const upsertQuery = (db: Executor, rows: CallInsert[]) =>
+  db
+    .insertInto('calls')
+    .values(rows)
+    .onConflict((oc) =>
+      oc
+        .columns(['account_id', 'id'])
+        .doUpdateSet((eb) => ({
+          ended_at: eb.ref('excluded.ended_at'),
+          outcome: eb.ref('excluded.outcome'),
+          events: eb.ref('excluded.events'),
+          updated_at: eb.ref('excluded.updated_at'),
+        }))
+        .where('calls.updated_at', '<=', (eb) => eb.ref('excluded.updated_at')),
+    );
+
+/**
+ * The upsert's SQL depends only on how many rows it carries, and it runs for every inbound call:
+ * it is compiled once per batch size and executed with fresh parameters (row by row, column by
+ * column, the order Kysely binds them in, checked when the SQL is first compiled).
+ */
+const compiledUpserts = new WeakMap<Executor, Map<number, string>>();
+
+function compiledUpsert(db: Executor, rows: CallInsert[]): CompiledQuery {
+  const parameters = rows.flatMap((row) => Object.values(row));
+  let bySize = compiledUpserts.get(db);
+  if (!bySize) compiledUpserts.set(db, (bySize = new Map()));
+  const cached = bySize.get(rows.length);
+  if (cached !== undefined) return CompiledQuery.raw(cached, parameters);
+  const compiled = upsertQuery(db, rows).compile();
+  if (compiled.parameters.length !== parameters.length || compiled.parameters.some((value, i) => value !== parameters[i])) {
+    throw new Error('call upsert parameters are not bound in row and column order');
+  }
+  bySize.set(rows.length, compiled.sql);
+  return compiled;
+}
+
 export function callsRepo(db: Executor) {
   return {
-    /** Inserts or updates calls; an older version of a call never overwrites a newer one. */
     async upsertMany(entries: { accountId: string; call: CallRecord }[]): Promise<void> {
       if (entries.length === 0) return;
-      await db
-        .insertInto('calls')
-        .values(
-          entries.map(({ accountId, call }) => ({
-            account_id: accountId,
-            id: call.id,
-            direction: call.direction,
-            from_number: call.from,
-            to_number: call.to,
-            started_at: call.started_at,
-            ended_at: call.ended_at,
-            outcome: call.outcome,
-            decision: call.decision === null ? null : JSON.stringify(call.decision),
-            continuity: call.continuity ? 1 : 0,
-            events: JSON.stringify(call.events),
-            updated_at: call.updated_at,
-          })),
-        )
-        .onConflict((oc) =>
-          oc
-            .columns(['account_id', 'id'])
-            .doUpdateSet((eb) => ({
-              ended_at: eb.ref('excluded.ended_at'),
-              outcome: eb.ref('excluded.outcome'),
-              events: eb.ref('excluded.events'),
-              updated_at: eb.ref('excluded.updated_at'),
-            }))
-            .where('calls.updated_at', '<=', (eb) => eb.ref('excluded.updated_at')),
-        )
-        .execute();
+      await db.executeQuery(compiledUpsert(db, entries.map(({ accountId, call }) => toInsert(accountId, call))));
     },
     async find(accountId: string, id: string): Promise<CallRecord | undefined> {
       const row = await db.selectFrom('calls').select(COLUMNS).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();

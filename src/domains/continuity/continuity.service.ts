@@ -6,6 +6,7 @@ import type { Clock } from '../../kernel/clock.js';
 import type { Logger } from '../../kernel/logger.js';
 import { invalid, type FieldProblem } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
+import { Recent } from '../../kernel/recent.js';
 import { pageOf, type Page } from '../../kernel/page.js';
 import type { Principal } from '../accounts/index.js';
 import type { NumbersService } from '../directory/index.js';
@@ -25,7 +26,7 @@ const RECENT_DECISIONS = 50_000;
 export class ContinuityService implements InboundRouter {
   readonly snapshots: RoutingSnapshots;
   /** A carrier retrying the routing hook for the same call gets the route decided the first time. */
-  private readonly recent = new Map<string, RoutedCall>();
+  private readonly recent = new Recent<string, RoutedCall>(RECENT_DECISIONS);
   private unlisten: (() => Promise<void>) | undefined;
   /** Tags this node's own announcements: it has already installed the snapshot they describe. */
   private readonly nodeId = newId();
@@ -122,7 +123,7 @@ export class ContinuityService implements InboundRouter {
     const snapshot = await this.snapshots.get(call.accountId);
     const { decision, continuity } = decide(snapshot, call.to);
     const routed: RoutedCall = { call_id: call.callId, decision, continuity };
-    this.remember(key, routed);
+    this.recent.set(key, routed);
     const at = this.clock.now().toISOString();
     const record: CallRecord = {
       id: call.callId,
@@ -139,14 +140,6 @@ export class ContinuityService implements InboundRouter {
     };
     await this.calls.record(call.accountId, record);
     return routed;
-  }
-
-  private remember(key: string, routed: RoutedCall): void {
-    if (this.recent.size >= RECENT_DECISIONS) {
-      const oldest = this.recent.keys().next().value;
-      if (oldest !== undefined) this.recent.delete(oldest);
-    }
-    this.recent.set(key, routed);
   }
 
   private checkLanguage(language: string): string {
