@@ -36,10 +36,6 @@ export const accountsCommands: CommandGroup = {
       help,
       async run(argv, cli) {
         const flags = parseFlags(argv, options, COMMAND);
-        if (flags.help) {
-          cli.out(help);
-          return;
-        }
         const input = validate(
           createAccountBody,
           { name: required(flags.name, 'name', COMMAND), timezone: flags.timezone, default_country: flags['default-country']?.toUpperCase() },

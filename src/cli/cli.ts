@@ -96,7 +96,7 @@ async function dispatch(argv: string[], cli: Cli): Promise<void> {
   if (!group) throw new UsageError(`unknown command "${first}"`);
 
   const single = group.commands[first];
-  if (single) return single.run(rest, cli);
+  if (single) return run(single, rest, cli);
 
   const [name, ...args] = rest;
   if (name === undefined || isHelp(name)) {
@@ -109,5 +109,14 @@ async function dispatch(argv: string[], cli: Cli): Promise<void> {
   }
   const command = group.commands[name];
   if (!command) throw new UsageError(`unknown command "${first} ${name}"`, first);
-  return command.run(args, cli);
+  return run(command, args, cli);
+}
+
+/** `--help` anywhere among a command's options prints its help instead of running it. */
+async function run(command: CommandGroup['commands'][string], args: string[], cli: Cli): Promise<void> {
+  if (args.some((arg) => arg === '--help' || arg === '-h')) {
+    cli.out(command.help);
+    return;
+  }
+  await command.run(args, cli);
 }

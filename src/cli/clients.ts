@@ -40,10 +40,6 @@ export const clientsCommands: CommandGroup = {
       help,
       async run(argv, cli) {
         const flags = parseFlags(argv, options, COMMAND);
-        if (flags.help) {
-          cli.out(help);
-          return;
-        }
         const accountId = required(flags.account, 'account', COMMAND);
         const input = validate(
           createClientBody,

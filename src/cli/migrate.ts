@@ -16,10 +16,7 @@ export const migrateCommands: CommandGroup = {
       summary: 'Apply pending database migrations',
       help,
       async run(argv, cli) {
-        if (parseFlags(argv, {}, 'migrate').help) {
-          cli.out(help);
-          return;
-        }
+        parseFlags(argv, {}, 'migrate');
         const { DATABASE_URL: url } = cli.config();
         const storage = await openDatabase(url, false);
         try {

@@ -49,10 +49,6 @@ export const serviceTokensCommands: CommandGroup = {
       help: createHelp,
       async run(argv, cli) {
         const flags = parseFlags(argv, createOptions, CREATE);
-        if (flags.help) {
-          cli.out(createHelp);
-          return;
-        }
         const accountId = required(flags.account, 'account', CREATE);
         const input = validate(
           createServiceTokenBody,
@@ -91,10 +87,6 @@ export const serviceTokensCommands: CommandGroup = {
       help: revokeHelp,
       async run(argv, cli) {
         const flags = parseFlags(argv, revokeOptions, REVOKE);
-        if (flags.help) {
-          cli.out(revokeHelp);
-          return;
-        }
         const accountId = required(flags.account, 'account', REVOKE);
         const tokenId = required(flags.id, 'id', REVOKE);
         await explainNotFound(
