@@ -68,7 +68,7 @@ const compiledUpserts = new WeakMap<Executor, Map<number, string>>();
 function compiledUpsert(db: Executor, rows: CallInsert[]): CompiledQuery {
   const parameters = rows.flatMap((row) => Object.values(row));
   let bySize = compiledUpserts.get(db);
-  if (!bySize) compiledUpserts.set(db, (bySize = new Map()));
+  if (!bySize) compiledUpserts.set(db, (bySize = new Map<number, string>()));
   const cached = bySize.get(rows.length);
   if (cached !== undefined) return CompiledQuery.raw(cached, parameters);
   const compiled = upsertQuery(db, rows).compile();
