@@ -10,7 +10,8 @@ import { SimulatedNetwork } from './adapters/telephony/simulated/index.js';
 import { AccountsService } from './domains/accounts/index.js';
 import { AgentsService, GroupsService, NumbersService, SkillsService } from './domains/directory/index.js';
 import { CallLog, ContinuityService } from './domains/continuity/index.js';
-import { createJobHandlers, createJobQueue, createWorker, scheduleRecurringJobs, workerMetrics } from './jobs/index.js';
+import { CallbackDispatcher, CallbacksService } from './domains/callbacks/index.js';
+import { createJobHandlers, createJobQueue, createWorker, scheduleRecurringJobs, workerMetrics, type Worker } from './jobs/index.js';
 import { buildServer } from './http/server.js';
 import { Metrics } from './http/metrics.js';
 import type { AppServices, ReadinessReport } from './http/services.js';
@@ -26,6 +27,8 @@ export interface AppOverrides {
 export interface Switchboard {
   server: App;
   services: AppServices;
+  /** Runs the durable jobs; started here unless SWITCHBOARD_WORKER is false (tests then drive it with `drain()`). */
+  worker: Worker;
   /** Stops background work, flushes the call log and closes the database. */
   close(): Promise<void>;
 }
@@ -41,15 +44,23 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const accounts = new AccountsService(storage.db, clock, { signingSecret: config.signingSecret, tokenTtlSeconds: config.SWITCHBOARD_TOKEN_TTL_S });
   const numbers = new NumbersService(storage, clock);
   const skills = new SkillsService(storage, clock);
-  const agents = new AgentsService(storage, clock);
+  // Services that cause background work take `jobs` and enqueue inside their own transactions.
+  const jobs = createJobQueue({ storage, clock });
+  // An agent becoming available wakes the callback queue of each of their skills.
+  const agents = new AgentsService(storage, clock, async (executor, accountId, _agentId, skillIds) => {
+    for (const skillId of skillIds) await jobs.enqueue(executor, { type: 'callback.dispatch', payload: { skill_id: skillId }, accountId });
+  });
   const groups = new GroupsService(storage, clock);
   const calls = new CallLog(storage.db, logger, { bufferLimit: config.SWITCHBOARD_CALL_LOG_BUFFER });
   const continuity = new ContinuityService(storage, clock, numbers, calls, overrides.tts ?? new EspeakTts(), logger);
   await continuity.start();
-  const network = config.SWITCHBOARD_TELEPHONY === 'simulated' ? new SimulatedNetwork(storage.db, clock, continuity, calls) : undefined;
-  // Services that cause background work take `jobs` and enqueue inside their own transactions.
-  const jobs = createJobQueue({ storage, clock });
-  const worker = createWorker({ storage, clock, logger, schemas: JOB_PAYLOADS, handlers: createJobHandlers({ storage, clock }) });
+  // The simulated network is the only telephony adapter so far: it places the platform's calls, and
+  // its scripting routes exist only while it is the configured one.
+  const telephony = new SimulatedNetwork(storage.db, clock, continuity, calls);
+  const network = config.SWITCHBOARD_TELEPHONY === 'simulated' ? telephony : undefined;
+  const callbacks = new CallbacksService(storage, clock, accounts, skills, calls, jobs);
+  const dispatcher = new CallbackDispatcher({ storage, clock, skills, agents, telephony, calls, jobs });
+  const worker = createWorker({ storage, clock, logger, schemas: JOB_PAYLOADS, handlers: createJobHandlers({ storage, clock, callbacks: dispatcher }) });
   metrics.expose(workerMetrics(worker));
 
   metrics.expose([
@@ -76,7 +87,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     return { status: healthy ? 'ready' : 'degraded', checks };
   };
 
-  const services: AppServices = { clock, storage, metrics, accounts, directory: { numbers, skills, agents, groups }, continuity, calls, network, readiness };
+  const services: AppServices = { clock, storage, metrics, accounts, directory: { numbers, skills, agents, groups }, continuity, calls, callbacks, network, readiness };
   const server = await buildServer(services, {
     logger,
     adminToken: config.SWITCHBOARD_ADMIN_TOKEN,
@@ -91,6 +102,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   return {
     server,
     services,
+    worker,
     async close() {
       await server.close();
       await worker.stop();

@@ -4,6 +4,7 @@ import type { AccountsService } from '../domains/accounts/index.js';
 import type { DirectoryServices } from '../domains/directory/index.js';
 import type { ContinuityService, CallLog } from '../domains/continuity/index.js';
 import type { SimulatedNetwork } from '../adapters/telephony/simulated/index.js';
+import type { CallbacksService } from '../domains/callbacks/index.js';
 import type { Metrics } from './metrics.js';
 
 export interface ReadinessReport {
@@ -20,6 +21,7 @@ export interface AppServices {
   directory: DirectoryServices;
   continuity: ContinuityService;
   calls: CallLog;
+  callbacks: CallbacksService;
   /** Present only under the simulated telephony adapter; the /sim routes answer 404 otherwise. */
   network: SimulatedNetwork | undefined;
   readiness(): Promise<ReadinessReport>;

@@ -1,17 +1,32 @@
 import type { Clock } from '../kernel/clock.js';
 import type { JOB_PAYLOADS } from '../ports/jobs.js';
 import type { Storage } from '../ports/storage.js';
-import type { JobHandlers } from './handler.js';
+import type { CallbackDispatcher } from '../domains/callbacks/index.js';
+import { done, type JobHandlers } from './handler.js';
 import { idempotencyPurge } from './idempotency-purge.js';
 
 export interface JobDependencies {
   storage: Storage;
   clock: Clock;
+  callbacks: CallbackDispatcher;
 }
 
 /** A handler for every job type in `JOB_PAYLOADS`; adding a type there fails to compile here until it has one. */
 export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB_PAYLOADS> {
+  const { callbacks } = deps;
   return {
     'idempotency.purge': idempotencyPurge(deps),
+    'callback.dispatch': async ({ skill_id }, { accountId }) => {
+      await callbacks.dispatch(accountId, skill_id);
+      return done();
+    },
+    'callback.dial': async ({ callback_id }, { accountId }) => {
+      await callbacks.dial(accountId, callback_id);
+      return done();
+    },
+    'callback.connect': async ({ callback_id }, { accountId }) => {
+      await callbacks.connectHolding(accountId, callback_id);
+      return done();
+    },
   } satisfies JobHandlers<typeof JOB_PAYLOADS>;
 }

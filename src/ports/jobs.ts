@@ -9,6 +9,12 @@ import type { Database, Executor } from './storage.js';
 export const JOB_PAYLOADS = {
   /** Deletes idempotency keys past their retention; a singleton that reschedules itself hourly. */
   'idempotency.purge': z.object({}),
+  /** Hands the front of a skill's callback queue to available agents (or dials it, for wait_in_queue) until one runs out. */
+  'callback.dispatch': z.object({ skill_id: z.string().min(1) }),
+  /** Dials a callback's customer, then carries the call through the skill's strategy. */
+  'callback.dial': z.object({ callback_id: z.string().min(1) }),
+  /** Dials the agent reserved for a customer already on the line (wait_in_queue) and joins them. */
+  'callback.connect': z.object({ callback_id: z.string().min(1) }),
 } satisfies PayloadSchemas;
 
 /** Payload schemas by job type; tests and later modules build their own sets of this shape. */

@@ -45,6 +45,14 @@ export interface Database {
     account_id: string; id: string; direction: string; from_number: string; to_number: string;
     started_at: string; ended_at: string | null; outcome: string | null; decision: string | null;
     continuity: number; events: string; updated_at: string;
+    /** What the call was for (a callback request, a callback leg...); null for ordinary calls. */
+    kind: string | null; skill: string | null;
+  };
+  callbacks: {
+    account_id: string; id: string; skill_id: string; skill: string; number: string; state: string;
+    agent_id: string | null; attempts: string; requests: number; last_requested_at: string;
+    queued_at: string; next_attempt_at: string; dialing_since: string | null; accepted_at: string | null;
+    customer_call_id: string | null; created_at: string; updated_at: string;
   };
   sim_phones: { account_id: string; number: string; script: string; updated_at: string };
   /** Durable background work; finished jobs are deleted, so rows are pending, running or failed. */

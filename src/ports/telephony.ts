@@ -32,7 +32,8 @@ export type CallEvent =
   | { type: 'no_answer'; at: string; leg?: string }
   | { type: 'invalid_number'; at: string; leg?: string }
   | { type: 'failed'; at: string; leg?: string; reason: string }
-  | { type: 'hangup'; at: string; by: 'caller' | 'callee' | 'platform' };
+  | { type: 'hangup'; at: string; by: 'caller' | 'callee' | 'platform' }
+  | { type: 'bridged'; at: string; to: string };
 
 export type CallOutcome = LegOutcome | 'forwarded' | 'completed';
 
@@ -44,4 +45,27 @@ export type CallOutcome = LegOutcome | 'forwarded' | 'completed';
  */
 export interface Telephony {
   dial(accountId: string, to: string, ringTimeoutS: number, onEvent: (event: CallEvent) => void): Promise<LegOutcome>;
+}
+
+/** Something said to an answered leg, in one language. */
+export interface Announcement {
+  text: string;
+  language: string;
+}
+
+/**
+ * What the platform does with legs it has dialled and that answered: speak to them, read the
+ * keys pressed, and join two of them. Like `dial`, these never reject for a party that simply
+ * hangs up or presses nothing.
+ */
+export interface CallControl extends Telephony {
+  /** Speaks `announcement` on the answered leg to `to`; resolves when it has been spoken. */
+  play(accountId: string, to: string, announcement: Announcement): Promise<void>;
+  /**
+   * Speaks `announcement`, then waits up to `timeoutS` for one DTMF key; resolves to the key
+   * pressed, or null when none was.
+   */
+  promptDigit(accountId: string, to: string, announcement: Announcement, timeoutS: number): Promise<string | null>;
+  /** Joins the answered legs to `customer` and `agent`; resolves when either party hangs up. */
+  bridge(accountId: string, customer: string, agent: string): Promise<void>;
 }

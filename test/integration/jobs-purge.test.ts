@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStorage, migrateStorage } from '../../src/adapters/storage/storage.js';
 import {
-  createJobHandlers,
   createJobQueue,
   createWorker,
   IDEMPOTENCY_PURGE_EVERY_MS,
@@ -58,7 +57,9 @@ describe.each(DATABASES)('idempotency purge job (%s)', (db) => {
     await scheduleRecurringJobs(queue, storage, clock);
     expect(await purgeJobs()).toHaveLength(1);
 
-    const worker = createWorker({ storage, clock, logger: createLogger('silent'), schemas: JOB_PAYLOADS, handlers: createJobHandlers({ storage, clock }) });
+    // Only the purge: on a shared PostgreSQL schema a worker for every type would also claim other tests' callback jobs.
+    const schemas = { 'idempotency.purge': JOB_PAYLOADS['idempotency.purge'] };
+    const worker = createWorker({ storage, clock, logger: createLogger('silent'), schemas, handlers: { 'idempotency.purge': idempotencyPurge({ storage, clock }) } });
     expect(await worker.drain()).toBe(1);
     const [job] = await purgeJobs();
     expect(job).toMatchObject({ status: 'pending', attempts: 0, dedupe_key: 'idempotency.purge', run_at: iso(new Date(clock.now().getTime() + IDEMPOTENCY_PURGE_EVERY_MS)) });

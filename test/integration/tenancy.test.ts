@@ -10,6 +10,7 @@ interface Seeded {
   group: { id: string };
   callId: string;
   queuedCallId: string;
+  callbackId: string;
 }
 
 type Case =
@@ -56,6 +57,10 @@ const CASES: Record<string, Case> = {
   'GET /sim/phones/{number}': { kind: 'own', url: `/sim/phones/${EXTERNAL}`, status: 200, mustNotContain: () => ['busy'] },
   'DELETE /sim/phones/{number}': { kind: 'foreign', url: () => `/sim/phones/${EXTERNAL}` },
   'POST /sim/inbound-calls': { kind: 'own', url: '/sim/inbound-calls', body: { from: '+15105550123', to: NUMBER }, status: 400 },
+  'POST /rest/api/v1/callback': { kind: 'own', url: '/rest/api/v1/callback', body: { skill: 'Secret skill', callbackNumber: '3855551234' }, status: 400 },
+  'GET /callbacks': { kind: 'own', url: '/callbacks', status: 200, mustNotContain: (a) => [a.callbackId, '3855551234'] },
+  'GET /callbacks/{id}': { kind: 'foreign', url: (a) => `/callbacks/${a.callbackId}` },
+  'DELETE /callbacks/{id}': { kind: 'foreign', url: (a) => `/callbacks/${a.callbackId}` },
   'POST /sim/calls/{call_id}/hangup': { kind: 'foreign', url: (a) => `/sim/calls/${a.queuedCallId}/hangup`, body: {} },
 };
 
@@ -76,12 +81,14 @@ describe.each(DATABASES)('tenancy: every authenticated route across two accounts
     const queued = (await t.post('/sim/inbound-calls', { from: '+15105550123', to: NUMBER }, a.token)).body;
     await t.put('/fallback-experience/activation', { enabled: true }, a.token);
     await t.post('/telephony/inbound-calls', { call_id: 'a-call', from: '+15105550123', to: NUMBER }, a.token);
-    return { skill, agent, group, callId: 'a-call', queuedCallId: queued.call_id };
+    await t.post('/rest/api/v1/callback', { skill: 'Secret skill', callbackNumber: '3855551234' }, a.token);
+    const callbackId = (await t.get('/callbacks', a.token)).body._embedded.callbacks[0].id as string;
+    return { skill, agent, group, callId: 'a-call', queuedCallId: queued.call_id, callbackId };
   }
 
   /** What account A can see of itself, to prove B's requests changed none of it. */
   async function stateOf(a: TestAccount, seeded: Seeded) {
-    const paths = ['/numbers', '/skills', '/agents', '/groups', '/fallback-experience/settings', '/fallback-experience/activation', `/sim/phones/${EXTERNAL}`, `/calls/${seeded.queuedCallId}`];
+    const paths = ['/numbers', '/skills', '/agents', '/groups', '/fallback-experience/settings', '/fallback-experience/activation', `/sim/phones/${EXTERNAL}`, `/calls/${seeded.queuedCallId}`, `/callbacks/${seeded.callbackId}`];
     return Promise.all(paths.map(async (path) => (await t.get(path, a.token)).body));
   }
 

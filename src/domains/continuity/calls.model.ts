@@ -1,5 +1,13 @@
 import type { CallEvent, CallOutcome, RouteDecision } from '../../ports/telephony.js';
 
+/**
+ * What a call was for, when it was not an ordinary call: an API callback request (logged as a
+ * zero-second inbound call to the skill), a callback's outbound leg, or the bridge joining the
+ * customer to the agent.
+ */
+export const CALL_KINDS = ['callback_request', 'callback_leg', 'callback_bridge'] as const;
+export type CallKind = (typeof CALL_KINDS)[number];
+
 /** One call the platform saw or placed, with its ordered events. */
 export interface CallRecord {
   id: string;
@@ -13,6 +21,9 @@ export interface CallRecord {
   continuity: boolean;
   events: CallEvent[];
   updated_at: string;
+  kind?: CallKind | null | undefined;
+  /** The skill a callback's calls are logged to. */
+  skill?: string | null | undefined;
 }
 
 export interface CallFilters {

@@ -6,6 +6,7 @@ import type { CallFilters, CallRecord } from './calls.model.js';
 type CallRow = {
   id: string; direction: string; from_number: string; to_number: string; started_at: string; ended_at: string | null;
   outcome: string | null; decision: string | null; continuity: number; events: string; updated_at: string;
+  kind: string | null; skill: string | null;
 };
 
 const toRecord = (row: CallRow): CallRecord => ({
@@ -20,9 +21,11 @@ const toRecord = (row: CallRow): CallRecord => ({
   continuity: row.continuity === 1,
   events: parseJson(row.events),
   updated_at: row.updated_at,
+  kind: row.kind as CallRecord['kind'],
+  skill: row.skill,
 });
 
-const COLUMNS = ['id', 'direction', 'from_number', 'to_number', 'started_at', 'ended_at', 'outcome', 'decision', 'continuity', 'events', 'updated_at'] as const;
+const COLUMNS = ['id', 'direction', 'from_number', 'to_number', 'started_at', 'ended_at', 'outcome', 'decision', 'continuity', 'events', 'updated_at', 'kind', 'skill'] as const;
 
 type CallInsert = Insertable<Database['calls']>;
 
@@ -39,6 +42,8 @@ const toInsert = (accountId: string, call: CallRecord): CallInsert => ({
   continuity: call.continuity ? 1 : 0,
   events: JSON.stringify(call.events),
   updated_at: call.updated_at,
+  kind: call.kind ?? null,
+  skill: call.skill ?? null,
 });
 
 /** Inserts or updates calls; an older version of a call never overwrites a newer one. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { e164 } from '../directory/index.js';
+import { CALL_KINDS } from './calls.model.js';
 
 export const settingsBody = z.strictObject({
   forward: z.record(z.string(), e164).default({}),
@@ -63,6 +64,8 @@ export const callSchema = z.object({
   decision: decisionSchema.nullable(),
   continuity: z.boolean(),
   events: z.array(eventSchema),
+  kind: z.enum(CALL_KINDS).nullable().default(null),
+  skill: z.string().nullable().default(null),
 });
 
 export const callsQuery = z.strictObject({

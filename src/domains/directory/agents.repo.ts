@@ -74,6 +74,21 @@ export function agentsRepo(db: Executor) {
       for (const list of names.values()) list.sort(byCodeUnits);
       return names;
     },
+    async skillIds(accountId: string, agentId: string): Promise<string[]> {
+      const rows = await db.selectFrom('agent_skills').select('skill_id').where('account_id', '=', accountId).where('agent_id', '=', agentId).execute();
+      return rows.map((row) => row.skill_id);
+    },
+    /** Moves a busy agent to `status`; false when they were not busy (someone changed their status meanwhile). */
+    async leaveBusy(accountId: string, id: string, status: AgentStatus, at: string): Promise<boolean> {
+      const result = await db
+        .updateTable('agents')
+        .set({ status, status_changed_at: at, updated_at: at })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .where('status', '=', 'busy')
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
     /** Replaces the agent's skills. */
     async setSkills(accountId: string, agentId: string, skillIds: readonly string[]): Promise<void> {
       await db.deleteFrom('agent_skills').where('account_id', '=', accountId).where('agent_id', '=', agentId).execute();

@@ -22,9 +22,16 @@ async function resolveSkills(db: Executor, accountId: string, names: readonly st
   return unique.flatMap((name) => ids.get(name) ?? []);
 }
 
+/**
+ * Called inside the transaction that leaves an agent `available` (created so, set so, released
+ * from a callback, or given skills while available), with the agent's skill ids: whatever waits
+ * for an agent enqueues its work there, so it exists exactly when the change commits.
+ */
+export type AgentAvailableHook = (executor: Executor, accountId: string, agentId: string, skillIds: string[]) => Promise<void>;
+
 /** Agents, their skills (by name) and their availability. */
 export class AgentsService {
-  constructor(private readonly storage: Storage, private readonly clock: Clock) {}
+  constructor(private readonly storage: Storage, private readonly clock: Clock, private readonly onAvailable?: AgentAvailableHook) {}
 
   async create(accountId: string, input: AgentInput): Promise<Agent> {
     const now = this.clock.now();
@@ -44,6 +51,7 @@ export class AgentsService {
       const repo = agentsRepo(trx);
       await repo.insert(accountId, agent);
       await repo.setSkills(accountId, agent.id, skillIds);
+      if (agent.status === 'available') await this.onAvailable?.(trx, accountId, agent.id, skillIds);
     });
     return this.get(accountId, agent.id);
   }
@@ -70,8 +78,22 @@ export class AgentsService {
       const repo = agentsRepo(trx);
       if (!(await repo.update(accountId, id, fields, this.clock.now().toISOString()))) throw notFound('agent');
       if (skills !== undefined) await repo.setSkills(accountId, id, await resolveSkills(trx, accountId, skills));
+      if (fields.status === 'available' || (skills !== undefined && (await repo.find(accountId, id))?.status === 'available')) {
+        await this.onAvailable?.(trx, accountId, id, await repo.skillIds(accountId, id));
+      }
     });
     return this.get(accountId, id);
+  }
+
+  /**
+   * A busy agent's call ended: `available` again (or `away` when they did not answer their phone),
+   * unless their status was changed meanwhile. Runs inside the caller's transaction.
+   */
+  async leaveBusy(executor: Executor, accountId: string, id: string, status: 'available' | 'away'): Promise<void> {
+    const repo = agentsRepo(executor);
+    if ((await repo.leaveBusy(accountId, id, status, this.clock.now().toISOString())) && status === 'available') {
+      await this.onAvailable?.(executor, accountId, id, await repo.skillIds(accountId, id));
+    }
   }
 
   /** status_changed_at moves only when the status differs from the current one. */

@@ -10,7 +10,7 @@ export { SkillsService } from './skills.service.js';
 export { CALLBACK_STRATEGIES, DEFAULT_ANNOUNCEMENTS, SKILL_DEFAULTS } from './skills.model.js';
 export type { Announcement, Announcements, CallbackStrategy, Skill, SkillSettings } from './skills.model.js';
 export * from './skills.schema.js';
-export { AgentsService } from './agents.service.js';
+export { AgentsService, type AgentAvailableHook } from './agents.service.js';
 export { AGENT_STATUSES } from './agents.model.js';
 export type { Agent, AgentFilters, AgentInput, AgentPatch, AgentStatus } from './agents.model.js';
 export * from './agents.schema.js';

@@ -9,6 +9,7 @@ import { groupsRoutes } from './groups.routes.js';
 import { continuityRoutes } from './continuity.routes.js';
 import { callsRoutes } from './calls.routes.js';
 import { simRoutes } from './sim.routes.js';
+import { callbacksRoutes } from './callbacks.routes.js';
 
 /** Every route module, registered in this order by buildServer. */
 export const ROUTE_MODULES: readonly RouteModule[] = [
@@ -22,4 +23,5 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   continuityRoutes,
   callsRoutes,
   simRoutes,
+  callbacksRoutes,
 ];

@@ -1,17 +1,19 @@
 import type { Db } from '../../../ports/storage.js';
-import type { CallEvent, InboundRouter, LegOutcome, RouteDecision, Telephony } from '../../../ports/telephony.js';
+import type { Announcement, CallControl, CallEvent, InboundRouter, LegOutcome, RouteDecision } from '../../../ports/telephony.js';
 import type { Clock } from '../../../kernel/clock.js';
 import { notFound } from '../../../kernel/errors.js';
 import { newId } from '../../../kernel/ids.js';
 import { isE164 } from '../../../kernel/phone.js';
 import type { CallLog, CallRecord } from '../../../domains/continuity/index.js';
-import { DEFAULT_SCRIPT, type PhoneScript } from './phone-script.js';
+import { DEFAULT_SCRIPT, DEFAULT_TALK_S, type PhoneScript } from './phone-script.js';
 import { simPhonesRepo } from './sim-phones.repo.js';
 
 /** Ring time the network gives a forward before giving up, as a PBX's forward timeout would. */
 const FORWARD_RING_TIMEOUT_S = 30;
 /** Roughly how long text takes to speak, so a message holds the call for a realistic time. */
 const WORDS_PER_SECOND = 2.5;
+
+const speakingSeconds = (text: string): number => Math.max(1, Math.ceil(text.split(/\s+/).length / WORDS_PER_SECOND));
 
 export interface PlacedCall {
   call_id: string;
@@ -30,7 +32,7 @@ interface LiveCall {
  * inbound calls are routed exactly as a carrier's would be (through the InboundRouter) and the
  * decision is then carried out on the network's clock, every step landing in the call log.
  */
-export class SimulatedNetwork implements Telephony {
+export class SimulatedNetwork implements CallControl {
   private readonly live = new Map<string, LiveCall>();
 
   constructor(
@@ -94,10 +96,35 @@ export class SimulatedNetwork implements Telephony {
     return new Promise((resolve) => this.clock.setTimer(afterS * 1000, () => resolve(answers ? 'answered' : 'no_answer')));
   }
 
+  /** Holds the leg for as long as the text takes to speak. */
+  async play(_accountId: string, _to: string, announcement: Announcement): Promise<void> {
+    await this.wait(speakingSeconds(announcement.text));
+  }
+
+  /** The scripted phone presses the first key of its `dtmf` once the prompt has been spoken; no script, no key. */
+  async promptDigit(accountId: string, to: string, announcement: Announcement, timeoutS: number): Promise<string | null> {
+    const script = await this.phoneScript(accountId, to);
+    await this.wait(speakingSeconds(announcement.text));
+    const key = script.dtmf?.charAt(0) ?? '';
+    if (key !== '') return key;
+    await this.wait(timeoutS);
+    return null;
+  }
+
+  /** The two parties talk until the customer's phone hangs up after its scripted `talk_s`. */
+  async bridge(accountId: string, customer: string): Promise<void> {
+    const script = await this.phoneScript(accountId, customer);
+    await this.wait(script.talk_s ?? DEFAULT_TALK_S);
+  }
+
+  private wait(seconds: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimer(seconds * 1000, resolve));
+  }
+
   private async carryOut(call: LiveCall, decision: RouteDecision): Promise<void> {
     if (decision.message) {
       this.append(call, { type: 'answered', at: this.now() }, { type: 'played', at: this.now(), text: decision.message.text, language: decision.message.language });
-      const seconds = Math.max(1, Math.ceil(decision.message.text.split(/\s+/).length / WORDS_PER_SECOND));
+      const seconds = speakingSeconds(decision.message.text);
       await this.save(call);
       call.cancelTimer = this.clock.setTimer(seconds * 1000, () => void this.afterMessage(call, decision));
       return;

@@ -1,0 +1,60 @@
+import type { Clock } from '../../kernel/clock.js';
+import { newId } from '../../kernel/ids.js';
+import type { CallEvent, CallOutcome } from '../../ports/telephony.js';
+import type { CallKind, CallLog, CallRecord } from '../continuity/index.js';
+
+/**
+ * One call of a callback in the call log, saved after every change. The call log keeps a record
+ * by reference until written, so each version is a new object.
+ */
+export class LoggedCall {
+  private record: CallRecord;
+
+  constructor(
+    private readonly calls: CallLog,
+    private readonly clock: Clock,
+    readonly accountId: string,
+    init: { kind: CallKind; direction: CallRecord['direction']; from: string; to: string; skill: string },
+  ) {
+    const at = clock.now().toISOString();
+    this.record = {
+      id: newId(clock.now().getTime()), direction: init.direction, from: init.from, to: init.to, started_at: at, ended_at: null,
+      outcome: null, decision: null, continuity: false, events: [], updated_at: at, kind: init.kind, skill: init.skill,
+    };
+  }
+
+  /** Carries on a call already in the log (a customer still on the line when a later job picks the callback up). */
+  static async resume(calls: CallLog, clock: Clock, accountId: string, callId: string): Promise<LoggedCall> {
+    const record = await calls.get(accountId, callId);
+    const call = new LoggedCall(calls, clock, accountId, { kind: 'callback_leg', direction: record.direction, from: record.from, to: record.to, skill: record.skill ?? '' });
+    call.record = record;
+    return call;
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  get events(): readonly CallEvent[] {
+    return this.record.events;
+  }
+
+  /** Appends events stamped now; `save()` writes them. */
+  add(...events: DistributiveOmit<CallEvent, 'at'>[]): this {
+    const at = this.clock.now().toISOString();
+    this.record = { ...this.record, events: [...this.record.events, ...events.map((event) => ({ ...event, at }) as CallEvent)], updated_at: at };
+    return this;
+  }
+
+  end(outcome: CallOutcome): this {
+    const at = this.clock.now().toISOString();
+    this.record = { ...this.record, outcome, ended_at: at, updated_at: at };
+    return this;
+  }
+
+  save(): Promise<void> {
+    return this.calls.record(this.accountId, this.record);
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

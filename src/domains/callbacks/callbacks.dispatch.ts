@@ -1,0 +1,255 @@
+import type { Clock } from '../../kernel/clock.js';
+import { DomainError } from '../../kernel/errors.js';
+import type { Job, JobQueue } from '../../ports/jobs.js';
+import type { Executor, Storage } from '../../ports/storage.js';
+import type { Announcement, CallControl, LegOutcome } from '../../ports/telephony.js';
+import { DEFAULT_ANNOUNCEMENTS, SKILL_DEFAULTS, type AgentsService, type Skill, type SkillsService } from '../directory/index.js';
+import type { CallLog } from '../continuity/index.js';
+import { LoggedCall } from './call-legs.js';
+import type { Attempt, AttemptOutcome } from './callbacks.model.js';
+import { callbacksRepo, type CallbackChange, type CallbackRow } from './callbacks.repo.js';
+import { parseJson } from '../../kernel/json.js';
+
+/** How long the customer's and the agent's phones ring before the attempt counts as no answer. */
+const RING_TIMEOUT_S = 30;
+/** How long a wait_in_queue customer has to press a key after the prompt. */
+const DIGIT_TIMEOUT_S = 10;
+/** Callbacks handed out per dispatch job; a longer queue continues in a fresh job. */
+const DISPATCH_BATCH = 200;
+/** Attempts that do not count towards the skill's max_attempts: the customer chose to wait longer. */
+const FREE_OUTCOMES: readonly AttemptOutcome[] = ['snoozed'];
+
+interface Dependencies {
+  storage: Storage;
+  clock: Clock;
+  skills: SkillsService;
+  agents: AgentsService;
+  telephony: CallControl;
+  calls: CallLog;
+  jobs: JobQueue<Job>;
+}
+
+/**
+ * Runs callbacks through their skill's strategy, one durable job per step. Every hand-out takes
+ * the callback row and the agent row with FOR UPDATE SKIP LOCKED on PostgreSQL and moves them by
+ * conditional updates, so two nodes never reserve one agent nor dial one callback twice.
+ */
+export class CallbackDispatcher {
+  constructor(private readonly deps: Dependencies) {}
+
+  /** Hands out the front of the skill's queue until callbacks or agents run out. */
+  async dispatch(accountId: string, skillId: string): Promise<void> {
+    const skill = await this.skillOrNull(accountId, skillId);
+    if (!skill) return;
+    for (let handed = 0; handed < DISPATCH_BATCH; handed += 1) {
+      if (!(await this.handOutOne(accountId, skill))) return;
+    }
+    await this.deps.jobs.enqueue(this.deps.storage.db, { type: 'callback.dispatch', payload: { skill_id: skillId }, accountId });
+  }
+
+  /** Dials the customer of a reserved (reserve_agent) or front-of-queue (wait_in_queue) callback. */
+  async dial(accountId: string, callbackId: string): Promise<void> {
+    const { storage } = this.deps;
+    const at = this.now();
+    const claimed = await callbacksRepo(storage.db, storage.dialect).claimDial(accountId, callbackId, at);
+    if (!claimed) {
+      // This job ran before and its node died mid-call: the call went with it.
+      const row = await callbacksRepo(storage.db, storage.dialect).find(accountId, callbackId);
+      if (row?.state === 'dialing' && row.accepted_at === null) await this.unsuccessful(row, 'interrupted', null);
+      if (row?.state === 'connected') await this.finish(row, null);
+      return;
+    }
+    const skill = (await this.skillOrNull(accountId, claimed.skill_id)) ?? { ...SKILL_DEFAULTS, id: claimed.skill_id, name: claimed.skill, created_at: at, updated_at: at };
+    const customer = this.leg(accountId, claimed.skill, claimed.number);
+    const outcome = await this.ring(customer, claimed.number);
+    if (outcome !== 'answered') {
+      await customer.end(outcome).save();
+      await this.unsuccessful(claimed, outcome, customer.id);
+      return;
+    }
+    const { greeting, prompt, language } = announcementOf(skill);
+    if (skill.callback_strategy === 'reserve_agent') {
+      await this.say(customer, claimed.number, { text: greeting, language });
+      await this.connect(claimed, customer);
+      return;
+    }
+    const text = `${greeting} ${prompt}`;
+    await customer.add({ type: 'played', text, language }).save();
+    const digit = await this.deps.telephony.promptDigit(accountId, claimed.number, { text, language }, DIGIT_TIMEOUT_S);
+    if (digit !== null) await customer.add({ type: 'dtmf', digits: digit }).save();
+    await this.afterPrompt(claimed, customer, digit);
+  }
+
+  /** A wait_in_queue customer on the line has been given an agent: dial the agent and join them. */
+  async connectHolding(accountId: string, callbackId: string): Promise<void> {
+    const row = await callbacksRepo(this.deps.storage.db, this.deps.storage.dialect).find(accountId, callbackId);
+    if (row?.state === 'connected') return this.finish(row, null);
+    if (row?.state !== 'dialing' || row.agent_id === null || row.customer_call_id === null) return;
+    const customer = await LoggedCall.resume(this.deps.calls, this.deps.clock, accountId, row.customer_call_id);
+    await this.connect(row, customer);
+  }
+
+  private async handOutOne(accountId: string, skill: Skill): Promise<boolean> {
+    const { storage, jobs } = this.deps;
+    return storage.db.transaction().execute(async (trx) => {
+      const repo = callbacksRepo(trx, storage.dialect);
+      const at = this.now();
+      // The agent first: a dispatcher that finds none gives up without holding a callback row,
+      // so concurrent dispatchers cannot push the front callback behind a later one.
+      const agent = await repo.availableAgent(accountId, skill.id);
+      // Customers already on the line (wait_in_queue, pressed 1) come before anyone still queued,
+      // whatever the skill's strategy is now.
+      const holding = agent && (await repo.nextHolding(accountId, skill.id));
+      if (agent && holding && (await repo.reserveAgent(accountId, agent.id, at))) {
+        await repo.transition(accountId, holding.id, 'dialing', 'dialing', { agent_id: agent.id }, at);
+        await jobs.enqueue(trx, { type: 'callback.connect', payload: { callback_id: holding.id }, accountId });
+        return true;
+      }
+      if (skill.callback_strategy === 'wait_in_queue') {
+        if (await repo.hasCustomerInProgress(accountId, skill.id)) return false;
+        const front = await repo.nextQueued(accountId, skill.id, at);
+        if (!front) return false;
+        await repo.transition(accountId, front.id, 'queued', 'dialing', { dialing_since: null, agent_id: null }, at);
+        await jobs.enqueue(trx, { type: 'callback.dial', payload: { callback_id: front.id }, accountId });
+        return true;
+      }
+      if (!agent) return false;
+      const front = await repo.nextQueued(accountId, skill.id, at);
+      if (!front || !(await repo.reserveAgent(accountId, agent.id, at))) return false;
+      await repo.transition(accountId, front.id, 'queued', 'reserved', { agent_id: agent.id, dialing_since: null }, at);
+      await jobs.enqueue(trx, { type: 'callback.dial', payload: { callback_id: front.id }, accountId });
+      return true;
+    });
+  }
+
+  /** The customer answered and an agent is held for them: ring the agent, bridge, hold until the call ends. */
+  private async connect(row: CallbackRow, customer: LoggedCall): Promise<void> {
+    const { storage, telephony } = this.deps;
+    const agentId = row.agent_id ?? '';
+    const phone = await callbacksRepo(storage.db, storage.dialect).agentPhone(row.account_id, agentId);
+    const agentLeg = this.leg(row.account_id, row.skill, phone ?? '');
+    const outcome = phone === null ? 'invalid_number' : await this.ring(agentLeg, phone);
+    if (outcome !== 'answered') {
+      await agentLeg.end(outcome).save();
+      await customer.add({ type: 'hangup', by: 'platform' }).end('completed').save();
+      await this.unsuccessful(row, 'agent_unreachable', customer.id, 'away');
+      return;
+    }
+    const at = this.now();
+    await storage.db.transaction().execute(async (trx) => {
+      await callbacksRepo(trx, storage.dialect).transition(row.account_id, row.id, 'dialing', 'connected', { customer_call_id: customer.id }, at);
+      await this.wake(trx, row);
+    });
+    const bridge = new LoggedCall(this.deps.calls, this.deps.clock, row.account_id, { kind: 'callback_bridge', direction: 'outbound', from: row.number, to: phone ?? '', skill: row.skill });
+    await Promise.all([bridge.add({ type: 'bridged', to: phone ?? '' }).save(), customer.add({ type: 'bridged', to: phone ?? '' }).save()]);
+    await telephony.bridge(row.account_id, row.number, phone ?? '');
+    await Promise.all([
+      bridge.add({ type: 'hangup', by: 'callee' }).end('completed').save(),
+      customer.add({ type: 'hangup', by: 'callee' }).end('completed').save(),
+      agentLeg.add({ type: 'hangup', by: 'callee' }).end('completed').save(),
+    ]);
+    await this.finish(row, customer.id);
+  }
+
+  private async afterPrompt(row: CallbackRow, customer: LoggedCall, digit: string | null): Promise<void> {
+    const { storage } = this.deps;
+    if (digit === '1') {
+      // The customer stays on the line; the next available agent is handed to them by dispatch.
+      await customer.add({ type: 'queued', queue: row.skill }).save();
+      await storage.db.transaction().execute(async (trx) => {
+        await callbacksRepo(trx, storage.dialect).transition(row.account_id, row.id, 'dialing', 'dialing', { accepted_at: this.now(), customer_call_id: customer.id }, this.now());
+        await this.wake(trx, row);
+      });
+      return;
+    }
+    await customer.add({ type: 'hangup', by: 'platform' }).end('completed').save();
+    if (digit === '2') {
+      // To the back of the queue, and not before the skill's retry delay even when nobody else waits.
+      const retryAt = new Date(this.deps.clock.now().getTime() + (await this.retryDelayS(row)) * 1000);
+      return this.settle(row, 'queued', 'snoozed', customer.id, { queued_at: this.now(), next_attempt_at: retryAt.toISOString() }, 'available', retryAt);
+    }
+    if (digit === '3') return this.settle(row, 'cancelled', 'cancelled', customer.id, {});
+    return this.unsuccessful(row, 'no_input', customer.id);
+  }
+
+  /** Records the attempt and retries after the skill's delay, or fails the callback when attempts are used up or the number is invalid. */
+  private async unsuccessful(row: CallbackRow, outcome: AttemptOutcome, callId: string | null, agentStatus: 'available' | 'away' = 'available'): Promise<void> {
+    const skill = await this.skillOrNull(row.account_id, row.skill_id);
+    const maxAttempts = skill?.max_attempts ?? SKILL_DEFAULTS.max_attempts;
+    const retryDelayS = await this.retryDelayS(row);
+    const counted = parseJson<Attempt[]>(row.attempts).filter((a) => !FREE_OUTCOMES.includes(a.outcome)).length + 1;
+    if (outcome === 'invalid_number' || counted >= maxAttempts) return this.settle(row, 'failed', outcome, callId, {}, agentStatus);
+    const retryAt = new Date(this.deps.clock.now().getTime() + retryDelayS * 1000);
+    await this.settle(row, 'queued', outcome, callId, { next_attempt_at: retryAt.toISOString() }, agentStatus, retryAt);
+  }
+
+  private async retryDelayS(row: CallbackRow): Promise<number> {
+    return (await this.skillOrNull(row.account_id, row.skill_id))?.retry_delay_s ?? SKILL_DEFAULTS.retry_delay_s;
+  }
+
+  private finish(row: CallbackRow, callId: string | null): Promise<void> {
+    return this.settle({ ...row, state: 'connected' }, 'completed', 'answered', callId, {});
+  }
+
+  /** Leaves the current state with the attempt recorded, frees the agent and wakes the skill's queue, in one transaction. */
+  private async settle(
+    row: CallbackRow, to: 'queued' | 'completed' | 'failed' | 'cancelled', outcome: AttemptOutcome, callId: string | null,
+    change: CallbackChange, agentStatus: 'available' | 'away' = 'available', retryAt?: Date,
+  ): Promise<void> {
+    const { storage, jobs, agents } = this.deps;
+    const at = this.now();
+    const attempts = [...parseJson<Attempt[]>(row.attempts), { at, outcome, agent_id: row.agent_id, call_id: callId }];
+    const requeue: CallbackChange = to === 'queued' ? { agent_id: null, dialing_since: null, accepted_at: null, customer_call_id: null } : {};
+    const from = row.state === 'connected' ? 'connected' : 'dialing';
+    await storage.db.transaction().execute(async (trx) => {
+      if (!(await callbacksRepo(trx, storage.dialect).transition(row.account_id, row.id, from, to, { ...requeue, ...change, attempts: JSON.stringify(attempts) }, at))) return;
+      if (row.agent_id !== null) await agents.leaveBusy(trx, row.account_id, row.agent_id, agentStatus);
+      await this.wake(trx, row);
+      if (retryAt) await jobs.enqueue(trx, { type: 'callback.dispatch', payload: { skill_id: row.skill_id }, accountId: row.account_id, runAt: retryAt });
+    });
+  }
+
+  private wake(trx: Executor, row: CallbackRow): Promise<string | null> {
+    return this.deps.jobs.enqueue(trx, { type: 'callback.dispatch', payload: { skill_id: row.skill_id }, accountId: row.account_id });
+  }
+
+  private async ring(leg: LoggedCall, to: string): Promise<LegOutcome> {
+    await leg.save();
+    const outcome = await this.deps.telephony.dial(leg.accountId, to, RING_TIMEOUT_S, (event) => void leg.add(event).save());
+    const ended = { busy: 'busy', no_answer: 'no_answer', invalid_number: 'invalid_number', failed: 'failed', answered: 'answered' } as const;
+    if (outcome === 'failed') leg.add({ type: 'failed', reason: 'network failure', leg: to });
+    else leg.add({ type: ended[outcome], leg: to });
+    await leg.save();
+    return outcome;
+  }
+
+  private async say(leg: LoggedCall, to: string, announcement: Announcement): Promise<void> {
+    await leg.add({ type: 'played', text: announcement.text, language: announcement.language }).save();
+    await this.deps.telephony.play(leg.accountId, to, announcement);
+  }
+
+  private leg(accountId: string, skill: string, to: string): LoggedCall {
+    return new LoggedCall(this.deps.calls, this.deps.clock, accountId, { kind: 'callback_leg', direction: 'outbound', from: skill, to, skill });
+  }
+
+  private async skillOrNull(accountId: string, skillId: string): Promise<Skill | null> {
+    try {
+      return await this.deps.skills.get(accountId, skillId);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'not_found') return null;
+      throw error;
+    }
+  }
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+}
+
+/** The skill's announcement in its language, falling back to the English defaults. */
+function announcementOf(skill: Skill): { greeting: string; prompt: string; language: string } {
+  const own = skill.announcements[skill.language];
+  if (own) return { ...own, language: skill.language };
+  const fallback = DEFAULT_ANNOUNCEMENTS['en-US'] ?? { greeting: '', prompt: '' };
+  return { ...fallback, language: 'en-US' };
+}

@@ -1,0 +1,108 @@
+import type { Clock } from '../../kernel/clock.js';
+import { notFound } from '../../kernel/errors.js';
+import { newId } from '../../kernel/ids.js';
+import { pageOf, type Page } from '../../kernel/page.js';
+import { toE164 } from '../../kernel/phone.js';
+import type { Job, JobQueue } from '../../ports/jobs.js';
+import type { Storage } from '../../ports/storage.js';
+import type { AccountsService } from '../accounts/index.js';
+import type { SkillsService } from '../directory/index.js';
+import type { CallLog } from '../continuity/index.js';
+import { LoggedCall } from './call-legs.js';
+import { notCancellable, undialable, unknownSkill } from './callbacks.errors.js';
+import type { Callback, CallbackFilters } from './callbacks.model.js';
+import { callbacksRepo, toCallback, type CallbackRow } from './callbacks.repo.js';
+
+/** Rounds of insert-or-count-repeat before giving up: each lost round means another request changed the row meanwhile. */
+const DEDUPE_ROUNDS = 5;
+
+/** Callback requests: intake (with dedupe), reading and cancelling. Dispatch is `CallbackDispatcher`. */
+export class CallbacksService {
+  /** An account's default country never changes once created, so it is read once per account. */
+  private readonly countries = new Map<string, string>();
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly clock: Clock,
+    private readonly accounts: AccountsService,
+    private readonly skills: SkillsService,
+    private readonly calls: CallLog,
+    private readonly jobs: JobQueue<Job>,
+  ) {}
+
+  /**
+   * Queues a callback, or counts the request on the one already waiting for this number and
+   * skill. Resolves once the request is committed and logged as a zero-second inbound call.
+   */
+  async request(accountId: string, skillName: string, callbackNumber: string): Promise<void> {
+    const skill = await this.skills.findByExactName(accountId, skillName);
+    if (!skill) throw unknownSkill(skillName);
+    const number = toE164(callbackNumber, await this.countryOf(accountId));
+    if (number === null) throw undialable();
+
+    for (let round = 0; round < DEDUPE_ROUNDS; round += 1) {
+      const now = this.clock.now();
+      const at = now.toISOString();
+      const row: CallbackRow = {
+        account_id: accountId, id: newId(now.getTime()), skill_id: skill.id, skill: skill.name, number, state: 'queued', agent_id: null,
+        attempts: '[]', requests: 1, last_requested_at: at, queued_at: at, next_attempt_at: at, dialing_since: null, accepted_at: null,
+        customer_call_id: null, created_at: at, updated_at: at,
+      };
+      const stored = await this.storage.db.transaction().execute(async (trx) => {
+        const repo = callbacksRepo(trx, this.storage.dialect);
+        if (await repo.insertWaiting(row)) {
+          await this.jobs.enqueue(trx, { type: 'callback.dispatch', payload: { skill_id: skill.id }, accountId });
+          return true;
+        }
+        return repo.recordRepeat(accountId, skill.id, number, at);
+      });
+      if (stored) {
+        await this.logRequest(accountId, number, skill.name);
+        return;
+      }
+    }
+    throw new Error('callback request kept racing with changes to the waiting callback');
+  }
+
+  async get(accountId: string, id: string): Promise<Callback> {
+    const row = await callbacksRepo(this.storage.db, this.storage.dialect).find(accountId, id);
+    if (!row) throw notFound('callback');
+    return toCallback(row);
+  }
+
+  /** `filters.skill` is a skill's current exact name; its callbacks are found by id, so a renamed skill keeps them. */
+  async list(accountId: string, filters: CallbackFilters, after: [string, string] | undefined, perPage: number): Promise<Page<Callback>> {
+    const repo = callbacksRepo(this.storage.db, this.storage.dialect);
+    const { skill: skillName, ...rest } = filters;
+    const skill = skillName === undefined ? undefined : await this.skills.findByExactName(accountId, skillName);
+    if (skillName !== undefined && !skill) return { items: [], total: 0 };
+    const scoped = { ...rest, skillId: skill?.id };
+    const [rows, total] = await Promise.all([repo.list(accountId, scoped, after, perPage + 1), repo.count(accountId, scoped)]);
+    const page = pageOf(rows, perPage, total, (row) => [row.created_at, row.id]);
+    return { ...page, items: page.items.map(toCallback) };
+  }
+
+  /** Only a queued callback (waiting, or waiting to retry) can be cancelled; once an agent is held or the customer dialled it is too late. */
+  async cancel(accountId: string, id: string): Promise<void> {
+    const repo = callbacksRepo(this.storage.db, this.storage.dialect);
+    const row = await repo.find(accountId, id);
+    if (!row) throw notFound('callback');
+    if (!(await repo.transition(accountId, id, 'queued', 'cancelled', {}, this.clock.now().toISOString()))) {
+      throw notCancellable((await repo.find(accountId, id))?.state ?? row.state);
+    }
+  }
+
+  private async countryOf(accountId: string): Promise<string> {
+    let country = this.countries.get(accountId);
+    if (country === undefined) {
+      country = (await this.accounts.getAccount(accountId)).default_country;
+      this.countries.set(accountId, country);
+    }
+    return country;
+  }
+
+  private logRequest(accountId: string, number: string, skill: string): Promise<void> {
+    const call = new LoggedCall(this.calls, this.clock, accountId, { kind: 'callback_request', direction: 'inbound', from: number, to: skill, skill });
+    return call.add({ type: 'queued', queue: skill }).end('completed').save();
+  }
+}

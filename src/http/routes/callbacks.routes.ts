@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { callbackRequestBody, callbackSchema, callbacksQuery } from '../../domains/callbacks/index.js';
+import { decodeCursor } from '../../kernel/page.js';
+import { principalOf } from '../auth.js';
+import { halList, halListSchema, pageQuery } from '../hal.js';
+import type { RouteModule } from './route-module.js';
+
+const read = { auth: { scope: 'callbacks:read' as const } };
+const write = { auth: { scope: 'callback:write' as const } };
+const tags = ['callbacks'];
+const params = z.object({ id: z.string().min(1).max(100) });
+const toUtc = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
+
+export const callbacksRoutes: RouteModule = (app, { callbacks }) => {
+  app.post(
+    '/rest/api/v1/callback',
+    { config: { ...write, idempotent: true }, schema: { tags, summary: 'Request a callback on a skill', body: callbackRequestBody, response: { 204: z.null().describe('Queued (or recorded on the callback already waiting)') } } },
+    async (request, reply) => {
+      await callbacks.request(principalOf(request).accountId, request.body.skill, request.body.callbackNumber);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/callbacks',
+    { config: read, schema: { tags, querystring: callbacksQuery.extend(pageQuery), response: { 200: halListSchema('callbacks', callbackSchema) } } },
+    async (request) => {
+      const { per_page, cursor, created_from, created_to, ...filters } = request.query;
+      const after = decodeCursor(cursor, z.tuple([z.string(), z.string()]));
+      const page = await callbacks.list(principalOf(request).accountId, { ...filters, created_from: toUtc(created_from), created_to: toUtc(created_to) }, after, per_page);
+      return halList(request, 'callbacks', page, per_page);
+    },
+  );
+
+  app.get('/callbacks/:id', { config: read, schema: { tags, params, response: { 200: callbackSchema } } }, (request) =>
+    callbacks.get(principalOf(request).accountId, request.params.id),
+  );
+
+  app.delete('/callbacks/:id', { config: write, schema: { tags, summary: 'Cancel a queued callback', params } }, async (request, reply) => {
+    await callbacks.cancel(principalOf(request).accountId, request.params.id);
+    return reply.code(204).send();
+  });
+};
