@@ -1,9 +1,9 @@
 import type { Storage } from '../../ports/storage.js';
 import { createPostgresStorage } from './postgres.js';
 import { createSqliteStorage } from './sqlite.js';
-import { migrate } from './migrations.js';
+import { migrate } from './migrations/index.js';
 
-export { migrate } from './migrations.js';
+export { migrate } from './migrations/index.js';
 
 /** Opens the database named by `DATABASE_URL`: `sqlite:<file>` or `postgres://...`. */
 export function createStorage(url: string): Storage {

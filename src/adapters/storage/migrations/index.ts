@@ -1,0 +1,21 @@
+import { type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import type { DialectName } from '../../../ports/storage.js';
+import type { AnyDb } from './common.js';
+import { initial } from './0001_initial.js';
+import { callbacks } from './0002_callbacks.js';
+
+/** Every migration, by name; a released migration is never edited, only followed by a new one. */
+export function migrationsFor(dialect: DialectName): Record<string, Migration> {
+  return { '0001_initial': initial(dialect), '0002_callbacks': callbacks(dialect) };
+}
+
+export async function migrate(db: AnyDb, dialect: DialectName): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrationsFor(dialect)) };
+  // Kysely looks for its bookkeeping tables in every schema unless told which one: name ours, so a
+  // database holding several Switchboard schemas (search_path per deployment or test run) works.
+  const schema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
