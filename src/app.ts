@@ -60,7 +60,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const network = config.SWITCHBOARD_TELEPHONY === 'simulated' ? telephony : undefined;
   const callbacks = new CallbacksService(storage, clock, accounts, skills, calls, jobs);
   const dispatcher = new CallbackDispatcher({ storage, clock, skills, agents, telephony, calls, jobs });
-  const worker = createWorker({ storage, clock, logger, schemas: JOB_PAYLOADS, handlers: createJobHandlers({ storage, clock, callbacks: dispatcher }) });
+  const worker = createWorker({
+    storage,
+    clock,
+    logger,
+    schemas: JOB_PAYLOADS,
+    handlers: createJobHandlers({ storage, clock, callbacks: dispatcher }),
+    concurrency: config.SWITCHBOARD_WORKER_CONCURRENCY,
+  });
   metrics.expose(workerMetrics(worker));
 
   metrics.expose([
