@@ -14,17 +14,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { expectStatus, request } from './lib/http.js';
 import { measure, measureQuietly, type Load, type Measurement, type Settings } from './lib/measure.js';
 import { onInterrupt, startServer, type ServerProcess } from './lib/processes.js';
+import { SchemaUnavailable, withSchema } from './lib/postgres.js';
 import { machineSummary, printTable } from './lib/report.js';
 import { runForwards } from './continuity-forwards.js';
 import { assertWrk } from './lib/wrk.js';
 
-const PATH = '/telephony/inbound-calls';
-const ADMIN_TOKEN = 'bench-operator-token-0123456789';
-const SIGNING_SECRET = 'bench-signing-secret-0123456789-0123456789';
+export const PATH = '/telephony/inbound-calls';
+export const ADMIN_TOKEN = 'bench-operator-token-0123456789';
+export const SIGNING_SECRET = 'bench-signing-secret-0123456789-0123456789';
 const DEFAULT_POSTGRES = 'postgres://postgres@127.0.0.1:5432/test';
 const TARGETS = { throughput: 0.5, p99Ms: 10 };
 
@@ -45,7 +45,7 @@ export interface ContinuityResult extends Measurement {
   logged?: { count: number; answered: number; sent: number };
 }
 
-interface Fixture {
+export interface Fixture {
   /** Holds only telephony:route, as a carrier's token would. */
   routeToken: string;
   readToken: string;
@@ -99,7 +99,7 @@ export async function run(args: string[]): Promise<void> {
     }
     await sqlite.stop();
     if (wanted.has('postgres')) {
-      const postgres = await withSchema(postgresUrl, async (url) => {
+      const postgres = await withSchema(postgresUrl, 'bench_continuity', async (url) => {
         const server = await start('switchboard (postgres)', ['src/main.ts'], switchboardEnv(url, dataDir));
         try {
           const fixture = await prepare(server.url);
@@ -131,7 +131,7 @@ export async function run(args: string[]): Promise<void> {
   if (wanted.has('forwards')) await runForwards(postgresUrl);
 }
 
-function switchboardEnv(databaseUrl: string, dataDir: string): Record<string, string> {
+export function switchboardEnv(databaseUrl: string, dataDir: string): Record<string, string> {
   return {
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: 'warn',
@@ -141,12 +141,12 @@ function switchboardEnv(databaseUrl: string, dataDir: string): Record<string, st
   };
 }
 
-function loadFor(fixture: Fixture): Load {
+export function loadFor(fixture: Fixture): Load {
   return { path: PATH, headers: { authorization: `Bearer ${fixture.routeToken}` }, body: callBody, wrk: { from: CALLER, to: NUMBERS } };
 }
 
 /** An account with numbers, forwards, a downtime message and continuity on; a carrier's token. */
-async function prepare(base: string): Promise<Fixture> {
+export async function prepare(base: string): Promise<Fixture> {
   const account = await expectStatus<{ id: string }>(201, base, 'POST', '/admin/accounts', { token: ADMIN_TOKEN, body: { name: 'Benchmark' } });
   const token = async (name: string, scopes: string[]) => {
     const client = await expectStatus<{ client_id: string; client_secret: string }>(201, base, 'POST', `/admin/accounts/${account.body.id}/clients`, {
@@ -205,13 +205,13 @@ async function measureSwitchboard(
   return result;
 }
 
-async function loggedCalls(base: string, fixture: Fixture): Promise<number> {
+export async function loggedCalls(base: string, fixture: Fixture): Promise<number> {
   const page = await expectStatus<{ total: number }>(200, base, 'GET', '/calls?per_page=1', { token: fixture.readToken });
   return page.body.total;
 }
 
 /** The call log writes in batches: wait until it reaches `expected` or stops growing. */
-async function settledCount(base: string, fixture: Fixture, expected: number): Promise<number> {
+export async function settledCount(base: string, fixture: Fixture, expected: number): Promise<number> {
   let last = -1;
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const count = await loggedCalls(base, fixture);
@@ -221,32 +221,3 @@ async function settledCount(base: string, fixture: Fixture, expected: number): P
   }
   return last;
 }
-
-class SchemaUnavailable extends Error {}
-
-/** Runs `body` against a fresh schema of the PostgreSQL database at `base`, dropped afterwards. */
-async function withSchema<T>(base: string, body: (url: string) => Promise<T>): Promise<T> {
-  const schema = `bench_continuity_${Date.now()}_${process.pid}`;
-  const admin = new pg.Client({ connectionString: base, connectionTimeoutMillis: 3000 });
-  try {
-    await admin.connect();
-  } catch (error) {
-    throw new SchemaUnavailable(`${redact(base)} is unreachable (${error instanceof Error ? error.message : String(error)}); set BENCH_DATABASE_URL`);
-  }
-  const drop = async () => {
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
-    await admin.end().catch(() => undefined);
-  };
-  const forget = onInterrupt(drop);
-  try {
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const url = new URL(base);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    return await body(url.toString());
-  } finally {
-    forget();
-    await drop();
-  }
-}
-
-const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');

@@ -6,6 +6,7 @@ type Benchmark = () => Promise<{ run(args: string[]): Promise<void> }>;
 
 const BENCHMARKS: Record<string, Benchmark> = {
   continuity: () => import('./continuity.js'),
+  callbacks: () => import('./callbacks.js'),
 };
 
 function usage(): string {

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from './kernel/clock.js';
 import { createLogger, type Logger } from './kernel/logger.js';
 import type { Storage } from './ports/storage.js';
 import { JOB_PAYLOADS } from './ports/jobs.js';
+import type { CallControl } from './ports/telephony.js';
 import type { TextToSpeech } from './ports/tts.js';
 import { createStorage, migrateStorage } from './adapters/storage/storage.js';
 import { EspeakTts } from './adapters/tts/espeak/espeak-tts.js';
@@ -22,6 +23,8 @@ export interface AppOverrides {
   logger?: Logger;
   storage?: Storage;
   tts?: TextToSpeech;
+  /** Wraps the telephony adapter the platform places its calls through (a benchmark times the dials this way). */
+  telephony?: (adapter: CallControl) => CallControl;
 }
 
 export interface Switchboard {
@@ -59,7 +62,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const telephony = new SimulatedNetwork(storage.db, clock, continuity, calls);
   const network = config.SWITCHBOARD_TELEPHONY === 'simulated' ? telephony : undefined;
   const callbacks = new CallbacksService(storage, clock, accounts, skills, calls, jobs);
-  const dispatcher = new CallbackDispatcher({ storage, clock, skills, agents, telephony, calls, jobs });
+  const dispatcher = new CallbackDispatcher({ storage, clock, skills, agents, telephony: overrides.telephony?.(telephony) ?? telephony, calls, jobs });
   const worker = createWorker({
     storage,
     clock,

@@ -1,7 +1,7 @@
 import { cpuSnapshot, cpuUsage, waitForQuiet, type CpuUsage } from './cpu.js';
 import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
 import type { ServerProcess } from './processes.js';
-import { runWrk, type WrkResult } from './wrk.js';
+import { runWrk, type WrkBody, type WrkResult } from './wrk.js';
 
 /** Other processes using more than this many cores during a measurement spoil it. */
 export const BUSY_CORES = 0.15;
@@ -14,7 +14,7 @@ export interface Load {
   /** The JSON body of request `i`; `prefix` (one character) is fresh for every phase. */
   body: (prefix: string, i: number) => string;
   /** The same bodies, built by wrk's Lua script. */
-  wrk: { from: string; to: string[] };
+  wrk: WrkBody;
 }
 
 export interface Settings {

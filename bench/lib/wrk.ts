@@ -11,20 +11,25 @@ export function assertWrk(): void {
   if (!existsSync(WRK)) throw new Error(`${WRK} is missing: install it with \`apt-get install wrk\``);
 }
 
-/** A POST whose JSON body wrk builds per request, so every request carries a unique call_id. */
-export interface WrkLoad {
+/**
+ * What wrk posts, built per request. By default the routing hook's call body, whose call ids
+ * `<prefix>-<thread>-<counter>` are unique and of one width, cycling through the `to` numbers.
+ * Otherwise `lua`: `prelude` runs once (locals the body may use) and `body` is a Lua expression
+ * over `prefix`, `thread_id` and `counter` (this thread's requests so far, from 1).
+ */
+export type WrkBody = { from: string; to: string[] } | { lua: { prelude: string; body: string } };
+
+/** A POST whose JSON body wrk builds per request, so every request is distinct. */
+export type WrkLoad = WrkBody & {
   url: string;
   path: string;
   headers: Record<string, string>;
   /** Distinct for each run against the same server; all runs should use prefixes of one length. */
   callIdPrefix: string;
-  from: string;
-  /** Requests cycle through these `to` numbers. */
-  to: string[];
   durationS: number;
   connections: number;
   threads: number;
-}
+};
 
 export interface WrkResult {
   requests: number;
@@ -43,17 +48,19 @@ export interface WrkResult {
 
 const luaString = (value: string) => JSON.stringify(value);
 
-/** The Lua script: a per-thread counter builds `<prefix>-<thread>-<counter>` call ids of fixed width. */
-export function wrkScript(load: Omit<WrkLoad, 'url' | 'durationS' | 'connections' | 'threads'>): string {
+const CALL_BODY = `  local to = numbers[(counter % #numbers) + 1]
+  local body = string.format('{"call_id":"%s-%d-%09d","from":"%s","to":"%s"}', prefix, thread_id, counter, from, to)`;
+
+/** The Lua script: a per-thread counter makes each request's body distinct (`WrkBody`). */
+export function wrkScript(load: WrkBody & { path: string; headers: Record<string, string>; callIdPrefix: string }): string {
   const headers = Object.entries({ 'content-type': 'application/json', ...load.headers })
     .map(([name, value]) => `[${luaString(name)}] = ${luaString(value)}`)
     .join(', ');
   return `
 local path = ${luaString(load.path)}
 local headers = { ${headers} }
-local numbers = { ${load.to.map(luaString).join(', ')} }
 local prefix = ${luaString(load.callIdPrefix)}
-local from = ${luaString(load.from)}
+${'lua' in load ? load.lua.prelude : `local numbers = { ${load.to.map(luaString).join(', ')} }\nlocal from = ${luaString(load.from)}`}
 local threads = {}
 counter = 0
 
@@ -64,8 +71,7 @@ end
 
 function request()
   counter = counter + 1
-  local to = numbers[(counter % #numbers) + 1]
-  local body = string.format('{"call_id":"%s-%d-%09d","from":"%s","to":"%s"}', prefix, thread_id, counter, from, to)
+${'lua' in load ? `  local body = ${load.lua.body}` : CALL_BODY}
   return wrk.format("POST", path, headers, body)
 end
 
