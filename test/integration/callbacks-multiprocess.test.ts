@@ -19,7 +19,7 @@ describe.skipIf(!postgresUrl)('callbacks across two server processes (PostgreSQL
 
   beforeAll(async () => {
     schema = await IsolatedSchema.create();
-    [a, b] = await Promise.all([ServerProcess.start(schema.url), ServerProcess.start(schema.url)]);
+    [a, b] = await Promise.all([ServerProcess.start(schema.url, { SWITCHBOARD_WORKER: 'true' }), ServerProcess.start(schema.url, { SWITCHBOARD_WORKER: 'true' })]);
   }, 60_000);
 
   afterAll(async () => {

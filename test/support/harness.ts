@@ -7,6 +7,7 @@ import { createApp, type AppOverrides, type Switchboard } from '../../src/app.js
 import { createLogger } from '../../src/kernel/logger.js';
 import type { Scope } from '../../src/domains/accounts/index.js';
 import { SCOPES } from '../../src/domains/accounts/index.js';
+import { IsolatedSchema } from './isolated-schema.js';
 
 export const ADMIN_TOKEN = 'test-operator-token-0123456789';
 export const SIGNING_SECRET = 'test-signing-secret-0123456789-0123456789';
@@ -45,10 +46,22 @@ export interface Response<T = any> {
 
 /** A running app plus helpers to call it the way a client would (real HTTP semantics via inject). */
 export class TestApp {
-  constructor(readonly app: Switchboard) {}
+  constructor(readonly app: Switchboard, private readonly schema?: IsolatedSchema) {}
 
+  /**
+   * On PostgreSQL every app gets a schema of its own (unless the test names a database), so its
+   * job worker never claims, nor races for, another test's jobs: tests stay independent of each
+   * other and of the date their manual clocks are set to.
+   */
   static async start(kind: DatabaseKind, overrides: AppOverrides = {}, env: Record<string, string> = {}): Promise<TestApp> {
-    return new TestApp(await createApp(testConfig(kind, env), { logger: createLogger('silent'), ...overrides }));
+    const schema = kind === 'postgres' && !env.DATABASE_URL && !overrides.storage ? await IsolatedSchema.create() : undefined;
+    const config = testConfig(kind, schema ? { ...env, DATABASE_URL: schema.url } : env);
+    try {
+      return new TestApp(await createApp(config, { logger: createLogger('silent'), ...overrides }), schema);
+    } catch (error) {
+      await schema?.drop();
+      throw error;
+    }
   }
 
   get services() {
@@ -91,8 +104,9 @@ export class TestApp {
     return { id: created.body.id, clientId: client.body.client_id, clientSecret: client.body.client_secret, token: token.body.access_token };
   }
 
-  close(): Promise<void> {
-    return this.app.close();
+  async close(): Promise<void> {
+    await this.app.close();
+    await this.schema?.drop();
   }
 }
 

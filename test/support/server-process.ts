@@ -32,6 +32,8 @@ export class ServerProcess {
         SWITCHBOARD_SIGNING_SECRET: SIGNING_SECRET,
         SWITCHBOARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-node-')),
         LOG_LEVEL: 'warn',
+        // A node runs jobs only where a test asks for it, so it never takes other tests' jobs.
+        SWITCHBOARD_WORKER: 'false',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,6 +14,8 @@ import { parseJson } from '../../kernel/json.js';
 const RING_TIMEOUT_S = 30;
 /** How long a wait_in_queue customer has to press a key after the prompt. */
 const DIGIT_TIMEOUT_S = 10;
+/** How soon a dispatcher that found every available agent held by another transaction looks again. */
+const LOCKED_AGENT_RETRY_MS = 250;
 /** Callbacks handed out per dispatch job; a longer queue continues in a fresh job. */
 const DISPATCH_BATCH = 200;
 /** Attempts that do not count towards the skill's max_attempts: the customer chose to wait longer. */
@@ -97,6 +99,13 @@ export class CallbackDispatcher {
       // The agent first: a dispatcher that finds none gives up without holding a callback row,
       // so concurrent dispatchers cannot push the front callback behind a later one.
       const agent = await repo.availableAgent(accountId, skill.id);
+      if (!agent && storage.dialect === 'postgres' && (await repo.anyAvailableAgent(accountId, skill.id))) {
+        // Another transaction holds the only available agents (SKIP LOCKED passed them) and may let
+        // them go unused, e.g. a dispatcher of another skill with an empty queue: look again shortly
+        // rather than leave this queue waiting for the next status change.
+        const retryAt = new Date(this.deps.clock.now().getTime() + LOCKED_AGENT_RETRY_MS);
+        await jobs.enqueue(trx, { type: 'callback.dispatch', payload: { skill_id: skill.id }, accountId, runAt: retryAt });
+      }
       // Customers already on the line (wait_in_queue, pressed 1) come before anyone still queued,
       // whatever the skill's strategy is now.
       const holding = agent && (await repo.nextHolding(accountId, skill.id));

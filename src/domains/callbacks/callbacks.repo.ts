@@ -147,27 +147,11 @@ export function callbacksRepo(db: Executor, dialect: DialectName) {
     },
     /** The agent with the skill who has been available longest and has a phone, skipping agents another node holds. */
     availableAgent(accountId: string, skillId: string): Promise<{ id: string; phone: string | null } | undefined> {
-      return lock(
-        db
-          .selectFrom('agents')
-          .select(['id', 'phone'])
-          .where('account_id', '=', accountId)
-          .where('status', '=', 'available')
-          .where('phone', 'is not', null)
-          .where((eb) =>
-            eb.exists(
-              eb
-                .selectFrom('agent_skills')
-                .select('agent_id')
-                .whereRef('agent_skills.account_id', '=', 'agents.account_id')
-                .whereRef('agent_skills.agent_id', '=', 'agents.id')
-                .where('agent_skills.skill_id', '=', skillId),
-            ),
-          )
-          .orderBy('status_changed_at')
-          .orderBy('id')
-          .limit(1),
-      ).executeTakeFirst();
+      return lock(availableAgents(db, accountId, skillId).select(['id', 'phone']).orderBy('status_changed_at').orderBy('id').limit(1)).executeTakeFirst();
+    },
+    /** Whether the skill has an available agent at all, held by another transaction or not. */
+    async anyAvailableAgent(accountId: string, skillId: string): Promise<boolean> {
+      return (await availableAgents(db, accountId, skillId).select('id').limit(1).executeTakeFirst()) !== undefined;
     },
     /** Makes an available agent busy; false when they were no longer available. */
     async reserveAgent(accountId: string, agentId: string, at: string): Promise<boolean> {
@@ -185,4 +169,23 @@ export function callbacksRepo(db: Executor, dialect: DialectName) {
       return row?.phone ?? null;
     },
   };
+}
+
+/** Agents of the account with the skill, status `available` and a phone to ring. */
+function availableAgents(db: Executor, accountId: string, skillId: string) {
+  return db
+    .selectFrom('agents')
+    .where('account_id', '=', accountId)
+    .where('status', '=', 'available')
+    .where('phone', 'is not', null)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('agent_skills')
+          .select('agent_id')
+          .whereRef('agent_skills.account_id', '=', 'agents.account_id')
+          .whereRef('agent_skills.agent_id', '=', 'agents.id')
+          .where('agent_skills.skill_id', '=', skillId),
+      ),
+    );
 }
