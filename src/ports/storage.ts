@@ -36,7 +36,7 @@ export interface Database {
   group_members: { account_id: string; group_id: string; agent_id: string };
   continuity: {
     account_id: string; forward: string; message: string | null; settings_updated_at: string | null;
-    enabled: number; changed_at: string | null; changed_by: string | null; version: number;
+    enabled: number; changed_at: string | null; changed_by: string | null;
   };
   continuity_audit: {
     account_id: string; id: string; change: string; actor: string; detail: string; created_at: string;

@@ -8,7 +8,7 @@ import { accountsRepo } from './accounts.repo.js';
 import { OAuthError } from './accounts.errors.js';
 import { hashSecret, verifySecret } from './secrets.js';
 import { AccessTokens } from './tokens.js';
-import { isScope, SCOPES, type Scope } from './scopes.js';
+import { isScope, type Scope } from './scopes.js';
 
 const SERVICE_TOKEN_PREFIX = 'sbt_';
 
@@ -123,5 +123,3 @@ export class AccountsService {
     return { accountId: row.account_id, actor: `service-token:${row.id}`, scopes: new Set(parseJson<string[]>(row.scopes).filter(isScope)) };
   }
 }
-
-export const ALL_SCOPES: readonly Scope[] = SCOPES;

@@ -1,4 +1,4 @@
-export { AccountsService, ALL_SCOPES } from './accounts.service.js';
+export { AccountsService } from './accounts.service.js';
 export type { ClientCredentials } from './accounts.service.js';
 export { OAuthError } from './accounts.errors.js';
 export type { Account, AccountLimits, Principal, IssuedToken } from './accounts.model.js';

@@ -26,7 +26,6 @@ export interface AuditEntry {
 
 /** Everything the inbound-call decision reads, held in memory per account. */
 export interface RoutingSnapshot {
-  version: number;
   enabled: boolean;
   forward: ReadonlyMap<string, string>;
   defaultTarget: string | null;

@@ -5,13 +5,11 @@ import type { Activation, AuditEntry, DowntimeMessage, FallbackSettings } from '
 export interface ContinuityRow {
   settings: FallbackSettings;
   activation: Activation;
-  version: number;
 }
 
 const EMPTY: ContinuityRow = {
   settings: { forward: {}, message: null, updated_at: null },
   activation: { enabled: false, changed_at: null, changed_by: null },
-  version: 0,
 };
 
 export function continuityRepo(db: Executor) {
@@ -26,7 +24,6 @@ export function continuityRepo(db: Executor) {
           updated_at: row.settings_updated_at,
         },
         activation: { enabled: row.enabled === 1, changed_at: row.changed_at, changed_by: row.changed_by },
-        version: row.version,
       };
     },
     /** Only the activation row, without the (possibly large) forward map. */
@@ -46,16 +43,16 @@ export function continuityRepo(db: Executor) {
       };
       await db
         .insertInto('continuity')
-        .values({ account_id: accountId, ...values, enabled: 0, changed_at: null, changed_by: null, version: 1 })
-        .onConflict((oc) => oc.column('account_id').doUpdateSet((eb) => ({ ...values, version: eb(eb.ref('continuity.version'), '+', 1) })))
+        .values({ account_id: accountId, ...values, enabled: 0, changed_at: null, changed_by: null })
+        .onConflict((oc) => oc.column('account_id').doUpdateSet(values))
         .execute();
     },
     async saveActivation(accountId: string, activation: Activation): Promise<void> {
       const values = { enabled: activation.enabled ? 1 : 0, changed_at: activation.changed_at, changed_by: activation.changed_by };
       await db
         .insertInto('continuity')
-        .values({ account_id: accountId, forward: '{}', message: null, settings_updated_at: null, ...values, version: 1 })
-        .onConflict((oc) => oc.column('account_id').doUpdateSet((eb) => ({ ...values, version: eb(eb.ref('continuity.version'), '+', 1) })))
+        .values({ account_id: accountId, forward: '{}', message: null, settings_updated_at: null, ...values })
+        .onConflict((oc) => oc.column('account_id').doUpdateSet(values))
         .execute();
     },
     async insertAudit(accountId: string, entry: AuditEntry): Promise<void> {

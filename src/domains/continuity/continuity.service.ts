@@ -83,7 +83,7 @@ export class ContinuityService implements InboundRouter {
       }));
       await this.storage.notify(trx, CHANNELS.routing, `${accountId}|${this.nodeId}`);
       // Built from what was written rather than read back: the forward map can be megabytes.
-      return { settings, activation: await repo.loadActivation(accountId), version: 0 };
+      return { settings, activation: await repo.loadActivation(accountId) };
     });
     this.snapshots.put(accountId, buildSnapshot(row, numbers));
     return settings;

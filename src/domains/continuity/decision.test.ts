@@ -4,7 +4,7 @@ import { buildSnapshot } from './snapshot.js';
 
 const snapshot = (enabled: boolean, forward: Record<string, string>, message: { downtime_message: string; language: string } | null = null) =>
   buildSnapshot(
-    { settings: { forward, message, updated_at: null }, activation: { enabled, changed_at: null, changed_by: null }, version: 1 },
+    { settings: { forward, message, updated_at: null }, activation: { enabled, changed_at: null, changed_by: null } },
     [{ number: '+14155550100', inbound_flow_id: null }, { number: '+14155550101', inbound_flow_id: 'flow-1' }],
   );
 

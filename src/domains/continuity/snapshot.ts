@@ -15,7 +15,6 @@ export function buildSnapshot(row: ContinuityRow, numbers: { number: string; inb
   const defaultTarget = forward.get(DEFAULT_TARGET_KEY) ?? null;
   forward.delete(DEFAULT_TARGET_KEY);
   return {
-    version: row.version,
     enabled: row.activation.enabled,
     forward,
     defaultTarget,

@@ -140,7 +140,6 @@ export function initial(dialect: DialectName): Migration {
         .addColumn('enabled', 'integer', (c) => c.notNull())
         .addColumn('changed_at', ts)
         .addColumn('changed_by', 'text')
-        .addColumn('version', 'integer', (c) => c.notNull())
         .execute();
 
       await db.schema
