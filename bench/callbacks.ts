@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectStatus } from './lib/http.js';
 import { measure, measureQuietly, type Load, type Measurement, type Settings } from './lib/measure.js';
+import { loadSettings, wantedTargets } from './lib/options.js';
 import { SchemaUnavailable, withSchema } from './lib/postgres.js';
 import { onInterrupt, startServer, type ServerProcess } from './lib/processes.js';
 import { machineSummary } from './lib/report.js';
@@ -32,7 +33,6 @@ import { QUEUED, SKILLS, skillName, type Fixture } from './callbacks-seed.js';
 const DEFAULT_POSTGRES = 'postgres://postgres@127.0.0.1:5432/test';
 const TARGET_P99_MS = 50;
 const TARGET_NAMES = ['dispatch', 'intake', 'sqlite'] as const;
-type TargetName = (typeof TARGET_NAMES)[number];
 
 interface IntakeRow {
   name: string;
@@ -42,18 +42,11 @@ interface IntakeRow {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const unknown = args.filter((a) => !(TARGET_NAMES as readonly string[]).includes(a));
-  if (unknown.length > 0) throw new Error(`unknown target ${unknown.join(', ')}: choose among ${TARGET_NAMES.join(', ')} (default all)`);
-  const wanted = new Set<TargetName>(args.length > 0 ? (args as TargetName[]) : TARGET_NAMES);
+  const wanted = wantedTargets(args, TARGET_NAMES);
   if (wanted.has('intake')) assertWrk();
   const samples = Number(process.env.BENCH_CALLBACK_SAMPLES ?? '1000');
   const rate = Number(process.env.BENCH_CALLBACK_RATE ?? '20');
-  const settings: Settings = {
-    durationS: Number(process.env.BENCH_DURATION_S ?? '10'),
-    warmupS: 3,
-    connections: Number(process.env.BENCH_CONNECTIONS ?? '50'),
-    threads: 1,
-  };
+  const settings = loadSettings();
   const postgresUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_POSTGRES;
   process.stdout.write(`${machineSummary()}\n${QUEUED.toLocaleString('en-US')} queued callbacks across ${SKILLS} skills; agents released at ${rate}/s for ${samples} samples (after a warm-up of 100)\n\n`);
 

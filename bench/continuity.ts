@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectStatus, request } from './lib/http.js';
 import { measure, measureQuietly, type Load, type Measurement, type Settings } from './lib/measure.js';
+import { loadSettings, wantedTargets } from './lib/options.js';
 import { onInterrupt, startServer, type ServerProcess } from './lib/processes.js';
 import { SchemaUnavailable, withSchema } from './lib/postgres.js';
 import { machineSummary, printTable } from './lib/report.js';
@@ -38,7 +39,6 @@ const callBody = (prefix: string, i: number) =>
   JSON.stringify({ call_id: `${prefix}-1-${String(i + 1).padStart(9, '0')}`, from: CALLER, to: NUMBERS[(i + 1) % NUMBERS.length] });
 
 const TARGET_NAMES = ['ceiling', 'sqlite', 'postgres', 'forwards'] as const;
-type TargetName = (typeof TARGET_NAMES)[number];
 
 export interface ContinuityResult extends Measurement {
   /** Calls GET /calls gained during the runs, and the requests answered and sent; not for the ceiling. */
@@ -52,16 +52,9 @@ export interface Fixture {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const unknown = args.filter((a) => !(TARGET_NAMES as readonly string[]).includes(a));
-  if (unknown.length > 0) throw new Error(`unknown target ${unknown.join(', ')}: choose among ${TARGET_NAMES.join(', ')} (default all)`);
-  const wanted = new Set<TargetName>(args.length > 0 ? (args as TargetName[]) : TARGET_NAMES);
+  const wanted = wantedTargets(args, TARGET_NAMES);
   assertWrk();
-  const settings: Settings = {
-    durationS: Number(process.env.BENCH_DURATION_S ?? '10'),
-    warmupS: 3,
-    connections: Number(process.env.BENCH_CONNECTIONS ?? '50'),
-    threads: 1,
-  };
+  const settings = loadSettings();
   const postgresUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_POSTGRES;
   process.stdout.write(
     `${machineSummary()}\nload: wrk ${settings.threads} thread, ${settings.connections} connections, ${settings.durationS} s after a ${settings.warmupS} s warm-up; ` +
