@@ -1,7 +1,7 @@
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import { createLogger, type Logger } from './kernel/logger.js';
-import type { Storage } from './ports/storage.js';
+import type { Executor, Storage } from './ports/storage.js';
 import { JOB_PAYLOADS } from './ports/jobs.js';
 import type { CallControl } from './ports/telephony.js';
 import type { TextToSpeech } from './ports/tts.js';
@@ -46,12 +46,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const metrics = new Metrics();
   const accounts = new AccountsService(storage.db, clock, { signingSecret: config.signingSecret, tokenTtlSeconds: config.SWITCHBOARD_TOKEN_TTL_S });
   const numbers = new NumbersService(storage, clock);
-  const skills = new SkillsService(storage, clock);
   // Services that cause background work take `jobs` and enqueue inside their own transactions.
   const jobs = createJobQueue({ storage, clock });
+  const wakeCallbackQueue = async (executor: Executor, accountId: string, skillId: string): Promise<void> => {
+    await jobs.enqueue(executor, { type: 'callback.dispatch', payload: { skill_id: skillId }, accountId });
+  };
+  // A deleted skill's queue is woken so its waiting callbacks are cancelled.
+  const skills = new SkillsService(storage, clock, wakeCallbackQueue);
   // An agent becoming available wakes the callback queue of each of their skills.
   const agents = new AgentsService(storage, clock, async (executor, accountId, _agentId, skillIds) => {
-    for (const skillId of skillIds) await jobs.enqueue(executor, { type: 'callback.dispatch', payload: { skill_id: skillId }, accountId });
+    for (const skillId of skillIds) await wakeCallbackQueue(executor, accountId, skillId);
   });
   const groups = new GroupsService(storage, clock);
   const calls = new CallLog(storage.db, logger, { bufferLimit: config.SWITCHBOARD_CALL_LOG_BUFFER });

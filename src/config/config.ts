@@ -26,7 +26,7 @@ export const configSchema = z.object({
   SWITCHBOARD_CALL_LOG_BUFFER: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
   SWITCHBOARD_WORKER: booleanFlag.default(true),
   // Jobs mostly wait (a callback's dial job lasts as long as its call), so a node runs many at once.
-  SWITCHBOARD_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(200),
+  SWITCHBOARD_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(20),
   SWITCHBOARD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -24,6 +24,12 @@ export interface JobContext {
    */
   signal: AbortSignal;
   logger: Logger;
+  /**
+   * Stops counting this job against the worker's concurrency, for a handler that mostly waits on
+   * an outside party (a call in progress). The job keeps its lease, renewed as before, and
+   * `stop()` still waits for it.
+   */
+  detach: () => void;
 }
 
 /**

@@ -20,11 +20,14 @@ export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB
       await callbacks.dispatch(accountId, skill_id);
       return done();
     },
-    'callback.dial': async ({ callback_id }, { accountId }) => {
+    // A callback's call waits on the network for as long as it lasts: it takes none of the worker's slots.
+    'callback.dial': async ({ callback_id }, { accountId, detach }) => {
+      detach();
       await callbacks.dial(accountId, callback_id);
       return done();
     },
-    'callback.connect': async ({ callback_id }, { accountId }) => {
+    'callback.connect': async ({ callback_id }, { accountId, detach }) => {
+      detach();
       await callbacks.connectHolding(accountId, callback_id);
       return done();
     },

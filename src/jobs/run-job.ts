@@ -3,7 +3,7 @@ import { iso, type Clock } from '../kernel/clock.js';
 import type { Logger } from '../kernel/logger.js';
 import type { Executor } from '../ports/storage.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
-import type { JobHandler, JobOutcome } from './handler.js';
+import type { JobContext, JobHandler, JobOutcome } from './handler.js';
 import { claimOf, completeJob, failJob, rescheduleJob, retryJob, type Claim, type JobRow } from './jobs.repo.js';
 
 /** What became of one claimed job; the worker counts these. */
@@ -40,7 +40,7 @@ export async function runJob(
   row: JobRow,
   schema: z.ZodType,
   handler: JobHandler<unknown>,
-  signal: AbortSignal,
+  control: Pick<JobContext, 'signal' | 'detach'>,
 ): Promise<Disposition> {
   const claim = claimOf(row, deps.workerId);
   const logger = deps.logger.child({ job: row.id, type: row.type, attempt: row.attempts });
@@ -68,8 +68,8 @@ export async function runJob(
       accountId: row.account_id,
       attempt: row.attempts,
       maxAttempts: row.max_attempts,
-      signal,
       logger,
+      ...control,
     });
   } catch (error) {
     return recordFailure(deps, row, claim, messageOf(error), logger);

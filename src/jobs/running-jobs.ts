@@ -9,6 +9,8 @@ export interface RunningJob {
   leaseUntil: number;
   /** The handler returned; only its outcome is still being written. */
   settled: boolean;
+  /** The handler waits on an outside party and takes none of the worker's slots. */
+  detached: boolean;
 }
 
 export interface RunningJobsDependencies {
@@ -36,6 +38,13 @@ export class RunningJobs {
     return this.jobs.size;
   }
 
+  /** Jobs that take one of the worker's slots: all but the detached ones. */
+  get occupying(): number {
+    let count = 0;
+    for (const job of this.jobs.values()) if (!job.detached) count += 1;
+    return count;
+  }
+
   ids(): string[] {
     return [...this.jobs.keys()];
   }
@@ -46,6 +55,7 @@ export class RunningJobs {
       controller: new AbortController(),
       leaseUntil: row.locked_until === null ? 0 : Date.parse(row.locked_until),
       settled: false,
+      detached: false,
     };
     this.jobs.set(row.id, job);
     this.armHeartbeat();

@@ -133,7 +133,7 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
     if (this.state !== 'idle') throw new Error('drain() is for a worker that was never started');
     let ran = 0;
     for (;;) {
-      const rows = await this.claim(this.concurrency - this.running.size);
+      const rows = await this.claim(this.concurrency - this.running.occupying);
       if (rows.length === 0) return ran;
       ran += rows.length;
       await Promise.all(rows.map((row) => this.launch(row)));
@@ -172,7 +172,7 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
 
   private async claimUntilFullOrIdle(): Promise<void> {
     for (;;) {
-      const free = this.concurrency - this.running.size;
+      const free = this.concurrency - this.running.occupying;
       if (free <= 0 || this.state !== 'started') return;
       const rows = await this.claim(free);
       for (const row of rows) void this.launch(row);
@@ -211,7 +211,12 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
         job.settled = true;
       }
     };
-    const finished: Promise<void> = runJob(this.run, row, runner.schema, handler, job.controller.signal)
+    const detach = (): void => {
+      if (job.detached) return;
+      job.detached = true;
+      this.wake();
+    };
+    const finished: Promise<void> = runJob(this.run, row, runner.schema, handler, { signal: job.controller.signal, detach })
       .then(
         (disposition) => this.record(disposition),
         (error: unknown) => this.run.logger.error({ err: error, job: row.id }, 'could not record a job outcome; the job runs again after its lease'),

@@ -230,6 +230,59 @@ describe.each(DATABASES)('callback dispatch (%s)', (db) => {
     expect((await time.until(stateIs(acct, 'completed'), 120)).agent_id).toBe(bo.id);
   });
 
+  it('wakes the queue when an available agent without a phone is given one', async () => {
+    const acct = await account();
+    const ana = await agent(acct, { phone: null });
+    await script(acct, CUSTOMER, { talk_s: 5 });
+    await request(acct);
+    await time.pass(10);
+    expect((await only(acct)).state).toBe('queued');
+    expect((await t.patch(`/agents/${ana.id}`, { phone: AGENT_PHONE }, acct.token)).status).toBe(200);
+    expect((await time.until(stateIs(acct, 'completed'), 120)).agent_id).toBe(ana.id);
+  });
+
+  it('does not hand an agent set back to available mid-call a second callback until the call ends', async () => {
+    const acct = await account();
+    const ana = await agent(acct);
+    const second = '+13855551002';
+    await script(acct, CUSTOMER, { talk_s: 60 });
+    await script(acct, second, { talk_s: 5 });
+    await request(acct);
+    clock.advance(1000);
+    await request(acct, second);
+    await time.until(async () => expect((await callbacks(acct)).find((c) => c.callback_number === CUSTOMER)?.state).toBe('connected'), 60);
+
+    expect((await t.put(`/agents/${ana.id}/status`, { status: 'available' }, acct.token)).status).toBe(200);
+    await time.pass(20);
+    expect((await callbacks(acct)).find((c) => c.callback_number === second)?.state).toBe('queued');
+
+    // The first call ends: the agent, available all along, is handed the second callback.
+    await time.until(async () => expect((await callbacks(acct)).map((c) => c.state)).toEqual(['completed', 'completed']), 300);
+    expect((await callbacks(acct)).every((c) => c.agent_id === ana.id)).toBe(true);
+  });
+
+  it('cancels the waiting callbacks of a deleted skill, and lets one already on a call finish without requeueing it', async () => {
+    const acct = await account({ max_attempts: 3 });
+    const ana = await agent(acct);
+    const waiting = '+13855551003';
+    await script(acct, CUSTOMER, { behavior: 'no_answer' });
+    await request(acct);
+    await time.until(stateIs(acct, 'dialing'), 30);
+    await t.put(`/agents/${ana.id}/status`, { status: 'offline' }, acct.token);
+    await request(acct, waiting);
+    const skill = ((await t.get('/skills', acct.token)).body._embedded.skills as { id: string; name: string }[]).find((s) => s.name === SKILL);
+    expect((await t.delete(`/skills/${skill?.id ?? ''}`, acct.token)).status).toBe(204);
+
+    await time.until(async () => {
+      const all = await callbacks(acct);
+      expect(all.find((c) => c.callback_number === waiting)?.state).toBe('cancelled');
+      // The unanswered attempt would have gone back to the queue; its skill is gone, so it is cancelled.
+      const dialled = all.find((c) => c.callback_number === CUSTOMER);
+      expect(dialled?.state).toBe('cancelled');
+      expect(dialled?.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['no_answer']);
+    }, 120);
+  });
+
   it('refuses to cancel a callback once an agent is held or the customer is dialled (409)', async () => {
     const acct = await account();
     await agent(acct);

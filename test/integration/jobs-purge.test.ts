@@ -42,7 +42,7 @@ describe.each(DATABASES)('idempotency purge job (%s)', (db) => {
       .execute();
 
     const outcome = await idempotencyPurge({ storage, clock })({}, {
-      id: 'purge', accountId: SYSTEM_ACCOUNT, attempt: 1, maxAttempts: 10, signal: new AbortController().signal, logger: createLogger('silent'),
+      id: 'purge', accountId: SYSTEM_ACCOUNT, attempt: 1, maxAttempts: 10, signal: new AbortController().signal, logger: createLogger('silent'), detach: () => undefined,
     });
 
     const left = await storage.db.selectFrom('idempotency_keys').select('key').where('account_id', '=', accountId).orderBy('key').execute();

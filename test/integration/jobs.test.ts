@@ -269,6 +269,35 @@ describe.each(DATABASES)('jobs (%s)', (db) => {
     expect(await rowOf(id)).toBeUndefined();
   });
 
+  it('frees the slot of a job that detaches (a call in progress) while still holding and finishing the job', async () => {
+    const { type, schemas } = probeType();
+    const accountId = newId();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const started: number[] = [];
+    // One slot: the waiting jobs detach, so the quick ones behind them still run.
+    const worker = workerFor(type, schemas, async ({ n }, ctx) => {
+      started.push(n);
+      if (n < 3) {
+        ctx.detach();
+        await gate;
+      }
+      return done();
+    }, systemClock, { concurrency: 1 });
+    await worker.start();
+    try {
+      const queue = queueFor(systemClock);
+      for (const n of [1, 2, 3, 4]) await queue.enqueue(storage.db, { type, payload: { n }, accountId });
+      await vi.waitFor(async () => expect((await rowsOf(accountId)).map((r) => JSON.parse(r.payload) as { n: number }).map((p) => p.n).sort()).toEqual([1, 2]), { timeout: 10_000, interval: 20 });
+      expect(started.sort()).toEqual([1, 2, 3, 4]);
+      expect((await rowsOf(accountId)).every((r) => r.status === 'running')).toBe(true);
+      release();
+      await vi.waitFor(async () => expect(await rowsOf(accountId)).toEqual([]), { timeout: 10_000, interval: 20 });
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('stops waiting for a handler after the stop timeout and aborts it, recording the attempt for a retry', async () => {
     const { type, schemas } = probeType();
     let started = false;

@@ -59,6 +59,14 @@ export class ServerProcess {
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   }
 
+  /** The value of one unlabelled metric on this node's `/metrics`. */
+  async metric(name: string): Promise<number> {
+    const text = await (await fetch(`${this.baseUrl}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    if (!line) throw new Error(`no metric ${name}`);
+    return Number(line.slice(name.length + 1));
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));

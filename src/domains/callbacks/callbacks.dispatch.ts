@@ -42,7 +42,11 @@ export class CallbackDispatcher {
   /** Hands out the front of the skill's queue until callbacks or agents run out. */
   async dispatch(accountId: string, skillId: string): Promise<void> {
     const skill = await this.skillOrNull(accountId, skillId);
-    if (!skill) return;
+    if (!skill) {
+      // The skill was deleted (its deletion wakes this queue): nobody can take its callbacks any more.
+      await callbacksRepo(this.deps.storage.db, this.deps.storage.dialect).cancelQueuedOfSkill(accountId, skillId, this.now());
+      return;
+    }
     for (let handed = 0; handed < DISPATCH_BATCH; handed += 1) {
       if (!(await this.handOutOne(accountId, skill))) return;
     }
@@ -115,6 +119,9 @@ export class CallbackDispatcher {
         return true;
       }
       if (skill.callback_strategy === 'wait_in_queue') {
+        // One customer of the skill on the line at a time, on every node: the check and the dial
+        // happen under the skill's lock.
+        await repo.lockSkill(accountId, skill.id);
         if (await repo.hasCustomerInProgress(accountId, skill.id)) return false;
         const front = await repo.nextQueued(accountId, skill.id, at);
         if (!front) return false;
@@ -206,6 +213,8 @@ export class CallbackDispatcher {
     change: CallbackChange, agentStatus: 'available' | 'away' = 'available', retryAt?: Date,
   ): Promise<void> {
     const { storage, jobs, agents } = this.deps;
+    // A callback whose skill was deleted meanwhile has no queue to go back to.
+    if (to === 'queued' && !(await this.skillOrNull(row.account_id, row.skill_id))) return this.settle(row, 'cancelled', outcome, callId, change, agentStatus);
     const at = this.now();
     const attempts = [...parseJson<Attempt[]>(row.attempts), { at, outcome, agent_id: row.agent_id, call_id: callId }];
     const requeue: CallbackChange = to === 'queued' ? { agent_id: null, dialing_since: null, accepted_at: null, customer_call_id: null } : {};

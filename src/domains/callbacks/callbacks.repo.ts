@@ -1,8 +1,12 @@
+import { sql } from 'kysely';
 import type { Database, DialectName, Executor } from '../../ports/storage.js';
 import { parseJson } from '../../kernel/json.js';
 import { WAITING_STATES, type Attempt, type Callback, type CallbackFilters, type CallbackState } from './callbacks.model.js';
 
 export type CallbackRow = Database['callbacks'];
+
+/** The partial index's predicate word for word (migration 0003), so both dialects use it. */
+const HOLDING_AGENT = sql<boolean>`state in ('reserved', 'dialing', 'connected')`;
 
 export const toCallback = (row: CallbackRow): Callback => ({
   id: row.id,
@@ -133,6 +137,21 @@ export function callbacksRepo(db: Executor, dialect: DialectName) {
           .limit(1),
       ).executeTakeFirst();
     },
+    /** Cancels the callbacks of a deleted skill still waiting in its queue; they can never be dispatched. */
+    async cancelQueuedOfSkill(accountId: string, skillId: string, at: string): Promise<number> {
+      const result = await db
+        .updateTable('callbacks')
+        .set({ state: 'cancelled', updated_at: at })
+        .where('account_id', '=', accountId)
+        .where('skill_id', '=', skillId)
+        .where('state', '=', 'queued')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+    /** Serialises the skill's dispatchers across nodes until the transaction ends (SQLite serialises writers already). */
+    async lockSkill(accountId: string, skillId: string): Promise<void> {
+      if (dialect === 'postgres') await db.selectFrom('skills').select('id').where('account_id', '=', accountId).where('id', '=', skillId).forUpdate().execute();
+    },
     /** Whether a wait_in_queue customer of the skill is being dialled or is on the line without an agent yet. */
     async hasCustomerInProgress(accountId: string, skillId: string): Promise<boolean> {
       const row = await db
@@ -171,7 +190,10 @@ export function callbacksRepo(db: Executor, dialect: DialectName) {
   };
 }
 
-/** Agents of the account with the skill, status `available` and a phone to ring. */
+/**
+ * Agents of the account with the skill, status `available`, a phone to ring and no callback still
+ * holding them (an agent set back to `available` by hand mid-call is not handed a second call).
+ */
 function availableAgents(db: Executor, accountId: string, skillId: string) {
   return db
     .selectFrom('agents')
@@ -186,6 +208,18 @@ function availableAgents(db: Executor, accountId: string, skillId: string) {
           .whereRef('agent_skills.account_id', '=', 'agents.account_id')
           .whereRef('agent_skills.agent_id', '=', 'agents.id')
           .where('agent_skills.skill_id', '=', skillId),
+      ),
+    )
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('callbacks')
+            .select('callbacks.id')
+            .whereRef('callbacks.account_id', '=', 'agents.account_id')
+            .whereRef('callbacks.agent_id', '=', 'agents.id')
+            .where(HOLDING_AGENT),
+        ),
       ),
     );
 }

@@ -24,7 +24,7 @@ async function resolveSkills(db: Executor, accountId: string, names: readonly st
 
 /**
  * Called inside the transaction that leaves an agent `available` (created so, set so, released
- * from a callback, or given skills while available), with the agent's skill ids: whatever waits
+ * from a callback, or changed in any way while available), with the agent's skill ids: whatever waits
  * for an agent enqueues its work there, so it exists exactly when the change commits.
  */
 export type AgentAvailableHook = (executor: Executor, accountId: string, agentId: string, skillIds: string[]) => Promise<void>;
@@ -78,22 +78,21 @@ export class AgentsService {
       const repo = agentsRepo(trx);
       if (!(await repo.update(accountId, id, fields, this.clock.now().toISOString()))) throw notFound('agent');
       if (skills !== undefined) await repo.setSkills(accountId, id, await resolveSkills(trx, accountId, skills));
-      if (fields.status === 'available' || (skills !== undefined && (await repo.find(accountId, id))?.status === 'available')) {
-        await this.onAvailable?.(trx, accountId, id, await repo.skillIds(accountId, id));
-      }
+      // Any change to an available agent may make them reachable for more work (status, skills, a phone).
+      if ((await repo.find(accountId, id))?.status === 'available') await this.onAvailable?.(trx, accountId, id, await repo.skillIds(accountId, id));
     });
     return this.get(accountId, id);
   }
 
   /**
    * A busy agent's call ended: `available` again (or `away` when they did not answer their phone),
-   * unless their status was changed meanwhile. Runs inside the caller's transaction.
+   * unless their status was changed meanwhile. Either way an agent who ends up available (also one
+   * set so by hand mid-call) is announced. Runs inside the caller's transaction.
    */
   async leaveBusy(executor: Executor, accountId: string, id: string, status: 'available' | 'away'): Promise<void> {
     const repo = agentsRepo(executor);
-    if ((await repo.leaveBusy(accountId, id, status, this.clock.now().toISOString())) && status === 'available') {
-      await this.onAvailable?.(executor, accountId, id, await repo.skillIds(accountId, id));
-    }
+    await repo.leaveBusy(accountId, id, status, this.clock.now().toISOString());
+    if ((await repo.find(accountId, id))?.status === 'available') await this.onAvailable?.(executor, accountId, id, await repo.skillIds(accountId, id));
   }
 
   /** status_changed_at moves only when the status differs from the current one. */

@@ -1,4 +1,4 @@
-import type { Storage } from '../../ports/storage.js';
+import type { Executor, Storage } from '../../ports/storage.js';
 import type { Clock } from '../../kernel/clock.js';
 import { notFound } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
@@ -9,8 +9,11 @@ import { SKILL_DEFAULTS, type Skill, type SkillSettings } from './skills.model.j
 import { skillsRepo, type SkillPatch } from './skills.repo.js';
 
 /** Skills: what callbacks queue on and agents are matched by. Names are unique per account and matched exactly. */
+/** Called inside the transaction that deletes a skill: whatever waits on the skill learns of it exactly when the deletion commits. */
+export type SkillDeletedHook = (executor: Executor, accountId: string, skillId: string) => Promise<void>;
+
 export class SkillsService {
-  constructor(private readonly storage: Storage, private readonly clock: Clock) {}
+  constructor(private readonly storage: Storage, private readonly clock: Clock, private readonly onDeleted?: SkillDeletedHook) {}
 
   async create(accountId: string, input: { name: string } & Partial<SkillSettings>): Promise<Skill> {
     const now = this.clock.now();
@@ -59,8 +62,11 @@ export class SkillsService {
     return this.get(accountId, id);
   }
 
-  /** Agents lose the skill with it (agent_skills cascades). */
+  /** Agents lose the skill with it (agent_skills cascades); whatever waits on the skill hears of it in the same transaction. */
   async delete(accountId: string, id: string): Promise<void> {
-    if (!(await skillsRepo(this.storage.db).delete(accountId, id))) throw notFound('skill');
+    await this.storage.db.transaction().execute(async (trx) => {
+      if (!(await skillsRepo(trx).delete(accountId, id))) throw notFound('skill');
+      await this.onDeleted?.(trx, accountId, id);
+    });
   }
 }

@@ -3,10 +3,11 @@ import type { DialectName } from '../../../ports/storage.js';
 import type { AnyDb } from './common.js';
 import { initial } from './0001_initial.js';
 import { callbacks } from './0002_callbacks.js';
+import { callbackAgents } from './0003_callback_agents.js';
 
 /** Every migration, by name; a released migration is never edited, only followed by a new one. */
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
-  return { '0001_initial': initial(dialect), '0002_callbacks': callbacks(dialect) };
+  return { '0001_initial': initial(dialect), '0002_callbacks': callbacks(dialect), '0003_callback_agents': callbackAgents() };
 }
 
 export async function migrate(db: AnyDb, dialect: DialectName): Promise<string[]> {
