@@ -49,14 +49,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Services that cause background work take `jobs` and enqueue inside their own transactions.
   const jobs = createJobQueue({ storage, clock });
   const wakeCallbackQueue = async (executor: Executor, accountId: string, skillId: string): Promise<void> => {
-    await jobs.enqueue(executor, { type: 'callback.dispatch', payload: { skill_id: skillId }, accountId });
+    await jobs.enqueue(executor, { type: 'callback.dispatch', payload: { skill_id: skillId }, accountId, here: true });
   };
   // A deleted skill's queue is woken so its waiting callbacks are cancelled.
   const skills = new SkillsService(storage, clock, wakeCallbackQueue);
-  // An agent becoming available wakes the callback queue of each of their skills.
+  // An agent becoming available wakes the callback queue of each of their skills, on this node as
+  // soon as the change commits.
   const agents = new AgentsService(storage, clock, async (executor, accountId, _agentId, skillIds) => {
     for (const skillId of skillIds) await wakeCallbackQueue(executor, accountId, skillId);
-  });
+  }, (work) => jobs.transaction(work));
   const groups = new GroupsService(storage, clock);
   const calls = new CallLog(storage.db, logger, { bufferLimit: config.SWITCHBOARD_CALL_LOG_BUFFER });
   const continuity = new ContinuityService(storage, clock, numbers, calls, overrides.tts ?? new EspeakTts(), logger);
@@ -111,6 +112,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   if (config.SWITCHBOARD_WORKER) {
     await scheduleRecurringJobs(jobs, storage, clock);
     await worker.start();
+    jobs.attach(worker);
   }
 
   return {

@@ -1,13 +1,27 @@
+import type { Transaction } from 'kysely';
 import { iso, type Clock } from '../kernel/clock.js';
 import { newId } from '../kernel/ids.js';
 import { CHANNELS } from '../ports/channels.js';
 import { DEFAULT_MAX_ATTEMPTS, type Job, type JobQueue, type NewJob } from '../ports/jobs.js';
-import type { Executor, Storage } from '../ports/storage.js';
-import { insertJob } from './jobs.repo.js';
+import type { Database, Executor, Storage } from '../ports/storage.js';
+import { insertJob, type JobRow } from './jobs.repo.js';
 
 export interface JobQueueDependencies {
   storage: Storage;
   clock: Clock;
+}
+
+/** The worker running on this node, as the queue hands it jobs enqueued `here`. */
+export interface LocalWorker {
+  readonly id: string;
+  readonly leaseMs: number;
+  /** Runs jobs already claimed in its name. */
+  adopt(rows: JobRow[]): void;
+}
+
+export interface LocalJobQueue<J extends { type: string; payload: unknown }> extends JobQueue<J> {
+  /** From now on, jobs enqueued `here` in `transaction` are claimed for and started on `worker`. */
+  attach(worker: LocalWorker): void;
 }
 
 /**
@@ -15,12 +29,17 @@ export interface JobQueueDependencies {
  * executor, so PostgreSQL delivers it at commit (never for a rolled-back job); it names the job
  * type, so a worker wakes only for types it runs.
  */
-export function createJobQueue<J extends { type: string; payload: unknown } = Job>({ storage, clock }: JobQueueDependencies): JobQueue<J> {
+export function createJobQueue<J extends { type: string; payload: unknown } = Job>({ storage, clock }: JobQueueDependencies): LocalJobQueue<J> {
+  let local: LocalWorker | undefined;
+  /** Jobs claimed for the local worker, by the open `transaction` that enqueued them. */
+  const claimedIn = new WeakMap<Executor, JobRow[]>();
+
   return {
     async enqueue(executor: Executor, job: NewJob<J>): Promise<string | null> {
       const now = clock.now();
       const id = newId(now.getTime());
-      const inserted = await insertJob(executor, {
+      const claimed = job.here && local ? claimedIn.get(executor) : undefined;
+      const row: JobRow = {
         id,
         account_id: job.accountId,
         type: job.type,
@@ -35,10 +54,27 @@ export function createJobQueue<J extends { type: string; payload: unknown } = Jo
         last_error: null,
         created_at: iso(now),
         updated_at: iso(now),
-      });
-      if (!inserted) return null;
-      await storage.notify(executor, CHANNELS.jobs, job.type);
+      };
+      // Claimed as a worker's claim would (one attempt counted), so a lost node's job is taken over after its lease.
+      if (claimed && local && !job.runAt) Object.assign(row, { status: 'running', attempts: 1, locked_by: local.id, locked_until: iso(new Date(now.getTime() + local.leaseMs)) });
+      if (!(await insertJob(executor, row))) return null;
+      if (row.status === 'running') claimed?.push(row);
+      else await storage.notify(executor, CHANNELS.jobs, job.type);
       return id;
+    },
+
+    async transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+      const claimed: JobRow[] = [];
+      const result = await storage.db.transaction().execute((trx) => {
+        claimedIn.set(trx, claimed);
+        return work(trx);
+      });
+      if (claimed.length > 0) local?.adopt(claimed);
+      return result;
+    },
+
+    attach(worker: LocalWorker): void {
+      local = worker;
     },
   };
 }

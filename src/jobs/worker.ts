@@ -47,6 +47,8 @@ export interface WorkerStats {
 
 export interface Worker {
   readonly id: string;
+  /** How long a claim lasts without renewal. */
+  readonly leaseMs: number;
   readonly stats: Readonly<WorkerStats>;
   /** Listens for enqueued jobs, polls as a fallback and runs due jobs until `stop()`. */
   start(): Promise<void>;
@@ -58,6 +60,11 @@ export interface Worker {
    * that ignores it is left to its lease, after which another worker claims the job.
    */
   stop(): Promise<void>;
+  /**
+   * Runs jobs claimed in this worker's name by the transaction that enqueued them (`here`), which
+   * has committed. A worker not started (or stopping) leaves them to their lease.
+   */
+  adopt(rows: JobRow[]): void;
 }
 
 /** How long `stop()` waits for aborted handlers to record their attempt. */
@@ -81,7 +88,7 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
   /** Settles when the job's outcome is recorded (or could not be); never rejects. */
   private readonly finishing = new Set<Promise<void>>();
   private readonly concurrency: number;
-  private readonly leaseMs: number;
+  readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly run: RunJobDependencies;
   private state: 'idle' | 'started' | 'stopping' | 'stopped' = 'idle';
@@ -138,6 +145,12 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
       ran += rows.length;
       await Promise.all(rows.map((row) => this.launch(row)));
     }
+  }
+
+  adopt(rows: JobRow[]): void {
+    if (this.state !== 'started') return;
+    this.stats.claimed += rows.length;
+    for (const row of rows) void this.launch(row);
   }
 
   stop(): Promise<void> {

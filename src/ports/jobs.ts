@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Transaction } from 'kysely';
 import type { Database, Executor } from './storage.js';
 
 /**
@@ -40,6 +41,13 @@ export interface JobOptions {
   /** At most one live (pending or running) job per account holds a key; enqueueing another is a no-op. */
   dedupeKey?: string;
   maxAttempts?: number;
+  /**
+   * Enqueued inside `JobQueue.transaction`, the job starts on this node's worker the moment the
+   * transaction commits, without a notification and a claim (still durable: claimed under a
+   * lease, so another node takes it over if this one dies). Elsewhere, or on a node without a
+   * running worker, it is an ordinary job.
+   */
+  here?: boolean;
 }
 
 export type NewJob<J extends { type: string; payload: unknown } = Job> = J & JobOptions;
@@ -52,4 +60,6 @@ export type NewJob<J extends { type: string; payload: unknown } = Job> = J & Job
  */
 export interface JobQueue<J extends { type: string; payload: unknown } = Job> {
   enqueue(executor: Executor, job: NewJob<J>): Promise<string | null>;
+  /** Runs `work` in a transaction; once it commits, jobs it enqueued with `here` start on this node. */
+  transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
 }

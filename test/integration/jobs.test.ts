@@ -168,6 +168,61 @@ describe.each(DATABASES)('jobs (%s)', (db) => {
     expect(await rowOf(id)).toBeUndefined();
   });
 
+
+  it('starts a job enqueued `here` on the attached worker as its transaction commits, without a notification or a claim', async () => {
+    const { type, schemas } = probeType();
+    const accountId = newId();
+    const seen: number[] = [];
+    // No poll and no notification for claimed jobs: only the hand-off can run it.
+    const worker = workerFor(type, schemas, async ({ n }) => {
+      seen.push(n);
+      return done();
+    }, systemClock, { pollMs: 60 * 60 * 1000 });
+    await worker.start();
+    try {
+      const queue = createJobQueue<{ type: string; payload: { n: number } }>({ storage, clock: systemClock });
+      queue.attach(worker);
+      await queue.transaction(async (trx) => {
+        await queue.enqueue(trx, { type, payload: { n: 1 }, accountId, here: true });
+        expect(seen).toEqual([]);
+      });
+      await vi.waitFor(async () => expect(await rowsOf(accountId)).toEqual([]), { timeout: 10_000, interval: 20 });
+      expect(seen).toEqual([1]);
+
+      // A rolled-back transaction hands nothing over.
+      await expect(queue.transaction(async (trx) => {
+        await queue.enqueue(trx, { type, payload: { n: 2 }, accountId, here: true });
+        throw new Error('the domain change failed');
+      })).rejects.toThrow('the domain change failed');
+      expect(await rowsOf(accountId)).toEqual([]);
+      expect(seen).toEqual([1]);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('lets another worker take over a job enqueued `here` whose node died before running it, once the lease expires', async () => {
+    const { type, schemas } = probeType();
+    const clock = new ManualClock();
+    const accountId = newId();
+    // The node's worker is gone (never adopts): what it leaves behind is the claimed row.
+    const gone = { id: 'gone-worker', leaseMs: 30_000, adopt: () => undefined };
+    const queue = createJobQueue<{ type: string; payload: { n: number } }>({ storage, clock });
+    queue.attach(gone);
+    await queue.transaction((trx) => queue.enqueue(trx, { type, payload: { n: 5 }, accountId, here: true }));
+    expect(await rowsOf(accountId)).toMatchObject([{ status: 'running', locked_by: 'gone-worker', attempts: 1 }]);
+
+    const attempts: number[] = [];
+    const worker = workerFor(type, schemas, async (_payload, ctx) => {
+      attempts.push(ctx.attempt);
+      return done();
+    }, clock, { leaseMs: 30_000 });
+    expect(await worker.drain()).toBe(0);
+    clock.advance(30_001);
+    expect(await worker.drain()).toBe(1);
+    expect(attempts).toEqual([2]);
+    expect(await rowsOf(accountId)).toEqual([]);
+  });
   it('keeps a worker whose lease expired from overwriting the claim of the worker that took over', async () => {
     const { type } = probeType();
     const clock = new ManualClock();

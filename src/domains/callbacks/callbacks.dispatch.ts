@@ -47,8 +47,11 @@ export class CallbackDispatcher {
       await callbacksRepo(this.deps.storage.db, this.deps.storage.dialect).cancelQueuedOfSkill(accountId, skillId, this.now());
       return;
     }
+    const repo = callbacksRepo(this.deps.storage.db, this.deps.storage.dialect);
     for (let handed = 0; handed < DISPATCH_BATCH; handed += 1) {
       if (!(await this.handOutOne(accountId, skill))) return;
+      // Another pass only when an agent is left for it (one freed later wakes the queue itself).
+      if (skill.callback_strategy === 'reserve_agent' && !(await repo.anyAvailableAgent(accountId, skill.id))) return;
     }
     await this.deps.jobs.enqueue(this.deps.storage.db, { type: 'callback.dispatch', payload: { skill_id: skillId }, accountId });
   }
@@ -97,7 +100,8 @@ export class CallbackDispatcher {
 
   private async handOutOne(accountId: string, skill: Skill): Promise<boolean> {
     const { storage, jobs } = this.deps;
-    return storage.db.transaction().execute(async (trx) => {
+    // The call jobs it hands out start on this node as soon as it commits (`here`).
+    return jobs.transaction(async (trx) => {
       const repo = callbacksRepo(trx, storage.dialect);
       const at = this.now();
       // The agent first: a dispatcher that finds none gives up without holding a callback row,
@@ -115,7 +119,7 @@ export class CallbackDispatcher {
       const holding = agent && (await repo.nextHolding(accountId, skill.id));
       if (agent && holding && (await repo.reserveAgent(accountId, agent.id, at))) {
         await repo.transition(accountId, holding.id, 'dialing', 'dialing', { agent_id: agent.id }, at);
-        await jobs.enqueue(trx, { type: 'callback.connect', payload: { callback_id: holding.id }, accountId });
+        await jobs.enqueue(trx, { type: 'callback.connect', payload: { callback_id: holding.id }, accountId, here: true });
         return true;
       }
       if (skill.callback_strategy === 'wait_in_queue') {
@@ -126,14 +130,14 @@ export class CallbackDispatcher {
         const front = await repo.nextQueued(accountId, skill.id, at);
         if (!front) return false;
         await repo.transition(accountId, front.id, 'queued', 'dialing', { dialing_since: null, agent_id: null }, at);
-        await jobs.enqueue(trx, { type: 'callback.dial', payload: { callback_id: front.id }, accountId });
+        await jobs.enqueue(trx, { type: 'callback.dial', payload: { callback_id: front.id }, accountId, here: true });
         return true;
       }
       if (!agent) return false;
       const front = await repo.nextQueued(accountId, skill.id, at);
       if (!front || !(await repo.reserveAgent(accountId, agent.id, at))) return false;
       await repo.transition(accountId, front.id, 'queued', 'reserved', { agent_id: agent.id, dialing_since: null }, at);
-      await jobs.enqueue(trx, { type: 'callback.dial', payload: { callback_id: front.id }, accountId });
+      await jobs.enqueue(trx, { type: 'callback.dial', payload: { callback_id: front.id }, accountId, here: true });
       return true;
     });
   }
@@ -181,10 +185,9 @@ export class CallbackDispatcher {
     await customer.add({ type: 'hangup', by: 'platform' }).end('completed').save();
     if (digit === '2') {
       // To the back of the queue, and not before the skill's retry delay even when nobody else waits.
-      const retryAt = new Date(this.deps.clock.now().getTime() + (await this.retryDelayS(row)) * 1000);
-      return this.settle(row, 'queued', 'snoozed', customer.id, { queued_at: this.now(), next_attempt_at: retryAt.toISOString() }, 'available', retryAt);
+      return this.settle(row, 'queued', 'snoozed', customer.id, { retryAfterS: await this.retryDelayS(row), toBack: true });
     }
-    if (digit === '3') return this.settle(row, 'cancelled', 'cancelled', customer.id, {});
+    if (digit === '3') return this.settle(row, 'cancelled', 'cancelled', customer.id);
     return this.unsuccessful(row, 'no_input', customer.id);
   }
 
@@ -194,9 +197,8 @@ export class CallbackDispatcher {
     const maxAttempts = skill?.max_attempts ?? SKILL_DEFAULTS.max_attempts;
     const retryDelayS = await this.retryDelayS(row);
     const counted = parseJson<Attempt[]>(row.attempts).filter((a) => !FREE_OUTCOMES.includes(a.outcome)).length + 1;
-    if (outcome === 'invalid_number' || counted >= maxAttempts) return this.settle(row, 'failed', outcome, callId, {}, agentStatus);
-    const retryAt = new Date(this.deps.clock.now().getTime() + retryDelayS * 1000);
-    await this.settle(row, 'queued', outcome, callId, { next_attempt_at: retryAt.toISOString() }, agentStatus, retryAt);
+    if (outcome === 'invalid_number' || counted >= maxAttempts) return this.settle(row, 'failed', outcome, callId, { agentStatus });
+    await this.settle(row, 'queued', outcome, callId, { agentStatus, retryAfterS: retryDelayS });
   }
 
   private async retryDelayS(row: CallbackRow): Promise<number> {
@@ -204,36 +206,42 @@ export class CallbackDispatcher {
   }
 
   private finish(row: CallbackRow, callId: string | null): Promise<void> {
-    return this.settle({ ...row, state: 'connected' }, 'completed', 'answered', callId, {});
+    return this.settle({ ...row, state: 'connected' }, 'completed', 'answered', callId);
   }
 
   /** Leaves the current state with the attempt recorded, frees the agent and wakes the skill's queue, in one transaction. */
-  private async settle(
-    row: CallbackRow, to: 'queued' | 'completed' | 'failed' | 'cancelled', outcome: AttemptOutcome, callId: string | null,
-    change: CallbackChange, agentStatus: 'available' | 'away' = 'available', retryAt?: Date,
-  ): Promise<void> {
+  private async settle(row: CallbackRow, to: 'queued' | 'completed' | 'failed' | 'cancelled', outcome: AttemptOutcome, callId: string | null, options: SettleOptions = {}): Promise<void> {
     const { storage, jobs, agents } = this.deps;
+    const { agentStatus = 'available', retryAfterS = 0, toBack = false } = options;
     // A callback whose skill was deleted meanwhile has no queue to go back to.
-    if (to === 'queued' && !(await this.skillOrNull(row.account_id, row.skill_id))) return this.settle(row, 'cancelled', outcome, callId, change, agentStatus);
-    const at = this.now();
+    if (to === 'queued' && !(await this.skillOrNull(row.account_id, row.skill_id))) return this.settle(row, 'cancelled', outcome, callId, options);
+    // The attempt, the retry time and the new place in the queue all count from one instant.
+    const now = this.deps.clock.now();
+    const at = now.toISOString();
+    const retryAt = new Date(now.getTime() + retryAfterS * 1000);
     const attempts = [...parseJson<Attempt[]>(row.attempts), { at, outcome, agent_id: row.agent_id, call_id: callId }];
-    const requeue: CallbackChange = to === 'queued' ? { agent_id: null, dialing_since: null, accepted_at: null, customer_call_id: null } : {};
+    const change: CallbackChange = to === 'queued'
+      ? { agent_id: null, dialing_since: null, accepted_at: null, customer_call_id: null, next_attempt_at: retryAt.toISOString(), ...(toBack ? { queued_at: at } : {}) }
+      : {};
     const from = row.state === 'connected' ? 'connected' : 'dialing';
     await storage.db.transaction().execute(async (trx) => {
-      if (!(await callbacksRepo(trx, storage.dialect).transition(row.account_id, row.id, from, to, { ...requeue, ...change, attempts: JSON.stringify(attempts) }, at))) return;
+      if (!(await callbacksRepo(trx, storage.dialect).transition(row.account_id, row.id, from, to, { ...change, attempts: JSON.stringify(attempts) }, at))) return;
       if (row.agent_id !== null) await agents.leaveBusy(trx, row.account_id, row.agent_id, agentStatus);
       await this.wake(trx, row);
-      if (retryAt) await jobs.enqueue(trx, { type: 'callback.dispatch', payload: { skill_id: row.skill_id }, accountId: row.account_id, runAt: retryAt });
+      if (to === 'queued') await jobs.enqueue(trx, { type: 'callback.dispatch', payload: { skill_id: row.skill_id }, accountId: row.account_id, runAt: retryAt });
     });
   }
+
 
   private wake(trx: Executor, row: CallbackRow): Promise<string | null> {
     return this.deps.jobs.enqueue(trx, { type: 'callback.dispatch', payload: { skill_id: row.skill_id }, accountId: row.account_id });
   }
 
   private async ring(leg: LoggedCall, to: string): Promise<LegOutcome> {
-    await leg.save();
+    // The leg is logged while the network already dials it.
+    const logged = leg.save();
     const outcome = await this.deps.telephony.dial(leg.accountId, to, RING_TIMEOUT_S, (event) => void leg.add(event).save());
+    await logged;
     const ended = { busy: 'busy', no_answer: 'no_answer', invalid_number: 'invalid_number', failed: 'failed', answered: 'answered' } as const;
     if (outcome === 'failed') leg.add({ type: 'failed', reason: 'network failure', leg: to });
     else leg.add({ type: ended[outcome], leg: to });
@@ -262,6 +270,15 @@ export class CallbackDispatcher {
   private now(): string {
     return this.deps.clock.now().toISOString();
   }
+}
+
+interface SettleOptions {
+  /** What the agent held by the callback becomes: `away` when they did not answer their phone. */
+  agentStatus?: 'available' | 'away';
+  /** Back in the queue: not dialled again before this many seconds. */
+  retryAfterS?: number;
+  /** Back in the queue at the back, as if requested now (the customer snoozed). */
+  toBack?: boolean;
 }
 
 /** The skill's announcement in its language, falling back to the English defaults. */

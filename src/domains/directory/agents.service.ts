@@ -1,4 +1,5 @@
-import type { Executor, Storage } from '../../ports/storage.js';
+import type { Transaction } from 'kysely';
+import type { Database, Executor, Storage } from '../../ports/storage.js';
 import type { Clock } from '../../kernel/clock.js';
 import { invalid, notFound, type FieldProblem } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
@@ -29,9 +30,16 @@ async function resolveSkills(db: Executor, accountId: string, names: readonly st
  */
 export type AgentAvailableHook = (executor: Executor, accountId: string, agentId: string, skillIds: string[]) => Promise<void>;
 
+/** Opens the transactions agent changes are written in; the hook's work may start the moment one commits. */
+export type AgentTransactions = <T>(work: (trx: Transaction<Database>) => Promise<T>) => Promise<T>;
+
 /** Agents, their skills (by name) and their availability. */
 export class AgentsService {
-  constructor(private readonly storage: Storage, private readonly clock: Clock, private readonly onAvailable?: AgentAvailableHook) {}
+  private readonly transaction: AgentTransactions;
+
+  constructor(private readonly storage: Storage, private readonly clock: Clock, private readonly onAvailable?: AgentAvailableHook, transaction?: AgentTransactions) {
+    this.transaction = transaction ?? ((work) => storage.db.transaction().execute(work));
+  }
 
   async create(accountId: string, input: AgentInput): Promise<Agent> {
     const now = this.clock.now();
@@ -46,7 +54,7 @@ export class AgentsService {
       created_at: at,
       updated_at: at,
     };
-    await this.storage.db.transaction().execute(async (trx) => {
+    await this.transaction(async (trx) => {
       const skillIds = await resolveSkills(trx, accountId, input.skills ?? []);
       const repo = agentsRepo(trx);
       await repo.insert(accountId, agent);
@@ -74,7 +82,7 @@ export class AgentsService {
 
   async update(accountId: string, id: string, patch: AgentPatch): Promise<Agent> {
     const { skills, ...fields } = patch;
-    await this.storage.db.transaction().execute(async (trx) => {
+    await this.transaction(async (trx) => {
       const repo = agentsRepo(trx);
       if (!(await repo.update(accountId, id, fields, this.clock.now().toISOString()))) throw notFound('agent');
       if (skills !== undefined) await repo.setSkills(accountId, id, await resolveSkills(trx, accountId, skills));
