@@ -2,6 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallbackDispatcher } from '../../src/domains/callbacks/index.js';
+import { createJobQueue } from '../../src/jobs/index.js';
 import { ManualClock } from '../../src/kernel/clock.js';
 import { DATABASES, TestApp, type TestAccount } from '../support/harness.js';
 import { IsolatedSchema } from '../support/isolated-schema.js';
@@ -12,6 +14,11 @@ const AGENT_PHONE = '+14155557001';
 const RETRYING = '+13855550001';
 const WAITING = '+13855550002';
 const RINGING = '+13855550003';
+const RESERVED = '+13855550004';
+
+const fail = (what: string): never => {
+  throw new Error(`${what} is missing`);
+};
 
 describe.each(DATABASES)('callbacks survive a node restart (%s)', (db) => {
   // Its own database (or schema): the first node dies holding a job, which no other test's worker may touch.
@@ -70,6 +77,48 @@ describe.each(DATABASES)('callbacks survive a node restart (%s)', (db) => {
       // The call lost with the first node is recorded as interrupted, then retried.
       expect(done.get(RINGING)?.attempts.map((a) => a.outcome)).toEqual(['interrupted', 'answered']);
       expect(done.get(WAITING)?.attempts.map((a) => a.outcome)).toEqual(['answered']);
+      expect((await second.get(`/agents/${ana.id}`, acct.token)).body.status).toBe('available');
+    } finally {
+      await time.stop();
+      await second.close();
+    }
+  }, 90_000);
+
+  it('dials a callback whose node died between reserving its agent and dialling, once that node\'s claim runs out', async () => {
+    const firstClock = new ManualClock();
+    const first = await TestApp.start(db, { clock: firstClock }, { DATABASE_URL: url });
+    const acct: TestAccount = await first.newAccount();
+    await first.post('/skills', { name: SKILL }, acct.token);
+    const ana = (await first.post('/agents', { name: 'Ana', skills: [SKILL], status: 'available', phone: AGENT_PHONE }, acct.token)).body;
+    await first.put(`/sim/phones/${RESERVED}`, { talk_s: 5 }, acct.token);
+    await first.post('/rest/api/v1/callback', { skill: SKILL, callbackNumber: RESERVED }, acct.token);
+    const skill = (await first.get('/skills', acct.token)).body._embedded.skills[0] as { id: string };
+
+    // The first node dispatches the queue with its own worker attached, and dies at once: the
+    // dial job it claimed for itself at the commit is never run (what `kill -9` leaves behind).
+    const { storage, directory, calls, network } = first.services;
+    const jobs = createJobQueue({ storage, clock: firstClock });
+    jobs.attach({ id: 'node-that-died', leaseMs: 30_000, adopt: () => undefined });
+    const dispatcher = new CallbackDispatcher({ storage, clock: firstClock, skills: directory.skills, agents: directory.agents, telephony: network ?? fail('the simulated network'), calls, jobs });
+    await dispatcher.dispatch(acct.id, skill.id);
+    const reserved = (await first.get('/callbacks', acct.token)).body._embedded.callbacks[0];
+    expect(reserved).toMatchObject({ state: 'reserved', agent_id: ana.id });
+    await first.close();
+
+    const clock = new ManualClock(firstClock.now().getTime());
+    const second = await TestApp.start(db, { clock }, { DATABASE_URL: url });
+    const time = new VirtualTime(clock, second.app.worker);
+    try {
+      await time.pass(20);
+      expect((await second.get(`/callbacks/${reserved.id}`, acct.token)).body.state).toBe('reserved');
+      const done = await time.until(async () => {
+        const callback = (await second.get(`/callbacks/${reserved.id}`, acct.token)).body;
+        expect(callback.state).toBe('completed');
+        return callback;
+      }, 120);
+      expect(done.attempts.map((a: { outcome: string; agent_id: string }) => [a.outcome, a.agent_id])).toEqual([['answered', ana.id]]);
+      const legs = (await second.get('/calls?per_page=100', acct.token)).body._embedded.calls.filter((c: { kind: string; to: string }) => c.kind === 'callback_leg' && c.to === RESERVED);
+      expect(legs).toHaveLength(1);
       expect((await second.get(`/agents/${ana.id}`, acct.token)).body.status).toBe('available');
     } finally {
       await time.stop();

@@ -48,10 +48,11 @@ export class CallbacksService {
         attempts: '[]', requests: 1, last_requested_at: at, queued_at: at, next_attempt_at: at, dialing_since: null, accepted_at: null,
         customer_call_id: null, created_at: at, updated_at: at,
       };
-      const stored = await this.storage.db.transaction().execute(async (trx) => {
+      // The queue is woken on this node as soon as the request commits (`here`).
+      const stored = await this.jobs.transaction(async (trx) => {
         const repo = callbacksRepo(trx, this.storage.dialect);
         if (await repo.insertWaiting(row)) {
-          await this.jobs.enqueue(trx, { type: 'callback.dispatch', payload: { skill_id: skill.id }, accountId });
+          await this.jobs.enqueue(trx, { type: 'callback.dispatch', payload: { skill_id: skill.id }, accountId, here: true });
           return true;
         }
         return repo.recordRepeat(accountId, skill.id, number, at);
