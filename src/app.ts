@@ -12,6 +12,7 @@ import { AccountsService } from './domains/accounts/index.js';
 import { AgentsService, GroupsService, NumbersService, SkillsService } from './domains/directory/index.js';
 import { CallLog, ContinuityService } from './domains/continuity/index.js';
 import { CallbackDispatcher, CallbacksService } from './domains/callbacks/index.js';
+import { FlowsService } from './domains/flows/index.js';
 import { createJobHandlers, createJobQueue, createWorker, scheduleRecurringJobs, workerMetrics, type Worker } from './jobs/index.js';
 import { buildServer } from './http/server.js';
 import { Metrics } from './http/metrics.js';
@@ -68,6 +69,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const network = config.SWITCHBOARD_TELEPHONY === 'simulated' ? telephony : undefined;
   const callbacks = new CallbacksService(storage, clock, accounts, skills, calls, jobs);
   const dispatcher = new CallbackDispatcher({ storage, clock, skills, agents, telephony: overrides.telephony?.(telephony) ?? telephony, calls, jobs });
+  // Validation checks make_outbound_call.from against the account's numbers.
+  const flows = new FlowsService(storage, clock, async (accountId) => (await numbers.routingEntries(accountId)).map((entry) => entry.number));
   const worker = createWorker({
     storage,
     clock,
@@ -102,7 +105,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     return { status: healthy ? 'ready' : 'degraded', checks };
   };
 
-  const services: AppServices = { clock, storage, metrics, accounts, directory: { numbers, skills, agents, groups }, continuity, calls, callbacks, network, readiness };
+  const services: AppServices = { clock, storage, metrics, accounts, directory: { numbers, skills, agents, groups }, continuity, calls, callbacks, flows, network, readiness };
   const server = await buildServer(services, {
     logger,
     adminToken: config.SWITCHBOARD_ADMIN_TOKEN,

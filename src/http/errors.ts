@@ -24,7 +24,7 @@ function fieldsOf(issues: ValidationIssue[], context: string | undefined): Field
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof DomainError) {
-    return sendProblem(reply, problem(error.code, error.message, error.fields), error.headers);
+    return sendProblem(reply, { ...problem(error.code, error.message, error.fields), ...error.extensions }, error.headers);
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const fields = fieldsOf(error.validation as ValidationIssue[], error.validationContext);

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { ErrorCode, FieldProblem } from '../kernel/errors.js';
+import type { ErrorCode, FieldProblem, ProblemExtensions } from '../kernel/errors.js';
 
 /** The one table from error code to HTTP status and title. Adding a code fails to compile until it is here. */
 export const PROBLEMS = {
@@ -15,12 +15,14 @@ export const PROBLEMS = {
   idempotency_key_reused: { status: 422, title: 'Idempotency key reused with a different request' },
   idempotency_key_in_progress: { status: 409, title: 'A request with this idempotency key is in progress' },
   unknown_skill: { status: 400, title: 'Unknown skill' },
+  invalid_flow_definition: { status: 422, title: 'Flow definition is invalid' },
+  flow_not_published: { status: 404, title: 'Flow has no published version' },
   rate_limited: { status: 429, title: 'Too many requests' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
   internal_error: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<ErrorCode, { status: number; title: string }>;
 
-export interface Problem {
+export interface Problem extends ProblemExtensions {
   type: string;
   title: string;
   status: number;

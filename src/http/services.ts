@@ -5,6 +5,7 @@ import type { DirectoryServices } from '../domains/directory/index.js';
 import type { ContinuityService, CallLog } from '../domains/continuity/index.js';
 import type { SimulatedNetwork } from '../adapters/telephony/simulated/index.js';
 import type { CallbacksService } from '../domains/callbacks/index.js';
+import type { FlowsService } from '../domains/flows/index.js';
 import type { Metrics } from './metrics.js';
 
 export interface ReadinessReport {
@@ -22,6 +23,7 @@ export interface AppServices {
   continuity: ContinuityService;
   calls: CallLog;
   callbacks: CallbacksService;
+  flows: FlowsService;
   /** Present only under the simulated telephony adapter; the /sim routes answer 404 otherwise. */
   network: SimulatedNetwork | undefined;
   readiness(): Promise<ReadinessReport>;

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'idempotency_key_reused'
   | 'idempotency_key_in_progress'
   | 'unknown_skill'
+  | 'invalid_flow_definition'
+  | 'flow_not_published'
   | 'rate_limited'
   | 'service_unavailable'
   | 'internal_error';
@@ -21,6 +23,12 @@ export interface FieldProblem {
   description: string;
 }
 
+/** Extension members a problem may carry besides `code` and `fields` (RFC 9457, section 3.2). */
+export interface ProblemExtensions {
+  /** Every problem found in a flow definition, each shaped as `POST /flows/{flow_id}/validate` reports it. */
+  errors?: readonly object[];
+}
+
 /** The one error type domains throw; the HTTP edge turns it into problem+json. */
 export class DomainError extends Error {
   constructor(
@@ -28,6 +36,7 @@ export class DomainError extends Error {
     message: string,
     readonly fields?: FieldProblem[],
     readonly headers?: Record<string, string>,
+    readonly extensions?: ProblemExtensions,
   ) {
     super(message);
     this.name = 'DomainError';

@@ -54,6 +54,13 @@ export interface Database {
     queued_at: string; next_attempt_at: string; dialing_since: string | null; accepted_at: string | null;
     customer_call_id: string | null; created_at: string; updated_at: string;
   };
+  /** `draft` is JSON text as the client wrote it; `versions` counts publications (the latest version's number). */
+  flows: {
+    account_id: string; id: string; name: string; description: string | null; draft: string; draft_updated_at: string;
+    versions: number; published_version_id: string | null; published_at: string | null; created_at: string; updated_at: string;
+  };
+  /** Published versions: written once, never updated; `definition` is the validated JSON with defaults applied. */
+  flow_versions: { account_id: string; id: string; flow_id: string; version: number; definition: string; published_at: string };
   sim_phones: { account_id: string; number: string; script: string; updated_at: string };
   /** Durable background work; finished jobs are deleted, so rows are pending, running or failed. */
   jobs: {

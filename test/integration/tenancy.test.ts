@@ -11,6 +11,7 @@ interface Seeded {
   callId: string;
   queuedCallId: string;
   callbackId: string;
+  flowId: string;
 }
 
 type Case =
@@ -62,6 +63,23 @@ const CASES: Record<string, Case> = {
   'GET /callbacks/{id}': { kind: 'foreign', url: (a) => `/callbacks/${a.callbackId}` },
   'DELETE /callbacks/{id}': { kind: 'foreign', url: (a) => `/callbacks/${a.callbackId}` },
   'POST /sim/calls/{call_id}/hangup': { kind: 'foreign', url: (a) => `/sim/calls/${a.queuedCallId}/hangup`, body: {} },
+  'POST /flows': { kind: 'own', url: '/flows', body: { name: 'B flow', definition: {} }, status: 201 },
+  'GET /flows': { kind: 'own', url: '/flows', status: 200, mustNotContain: (a) => [a.flowId, 'Secret flow'] },
+  'GET /flows/{flow_id}': { kind: 'foreign', url: (a) => `/flows/${a.flowId}` },
+  'PUT /flows/{flow_id}/draft': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/draft`, body: { definition: {} } },
+  'POST /flows/{flow_id}/validate': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/validate` },
+  'POST /flows/{flow_id}/publish': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/publish` },
+  'GET /flows/{flow_id}/versions': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/versions` },
+  'GET /flows/{flow_id}/request-details': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/request-details` },
+};
+
+/** A flow that publishes: it dials from account A's number. */
+const FLOW_DEFINITION = {
+  start: 'call',
+  components: [
+    { id: 'call', type: 'make_outbound_call', config: { from: NUMBER, to: EXTERNAL }, exits: { answered: 'end', invalid_number: 'end', busy: 'end', no_answer: 'end' } },
+    { id: 'end', type: 'end_flow' },
+  ],
 };
 
 describe.each(DATABASES)('tenancy: every authenticated route across two accounts (%s)', (db) => {
@@ -83,12 +101,14 @@ describe.each(DATABASES)('tenancy: every authenticated route across two accounts
     await t.post('/telephony/inbound-calls', { call_id: 'a-call', from: '+15105550123', to: NUMBER }, a.token);
     await t.post('/rest/api/v1/callback', { skill: 'Secret skill', callbackNumber: '3855551234' }, a.token);
     const callbackId = (await t.get('/callbacks', a.token)).body._embedded.callbacks[0].id as string;
-    return { skill, agent, group, callId: 'a-call', queuedCallId: queued.call_id, callbackId };
+    const flowId = (await t.post('/flows', { name: 'Secret flow', definition: FLOW_DEFINITION }, a.token)).body.id as string;
+    expect((await t.post(`/flows/${flowId}/publish`, undefined, a.token)).status).toBe(201);
+    return { skill, agent, group, callId: 'a-call', queuedCallId: queued.call_id, callbackId, flowId };
   }
 
   /** What account A can see of itself, to prove B's requests changed none of it. */
   async function stateOf(a: TestAccount, seeded: Seeded) {
-    const paths = ['/numbers', '/skills', '/agents', '/groups', '/fallback-experience/settings', '/fallback-experience/activation', `/sim/phones/${EXTERNAL}`, `/calls/${seeded.queuedCallId}`, `/callbacks/${seeded.callbackId}`];
+    const paths = ['/numbers', '/skills', '/agents', '/groups', '/fallback-experience/settings', '/fallback-experience/activation', `/sim/phones/${EXTERNAL}`, `/calls/${seeded.queuedCallId}`, `/callbacks/${seeded.callbackId}`, `/flows/${seeded.flowId}`, `/flows/${seeded.flowId}/versions`];
     return Promise.all(paths.map(async (path) => (await t.get(path, a.token)).body));
   }
 

@@ -10,6 +10,7 @@ import { continuityRoutes } from './continuity.routes.js';
 import { callsRoutes } from './calls.routes.js';
 import { simRoutes } from './sim.routes.js';
 import { callbacksRoutes } from './callbacks.routes.js';
+import { flowsRoutes } from './flows.routes.js';
 
 /** Every route module, registered in this order by buildServer. */
 export const ROUTE_MODULES: readonly RouteModule[] = [
@@ -24,4 +25,5 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   callsRoutes,
   simRoutes,
   callbacksRoutes,
+  flowsRoutes,
 ];

@@ -4,10 +4,16 @@ import type { AnyDb } from './common.js';
 import { initial } from './0001_initial.js';
 import { callbacks } from './0002_callbacks.js';
 import { callbackAgents } from './0003_callback_agents.js';
+import { flows } from './0004_flows.js';
 
 /** Every migration, by name; a released migration is never edited, only followed by a new one. */
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
-  return { '0001_initial': initial(dialect), '0002_callbacks': callbacks(dialect), '0003_callback_agents': callbackAgents() };
+  return {
+    '0001_initial': initial(dialect),
+    '0002_callbacks': callbacks(dialect),
+    '0003_callback_agents': callbackAgents(),
+    '0004_flows': flows(dialect),
+  };
 }
 
 export async function migrate(db: AnyDb, dialect: DialectName): Promise<string[]> {

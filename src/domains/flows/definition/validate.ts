@@ -1,0 +1,82 @@
+import { isComplete, type ComponentNode } from './component-node.js';
+import { BUILTIN_VARIABLES, type FlowComponent, type FlowDefinition, type FlowTrigger, type FlowVariables } from './definition.model.js';
+import { TOP_LEVEL_FIELDS } from './definition.schema.js';
+import { readStart, readTrigger, readVariables } from './declarations.js';
+import { buildGraph, reachableFrom, reportUnreachable } from './graph.js';
+import { toFieldLabel } from './json-path.js';
+import { analysePaths, reportRepeatedCalls, reportVoiceWithoutCall, type PathFacts } from './path-analysis.js';
+import { isPlainObject } from './plain-object.js';
+import { problem, type DefinitionProblem } from './problems.js';
+import { readComponents } from './read-components.js';
+import { buildScope, reportVariables } from './variable-checks.js';
+
+export interface ValidationContext {
+  /** The account's own numbers; when given, every `make_outbound_call.from` must be one of them. */
+  accountNumbers?: Iterable<string>;
+}
+
+export interface ValidationResult {
+  /** The definition with every default applied; null whenever there is a problem. */
+  definition: FlowDefinition | null;
+  /** Every problem found, in the order: structure, components, graph, paths, variables. */
+  problems: DefinitionProblem[];
+}
+
+function reportForeignNumbers(nodes: readonly ComponentNode[], accountNumbers: Iterable<string>, problems: DefinitionProblem[]): void {
+  const own = new Set(accountNumbers);
+  for (const node of nodes) {
+    if (!isComplete(node)) continue;
+    for (const field of node.spec.accountNumbers?.(node.config) ?? []) {
+      if (own.has(field.number)) continue;
+      const path = [...node.path, 'config', ...field.path];
+      problems.push(problem('unknown_from_number', node.label, path, `${toFieldLabel(path)} ${field.number} is not one of the account's numbers`));
+    }
+  }
+}
+
+function assemble(trigger: FlowTrigger, variables: FlowVariables, start: ComponentNode, nodes: readonly ComponentNode[]): FlowDefinition {
+  const components = nodes.map(
+    // Without problems every node has a valid id, a known type and the config its type's schema produced.
+    (node) => ({ id: node.id, type: node.type, config: node.config, exits: Object.fromEntries(node.exits) }) as FlowComponent,
+  );
+  return { trigger, variables, start: start.id ?? '', components };
+}
+
+/**
+ * Validates a flow definition (API.md, "Flow definition format") and reports every problem at
+ * once, each with a stable code, the component it concerns and its JSON path. Pure: no I/O, no
+ * clock; the account's numbers come in through `context`.
+ */
+export function validateDefinition(input: unknown, context: ValidationContext = {}): ValidationResult {
+  const problems: DefinitionProblem[] = [];
+  if (!isPlainObject(input)) {
+    return { definition: null, problems: [problem('invalid_definition', null, [], 'the definition must be a JSON object')] };
+  }
+  for (const key of Object.keys(input)) {
+    if (!(TOP_LEVEL_FIELDS as readonly string[]).includes(key)) problems.push(problem('invalid_definition', null, [key], `${key} is not a known field`));
+  }
+  const trigger = readTrigger(input.trigger, problems);
+  const variables = readVariables(input.variables, problems);
+  const nodes = readComponents(input.components, problems);
+  const graph = buildGraph(nodes, problems);
+  const start = readStart(input.start, graph, problems);
+
+  let facts = new Map<ComponentNode, PathFacts>();
+  if (start !== null) {
+    const reachable = reachableFrom(graph, start);
+    reportUnreachable(graph, start, new Set(reachable), problems);
+    reportRepeatedCalls(graph, reachable, problems);
+    facts = analysePaths(graph, start, reachable);
+    reportVoiceWithoutCall(graph, facts, problems);
+  }
+  const declared = [
+    ...BUILTIN_VARIABLES,
+    ...Object.keys(variables ?? {}),
+    ...(trigger?.arguments.map((arg) => arg.variable) ?? []),
+  ];
+  reportVariables(nodes, buildScope(declared, nodes), facts, problems);
+  if (context.accountNumbers !== undefined) reportForeignNumbers(nodes, context.accountNumbers, problems);
+
+  if (problems.length > 0 || trigger === null || variables === null || start === null) return { definition: null, problems };
+  return { definition: assemble(trigger, variables, start, nodes), problems };
+}
