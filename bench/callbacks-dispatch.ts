@@ -88,6 +88,8 @@ class DialWatch {
     },
     play: (accountId, to, announcement) => adapter.play(accountId, to, announcement),
     promptDigit: (accountId, to, announcement, timeoutS) => adapter.promptDigit(accountId, to, announcement, timeoutS),
+    collectDigits: (accountId, to, announcement, limits) => adapter.collectDigits(accountId, to, announcement, limits),
+    listen: (accountId, to, announcement, timeoutS) => adapter.listen(accountId, to, announcement, timeoutS),
     bridge: async (accountId, customer, agent) => {
       try {
         await adapter.bridge(accountId, customer, agent);

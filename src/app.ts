@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import { createLogger, type Logger } from './kernel/logger.js';
@@ -8,11 +9,13 @@ import type { TextToSpeech } from './ports/tts.js';
 import { createStorage, migrateStorage } from './adapters/storage/storage.js';
 import { EspeakTts } from './adapters/tts/espeak/espeak-tts.js';
 import { SimulatedNetwork } from './adapters/telephony/simulated/index.js';
-import { AccountsService } from './domains/accounts/index.js';
+import { AccountsService, RateLimiter } from './domains/accounts/index.js';
 import { AgentsService, GroupsService, NumbersService, SkillsService } from './domains/directory/index.js';
 import { CallLog, ContinuityService } from './domains/continuity/index.js';
 import { CallbackDispatcher, CallbacksService } from './domains/callbacks/index.js';
-import { FlowsService } from './domains/flows/index.js';
+import { COMPONENT_HANDLERS, FlowEngine, FlowsService, InteractionsService, type FlowServices } from './domains/flows/index.js';
+import { FetchHttpClient } from './adapters/http/fetch-client.js';
+import { DirectorySecrets } from './adapters/secrets/directory-secrets.js';
 import { createJobHandlers, createJobQueue, createWorker, scheduleRecurringJobs, workerMetrics, type Worker } from './jobs/index.js';
 import { buildServer } from './http/server.js';
 import { Metrics } from './http/metrics.js';
@@ -46,6 +49,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   const metrics = new Metrics();
   const accounts = new AccountsService(storage.db, clock, { signingSecret: config.signingSecret, tokenTtlSeconds: config.SWITCHBOARD_TOKEN_TTL_S });
+  const rateLimiter = new RateLimiter(storage, clock);
   const numbers = new NumbersService(storage, clock);
   // Services that cause background work take `jobs` and enqueue inside their own transactions.
   const jobs = createJobQueue({ storage, clock });
@@ -61,7 +65,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   }, (work) => jobs.transaction(work));
   const groups = new GroupsService(storage, clock);
   const calls = new CallLog(storage.db, logger, { bufferLimit: config.SWITCHBOARD_CALL_LOG_BUFFER });
-  const continuity = new ContinuityService(storage, clock, numbers, calls, overrides.tts ?? new EspeakTts(), logger);
+  const tts = overrides.tts ?? new EspeakTts();
+  const continuity = new ContinuityService(storage, clock, numbers, calls, tts, logger);
   await continuity.start();
   // The simulated network is the only telephony adapter so far: it places the platform's calls, and
   // its scripting routes exist only while it is the configured one.
@@ -71,12 +76,25 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const dispatcher = new CallbackDispatcher({ storage, clock, skills, agents, telephony: overrides.telephony?.(telephony) ?? telephony, calls, jobs });
   // Validation checks make_outbound_call.from against the account's numbers.
   const flows = new FlowsService(storage, clock, async (accountId) => (await numbers.routingEntries(accountId)).map((entry) => entry.number));
+  const flowServices: FlowServices = {
+    clock,
+    telephony: overrides.telephony?.(telephony) ?? telephony,
+    tts,
+    calls,
+    callbacks,
+    random: Math.random,
+    http: new FetchHttpClient(),
+    secrets: new DirectorySecrets(config.SWITCHBOARD_SECRETS_DIR ?? join(config.SWITCHBOARD_DATA_DIR, 'secrets')),
+  };
+  const engine = new FlowEngine({ storage, jobs, services: flowServices, handlers: COMPONENT_HANDLERS });
+  // Starting a flow is limited per account across every node (API.md: 2 per second by default).
+  const interactions = new InteractionsService(storage, engine, (accountId) => rateLimiter.enforceAccountLimit(accountId, 'flows_interactions_per_second'));
   const worker = createWorker({
     storage,
     clock,
     logger,
     schemas: JOB_PAYLOADS,
-    handlers: createJobHandlers({ storage, clock, callbacks: dispatcher }),
+    handlers: createJobHandlers({ storage, clock, callbacks: dispatcher, flows: engine }),
     concurrency: config.SWITCHBOARD_WORKER_CONCURRENCY,
   });
   metrics.expose(workerMetrics(worker));
@@ -105,7 +123,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     return { status: healthy ? 'ready' : 'degraded', checks };
   };
 
-  const services: AppServices = { clock, storage, metrics, accounts, directory: { numbers, skills, agents, groups }, continuity, calls, callbacks, flows, network, readiness };
+  const services: AppServices = { clock, storage, metrics, accounts, rateLimiter, directory: { numbers, skills, agents, groups }, continuity, calls, callbacks, flows, interactions, network, readiness };
   const server = await buildServer(services, {
     logger,
     adminToken: config.SWITCHBOARD_ADMIN_TOKEN,

@@ -22,6 +22,9 @@ export const configSchema = z.object({
   SWITCHBOARD_TELEPHONY: z.enum(['simulated']).default('simulated'),
   SWITCHBOARD_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SWITCHBOARD_DATA_DIR: z.string().min(1).default('./data'),
+  // Secrets flows refer to by name (a Salesforce connection's token_ref): one file per name, as a
+  // container platform mounts them. Defaults to SWITCHBOARD_DATA_DIR/secrets.
+  SWITCHBOARD_SECRETS_DIR: z.string().min(1).optional(),
   SWITCHBOARD_TOKEN_TTL_S: z.coerce.number().int().min(60).max(86_400).default(3600),
   SWITCHBOARD_CALL_LOG_BUFFER: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
   SWITCHBOARD_WORKER: booleanFlag.default(true),

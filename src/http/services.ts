@@ -1,11 +1,11 @@
 import type { Clock } from '../kernel/clock.js';
 import type { Storage } from '../ports/storage.js';
-import type { AccountsService } from '../domains/accounts/index.js';
+import type { AccountsService, RateLimiter } from '../domains/accounts/index.js';
 import type { DirectoryServices } from '../domains/directory/index.js';
 import type { ContinuityService, CallLog } from '../domains/continuity/index.js';
 import type { SimulatedNetwork } from '../adapters/telephony/simulated/index.js';
 import type { CallbacksService } from '../domains/callbacks/index.js';
-import type { FlowsService } from '../domains/flows/index.js';
+import type { FlowsService, InteractionsService } from '../domains/flows/index.js';
 import type { Metrics } from './metrics.js';
 
 export interface ReadinessReport {
@@ -19,11 +19,14 @@ export interface AppServices {
   storage: Storage;
   metrics: Metrics;
   accounts: AccountsService;
+  /** Per-account request limits shared by every node (429 `rate_limited` with Retry-After). */
+  rateLimiter: RateLimiter;
   directory: DirectoryServices;
   continuity: ContinuityService;
   calls: CallLog;
   callbacks: CallbacksService;
   flows: FlowsService;
+  interactions: InteractionsService;
   /** Present only under the simulated telephony adapter; the /sim routes answer 404 otherwise. */
   network: SimulatedNetwork | undefined;
   readiness(): Promise<ReadinessReport>;

@@ -2,6 +2,7 @@ import type { Clock } from '../kernel/clock.js';
 import type { JOB_PAYLOADS } from '../ports/jobs.js';
 import type { Storage } from '../ports/storage.js';
 import type { CallbackDispatcher } from '../domains/callbacks/index.js';
+import type { FlowEngine } from '../domains/flows/index.js';
 import { done, type JobHandlers } from './handler.js';
 import { idempotencyPurge } from './idempotency-purge.js';
 
@@ -9,11 +10,12 @@ export interface JobDependencies {
   storage: Storage;
   clock: Clock;
   callbacks: CallbackDispatcher;
+  flows: FlowEngine;
 }
 
 /** A handler for every job type in `JOB_PAYLOADS`; adding a type there fails to compile here until it has one. */
 export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB_PAYLOADS> {
-  const { callbacks } = deps;
+  const { callbacks, flows } = deps;
   return {
     'idempotency.purge': idempotencyPurge(deps),
     'callback.dispatch': async ({ skill_id }, { accountId }) => {
@@ -29,6 +31,12 @@ export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB
     'callback.connect': async ({ callback_id }, { accountId, detach }) => {
       detach();
       await callbacks.connectHolding(accountId, callback_id);
+      return done();
+    },
+    // An interaction waits on calls, prompts and HTTP for most of its life: no worker slot either.
+    'flow.run': async ({ interaction_id }, { accountId, detach }) => {
+      detach();
+      await flows.run(accountId, interaction_id);
       return done();
     },
   } satisfies JobHandlers<typeof JOB_PAYLOADS>;

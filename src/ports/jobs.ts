@@ -16,6 +16,8 @@ export const JOB_PAYLOADS = {
   'callback.dial': z.object({ callback_id: z.string().min(1) }),
   /** Dials the agent reserved for a customer already on the line (wait_in_queue) and joins them. */
   'callback.connect': z.object({ callback_id: z.string().min(1) }),
+  /** Runs an interaction from where it stands until it ends. */
+  'flow.run': z.object({ interaction_id: z.string().min(1) }),
 } satisfies PayloadSchemas;
 
 /** Payload schemas by job type; tests and later modules build their own sets of this shape. */

@@ -61,7 +61,24 @@ export interface Database {
   };
   /** Published versions: written once, never updated; `definition` is the validated JSON with defaults applied. */
   flow_versions: { account_id: string; id: string; flow_id: string; version: number; definition: string; published_at: string };
+  /** One run of a published flow version; `variables`, `arguments` and `call` are JSON text. */
+  interactions: {
+    account_id: string; id: string; flow_id: string; flow_version_id: string; flow_execution_id: string; status: string;
+    arguments: string; variables: string; current: string | null; call: string | null; steps: number; repeats: number;
+    reason: string | null; created_at: string; updated_at: string; ended_at: string | null;
+  };
+  /** What each step of an interaction did; `detail` is JSON text. */
+  interaction_steps: {
+    account_id: string; interaction_id: string; seq: number; component: string; type: string; exit: string | null;
+    started_at: string; ended_at: string; detail: string;
+  };
   sim_phones: { account_id: string; number: string; script: string; updated_at: string };
+  /**
+   * Admission times (ms since the epoch, ascending) within each account's bucket's last two windows
+   * and the latest request's decision (0/1). `hits` is bigint[] on PostgreSQL and a JSON array (text)
+   * on SQLite; only the rate limiter's one statement reads or writes this table.
+   */
+  rate_limits: { account_id: string; bucket: string; hits: number[] | string; admitted: number };
   /** Durable background work; finished jobs are deleted, so rows are pending, running or failed. */
   jobs: {
     id: string; account_id: string; type: string; payload: string; dedupe_key: string | null;

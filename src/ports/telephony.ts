@@ -66,6 +66,17 @@ export interface CallControl extends Telephony {
    * pressed, or null when none was.
    */
   promptDigit(accountId: string, to: string, announcement: Announcement, timeoutS: number): Promise<string | null>;
+  /**
+   * Speaks `announcement`, then collects keys until `maxDigits` are pressed, the terminator is
+   * pressed (not included) or `timeoutS` passes without a key; resolves to the keys (possibly
+   * empty).
+   */
+  collectDigits(accountId: string, to: string, announcement: Announcement, limits: { maxDigits: number; terminator: string | null; timeoutS: number }): Promise<string>;
+  /**
+   * Speaks `announcement`, then listens up to `timeoutS` for speech; resolves to its
+   * transcription, or null when the party said nothing.
+   */
+  listen(accountId: string, to: string, announcement: Announcement, timeoutS: number): Promise<string | null>;
   /** Joins the answered legs to `customer` and `agent`; resolves when either party hangs up. */
   bridge(accountId: string, customer: string, agent: string): Promise<void>;
 }

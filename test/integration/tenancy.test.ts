@@ -12,6 +12,7 @@ interface Seeded {
   queuedCallId: string;
   callbackId: string;
   flowId: string;
+  interactionId: string;
 }
 
 type Case =
@@ -71,6 +72,9 @@ const CASES: Record<string, Case> = {
   'POST /flows/{flow_id}/publish': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/publish` },
   'GET /flows/{flow_id}/versions': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/versions` },
   'GET /flows/{flow_id}/request-details': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/request-details` },
+  'POST /flows/{flow_id}/interactions': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/interactions`, body: {} },
+  'GET /flows/{flow_id}/executions': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/executions` },
+  'GET /interactions/{interaction_id}': { kind: 'foreign', url: (a) => `/interactions/${a.interactionId}` },
 };
 
 /** A flow that publishes: it dials from account A's number. */
@@ -103,12 +107,14 @@ describe.each(DATABASES)('tenancy: every authenticated route across two accounts
     const callbackId = (await t.get('/callbacks', a.token)).body._embedded.callbacks[0].id as string;
     const flowId = (await t.post('/flows', { name: 'Secret flow', definition: FLOW_DEFINITION }, a.token)).body.id as string;
     expect((await t.post(`/flows/${flowId}/publish`, undefined, a.token)).status).toBe(201);
-    return { skill, agent, group, callId: 'a-call', queuedCallId: queued.call_id, callbackId, flowId };
+    const started = await t.post(`/flows/${flowId}/interactions`, {}, a.token);
+    expect(started.status).toBe(202);
+    return { skill, agent, group, callId: 'a-call', queuedCallId: queued.call_id, callbackId, flowId, interactionId: started.body.interaction_id as string };
   }
 
   /** What account A can see of itself, to prove B's requests changed none of it. */
   async function stateOf(a: TestAccount, seeded: Seeded) {
-    const paths = ['/numbers', '/skills', '/agents', '/groups', '/fallback-experience/settings', '/fallback-experience/activation', `/sim/phones/${EXTERNAL}`, `/calls/${seeded.queuedCallId}`, `/callbacks/${seeded.callbackId}`, `/flows/${seeded.flowId}`, `/flows/${seeded.flowId}/versions`];
+    const paths = ['/numbers', '/skills', '/agents', '/groups', '/fallback-experience/settings', '/fallback-experience/activation', `/sim/phones/${EXTERNAL}`, `/calls/${seeded.queuedCallId}`, `/callbacks/${seeded.callbackId}`, `/flows/${seeded.flowId}`, `/flows/${seeded.flowId}/versions`, `/interactions/${seeded.interactionId}`, `/flows/${seeded.flowId}/executions`];
     return Promise.all(paths.map(async (path) => (await t.get(path, a.token)).body));
   }
 

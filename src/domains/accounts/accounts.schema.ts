@@ -13,19 +13,26 @@ export const createAccountBody = z.strictObject({
     .default('US'),
 });
 
+/** The log of admissions each limit keeps holds one entry per request in the last second, hence the cap. */
+export const MAX_PER_SECOND = 1000;
+
+export const limitsResponse = z.object({
+  flows_interactions_per_second: z.number().int().describe('POST /flows/{flow_id}/interactions admitted per second, across all nodes'),
+});
+
 export const accountResponse = z.object({
   id: z.string(),
   name: z.string(),
   timezone: z.string(),
   default_country: z.string(),
-  limits: z.object({ flows_interactions_per_second: z.number() }),
+  limits: limitsResponse,
   created_at: z.string(),
 });
 
 export const createClientBody = z.strictObject({ name: z.string().trim().min(1).max(200), scopes: scopeList });
 
 export const limitsBody = z.strictObject({
-  flows_interactions_per_second: z.number().int().min(1).max(10_000).optional(),
+  flows_interactions_per_second: z.number().int().min(1).max(MAX_PER_SECOND).optional(),
 });
 
 export const createServiceTokenBody = z.strictObject({

@@ -42,6 +42,10 @@ export class AccountsService {
     return account;
   }
 
+  async getLimits(id: string): Promise<AccountLimits> {
+    return (await this.getAccount(id)).limits;
+  }
+
   async updateLimits(id: string, patch: Partial<AccountLimits>): Promise<AccountLimits> {
     const account = await this.getAccount(id);
     const limits = { ...account.limits, ...patch };

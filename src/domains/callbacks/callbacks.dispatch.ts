@@ -5,7 +5,7 @@ import type { Executor, Storage } from '../../ports/storage.js';
 import type { Announcement, CallControl, LegOutcome } from '../../ports/telephony.js';
 import { DEFAULT_ANNOUNCEMENTS, SKILL_DEFAULTS, type AgentsService, type Skill, type SkillsService } from '../directory/index.js';
 import type { CallLog } from '../continuity/index.js';
-import { LoggedCall } from './call-legs.js';
+import { LoggedCall } from '../continuity/index.js';
 import type { Attempt, AttemptOutcome } from './callbacks.model.js';
 import { callbacksRepo, type CallbackChange, type CallbackRow } from './callbacks.repo.js';
 import { parseJson } from '../../kernel/json.js';

@@ -8,7 +8,7 @@ import type { Storage } from '../../ports/storage.js';
 import type { AccountsService } from '../accounts/index.js';
 import type { SkillsService } from '../directory/index.js';
 import type { CallLog } from '../continuity/index.js';
-import { LoggedCall } from './call-legs.js';
+import { LoggedCall } from '../continuity/index.js';
 import { notCancellable, undialable, unknownSkill } from './callbacks.errors.js';
 import type { Callback, CallbackFilters } from './callbacks.model.js';
 import { callbacksRepo, toCallback, type CallbackRow } from './callbacks.repo.js';

@@ -2,10 +2,10 @@ import type { CallEvent, CallOutcome, RouteDecision } from '../../ports/telephon
 
 /**
  * What a call was for, when it was not an ordinary call: an API callback request (logged as a
- * zero-second inbound call to the skill), a callback's outbound leg, or the bridge joining the
- * customer to the agent.
+ * zero-second inbound call to the skill), a callback's outbound leg, the bridge joining the
+ * customer to the agent, or a call a flow placed (its contact or a forward).
  */
-export const CALL_KINDS = ['callback_request', 'callback_leg', 'callback_bridge'] as const;
+export const CALL_KINDS = ['callback_request', 'callback_leg', 'callback_bridge', 'flow_call'] as const;
 export type CallKind = (typeof CALL_KINDS)[number];
 
 /** One call the platform saw or placed, with its ordered events. */

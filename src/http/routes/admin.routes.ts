@@ -5,6 +5,7 @@ import {
   createClientBody,
   createServiceTokenBody,
   limitsBody,
+  limitsResponse,
   scopeList,
 } from '../../domains/accounts/index.js';
 import type { RouteModule } from './route-module.js';
@@ -41,11 +42,17 @@ export const adminRoutes: RouteModule = (app, { accounts }) => {
     async (request, reply) => reply.code(201).send(await accounts.createClient(request.params.account_id, request.body)),
   );
 
+  app.get(
+    '/admin/accounts/:account_id/limits',
+    { config: admin, schema: { tags, summary: "An account's request limits", params: accountParams, response: { 200: limitsResponse } } },
+    (request) => accounts.getLimits(request.params.account_id),
+  );
+
   app.patch(
     '/admin/accounts/:account_id/limits',
     {
       config: admin,
-      schema: { tags, params: accountParams, body: limitsBody, response: { 200: z.object({ flows_interactions_per_second: z.number() }) } },
+      schema: { tags, summary: "Change an account's request limits; omitted fields keep their values", params: accountParams, body: limitsBody, response: { 200: limitsResponse } },
     },
     (request) => accounts.updateLimits(request.params.account_id, request.body),
   );

@@ -2,6 +2,10 @@ import { z } from 'zod';
 import {
   createFlowBody,
   draftBody,
+  executionsQuery,
+  interactionSchema,
+  startedInteractionSchema,
+  startInteractionBody,
   flowSchema,
   flowVersionSchema,
   requestDetailsSchema,
@@ -15,12 +19,15 @@ import type { RouteModule } from './route-module.js';
 
 const read = { auth: { scope: 'flows:read' as const } };
 const write = { auth: { scope: 'flow-definitions:write' as const } };
+const start = { auth: { scope: 'flows-interactions:start' as const } };
+const START_BODY_LIMIT_BYTES = 64 * 1024;
+const toUtc = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
 const tags = ['flows'];
 const params = z.object({ flow_id: z.string().min(1).max(100) });
 /** Validate and publish act on the stored draft: they take no body, or an empty JSON object. */
 const noBody = z.strictObject({}).nullish();
 
-export const flowsRoutes: RouteModule = (app, { flows }) => {
+export const flowsRoutes: RouteModule = (app, { flows, interactions }) => {
   app.post(
     '/flows',
     { config: { ...write, idempotent: true }, schema: { tags, summary: 'Create a flow with a draft', body: createFlowBody, response: { 201: flowSchema } } },
@@ -78,5 +85,43 @@ export const flowsRoutes: RouteModule = (app, { flows }) => {
     { config: read, schema: { tags, summary: 'How to start the published version: URL, method, scope, arguments and a sample request', params, response: { 200: requestDetailsSchema } } },
     // The URL is absolute as the caller reached this server; without a Host header it stays a path.
     (request) => flows.requestDetails(principalOf(request).accountId, request.params.flow_id, request.host ? `${request.protocol}://${request.host}` : ''),
+  );
+
+  app.post(
+    '/flows/:flow_id/interactions',
+    {
+      // The contract caps a start request at 64 KiB, whatever the server's general limit.
+      bodyLimit: START_BODY_LIMIT_BYTES,
+      config: { ...start, idempotent: true },
+      schema: {
+        tags,
+        summary: 'Start the published version with string arguments (at most the account\'s rate per second, 2 by default)',
+        params,
+        body: startInteractionBody,
+        response: { 202: startedInteractionSchema },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await interactions.start(principalOf(request).accountId, request.params.flow_id, request.body)),
+  );
+
+  app.get(
+    '/flows/:flow_id/executions',
+    {
+      config: read,
+      schema: { tags, summary: 'The execution report: interactions of the flow, newest first, with every step', params, querystring: executionsQuery.extend(pageQuery), response: { 200: halListSchema('executions', interactionSchema) } },
+    },
+    async (request) => {
+      const { per_page, cursor, created_from, created_to, ...filters } = request.query;
+      const after = decodeCursor(cursor, z.tuple([z.string(), z.string()]));
+      const range = { created_from: toUtc(created_from), created_to: toUtc(created_to) };
+      const page = await interactions.executions(principalOf(request).accountId, request.params.flow_id, { ...filters, ...range }, after, per_page);
+      return halList(request, 'executions', page, per_page);
+    },
+  );
+
+  app.get(
+    '/interactions/:interaction_id',
+    { config: read, schema: { tags, summary: 'An interaction: status, variables and every step', params: z.object({ interaction_id: z.string().min(1).max(100) }), response: { 200: interactionSchema } } },
+    (request) => interactions.get(principalOf(request).accountId, request.params.interaction_id),
   );
 };

@@ -5,6 +5,8 @@ import { initial } from './0001_initial.js';
 import { callbacks } from './0002_callbacks.js';
 import { callbackAgents } from './0003_callback_agents.js';
 import { flows } from './0004_flows.js';
+import { rateLimits } from './0005_rate_limits.js';
+import { interactions } from './0006_interactions.js';
 
 /** Every migration, by name; a released migration is never edited, only followed by a new one. */
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
@@ -13,6 +15,8 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0002_callbacks': callbacks(dialect),
     '0003_callback_agents': callbackAgents(),
     '0004_flows': flows(dialect),
+    '0005_rate_limits': rateLimits(dialect),
+    '0006_interactions': interactions(dialect),
   };
 }
 

@@ -111,6 +111,30 @@ export class SimulatedNetwork implements CallControl {
     return null;
   }
 
+  /** The scripted phone types its `dtmf` (up to the terminator or `maxDigits`) once the prompt has been spoken; no script, no keys. */
+  async collectDigits(accountId: string, to: string, announcement: Announcement, limits: { maxDigits: number; terminator: string | null; timeoutS: number }): Promise<string> {
+    const script = await this.phoneScript(accountId, to);
+    await this.wait(speakingSeconds(announcement.text));
+    const typed = script.dtmf ?? '';
+    const end = limits.terminator === null ? -1 : typed.indexOf(limits.terminator);
+    const keys = (end === -1 ? typed : typed.slice(0, end)).slice(0, limits.maxDigits);
+    // Without a terminator (or with too few keys) the network waits for the next key until the timeout.
+    if (end === -1 && keys.length < limits.maxDigits) await this.wait(limits.timeoutS);
+    return keys;
+  }
+
+  /** The scripted phone says its `speech` once the prompt has been spoken; no script, silence until the timeout. */
+  async listen(accountId: string, to: string, announcement: Announcement, timeoutS: number): Promise<string | null> {
+    const script = await this.phoneScript(accountId, to);
+    await this.wait(speakingSeconds(announcement.text));
+    if (script.speech !== undefined && script.speech !== '') {
+      await this.wait(speakingSeconds(script.speech));
+      return script.speech;
+    }
+    await this.wait(timeoutS);
+    return null;
+  }
+
   /** The two parties talk until the customer's phone hangs up after its scripted `talk_s`. */
   async bridge(accountId: string, customer: string): Promise<void> {
     const script = await this.phoneScript(accountId, customer);

@@ -1,11 +1,12 @@
 import type { Clock } from '../../kernel/clock.js';
 import { newId } from '../../kernel/ids.js';
 import type { CallEvent, CallOutcome } from '../../ports/telephony.js';
-import type { CallKind, CallLog, CallRecord } from '../continuity/index.js';
+import type { CallLog } from './call-log.js';
+import type { CallKind, CallRecord } from './calls.model.js';
 
 /**
- * One call of a callback in the call log, saved after every change. The call log keeps a record
- * by reference until written, so each version is a new object.
+ * One call the platform places (a callback's or a flow's) in the call log, saved after every
+ * change. The call log keeps a record by reference until written, so each version is a new object.
  */
 export class LoggedCall {
   private record: CallRecord;
@@ -14,19 +15,19 @@ export class LoggedCall {
     private readonly calls: CallLog,
     private readonly clock: Clock,
     readonly accountId: string,
-    init: { kind: CallKind; direction: CallRecord['direction']; from: string; to: string; skill: string },
+    init: { kind: CallKind; direction: CallRecord['direction']; from: string; to: string; skill?: string },
   ) {
     const at = clock.now().toISOString();
     this.record = {
       id: newId(clock.now().getTime()), direction: init.direction, from: init.from, to: init.to, started_at: at, ended_at: null,
-      outcome: null, decision: null, continuity: false, events: [], updated_at: at, kind: init.kind, skill: init.skill,
+      outcome: null, decision: null, continuity: false, events: [], updated_at: at, kind: init.kind, skill: init.skill ?? null,
     };
   }
 
   /** Carries on a call already in the log (a customer still on the line when a later job picks the callback up). */
   static async resume(calls: CallLog, clock: Clock, accountId: string, callId: string): Promise<LoggedCall> {
     const record = await calls.get(accountId, callId);
-    const call = new LoggedCall(calls, clock, accountId, { kind: 'callback_leg', direction: record.direction, from: record.from, to: record.to, skill: record.skill ?? '' });
+    const call = new LoggedCall(calls, clock, accountId, { kind: record.kind ?? 'callback_leg', direction: record.direction, from: record.from, to: record.to });
     call.record = record;
     return call;
   }

@@ -1,0 +1,84 @@
+import { HttpClientError, type HttpClient, type HttpRequest, type HttpResponse } from '../../ports/http-client.js';
+
+export interface FetchHttpClientOptions {
+  /** A response body longer than this is abandoned with `response_too_large`. Default 5 MiB. */
+  maxResponseBytes?: number;
+}
+
+const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
+
+/** What Node's fetch says went wrong; the useful part (ECONNREFUSED, ENOTFOUND) is in `cause`. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause: unknown = error.cause;
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code === undefined ? `${error.message}: ${cause.message}` : `${error.message}: ${code}`;
+  }
+  return error.message;
+}
+
+function toRequest(request: HttpRequest, signal: AbortSignal): Request {
+  if (!URL.canParse(request.url) || !['http:', 'https:'].includes(new URL(request.url).protocol)) {
+    throw new HttpClientError('invalid_request', `not an http(s) URL: ${request.url}`);
+  }
+  try {
+    return new Request(request.url, { method: request.method, headers: request.headers, body: request.body ?? null, signal });
+  } catch (error) {
+    throw new HttpClientError('invalid_request', `cannot send the request: ${describe(error)}`, { cause: error });
+  }
+}
+
+function headersOf(response: Response): Record<string, string> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    const earlier = headers[name];
+    headers[name] = earlier === undefined ? value : `${earlier}, ${value}`;
+  });
+  return headers;
+}
+
+/** Reads the body as UTF-8, giving up (and closing the stream) past `maxBytes`. */
+async function readBody(response: Response, maxBytes: number): Promise<string> {
+  if (response.body === null) return '';
+  // undici types the body stream loosely; its chunks are bytes.
+  const reader = response.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+  const decoder = new TextDecoder('utf-8');
+  let received = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    received += value.byteLength;
+    if (received > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new HttpClientError('response_too_large', `response body is larger than ${maxBytes} bytes`);
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
+/** The `HttpClient` port over Node's global fetch; one AbortSignal bounds the whole exchange. */
+export class FetchHttpClient implements HttpClient {
+  private readonly maxResponseBytes: number;
+
+  constructor(options: FetchHttpClientOptions = {}) {
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  }
+
+  async request(request: HttpRequest): Promise<HttpResponse> {
+    const signal = AbortSignal.timeout(request.timeoutMs);
+    const prepared = toRequest(request, signal);
+    try {
+      const response = await fetch(prepared);
+      const body = await readBody(response, this.maxResponseBytes);
+      return { status: response.status, headers: headersOf(response), body };
+    } catch (error) {
+      if (error instanceof HttpClientError) throw error;
+      if (signal.aborted) {
+        throw new HttpClientError('timeout', `no complete response within ${request.timeoutMs} ms`, { cause: error });
+      }
+      throw new HttpClientError('network', describe(error), { cause: error });
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { DialectName, Executor } from '../../ports/storage.js';
+
+export interface AdmitRequest {
+  accountId: string;
+  bucket: string;
+  /** The request's time, ms since the epoch. */
+  atMs: number;
+  /** How many requests a window admits. */
+  limit: number;
+  windowMs: number;
+}
+
+export interface AdmitResult {
+  admitted: boolean;
+  /**
+   * When refused for a full window: the first instant (ms since the epoch) at which a request
+   * would be admitted; null otherwise.
+   */
+  retryAtMs: number | null;
+}
+
+type Row = { admitted: number; retry_at: number | null };
+
+/**
+ * One statement decides and records an admission (a sliding log). The upsert locks the
+ * (account, bucket) row and evaluates the decision against the row's latest committed version,
+ * so every connection of every node is serialised on that row and no two can both take the last
+ * place in a window. A request is admitted when fewer than `limit` logged admissions are later
+ * than `atMs - windowMs` (admissions stamped after `atMs` by a request that got to the row first
+ * count too), and its time is then added to the log.
+ *
+ * Requests reach the row in a different order than their clocks were read in, so the log keeps
+ * two windows: a request stamped up to one window before the newest admission still sees every
+ * admission that can share a window with it. One stamped earlier still (it waited over a window
+ * for a connection or the lock) cannot be judged against a pruned log and is refused. Refusals
+ * leave the log as it is; they rewrite `admitted` only to return the decision and the retry time
+ * from the same atomic step.
+ */
+function pgAdmit({ accountId, bucket, atMs, limit, windowMs }: AdmitRequest): RawBuilder<Row> {
+  const at = sql`${atMs}::bigint`;
+  const span = sql`${windowMs}::bigint`;
+  const max = sql`${limit}::integer`;
+  const fresh = sql`${at} >= coalesce((select max(h) from unnest(r.hits) h), ${at}) - ${span}`;
+  const room = sql`(select count(*) from unnest(r.hits) h where h > ${at} - ${span}) < ${max}`;
+  const admit = sql`(${fresh} and ${room})`;
+  return sql<Row>`
+    insert into rate_limits as r (account_id, bucket, hits, admitted)
+    values (${accountId}, ${bucket}, array[${at}], 1)
+    on conflict (account_id, bucket) do update set
+      admitted = case when ${admit} then 1 else 0 end,
+      hits = case when ${admit}
+        then array(select h from unnest(r.hits || array[${at}]) h where h > ${at} - 2 * ${span} order by h)
+        else r.hits end
+    returning admitted,
+      case when admitted = 1 then null else hits[cardinality(hits) - ${max} + 1] + ${span} end as retry_at`;
+}
+
+/** The same statement for SQLite, with the log as a JSON array; numbers are bound as reals, hence the casts. */
+function sqliteAdmit({ accountId, bucket, atMs, limit, windowMs }: AdmitRequest): RawBuilder<Row> {
+  const at = sql`cast(${atMs} as integer)`;
+  const span = sql`cast(${windowMs} as integer)`;
+  const max = sql`cast(${limit} as integer)`;
+  const fresh = sql`${at} >= coalesce((select max(value) from json_each(r.hits)), ${at}) - ${span}`;
+  const room = sql`(select count(*) from json_each(r.hits) where value > ${at} - ${span}) < ${max}`;
+  const admit = sql`(${fresh} and ${room})`;
+  return sql<Row>`
+    insert into rate_limits as r (account_id, bucket, hits, admitted)
+    values (${accountId}, ${bucket}, json_array(${at}), 1)
+    on conflict (account_id, bucket) do update set
+      admitted = case when ${admit} then 1 else 0 end,
+      hits = case when ${admit}
+        then (
+          select json_group_array(value order by value) from (
+            select value from json_each(r.hits) where value > ${at} - 2 * ${span}
+            union all select ${at}))
+        else r.hits end
+    returning admitted,
+      case when admitted = 1 or json_array_length(hits) < ${max} then null
+        else json_extract(hits, '$[' || (json_array_length(hits) - ${max}) || ']') + ${span} end as retry_at`;
+}
+
+export function rateLimitsRepo(db: Executor, dialect: DialectName) {
+  return {
+    /** Must run outside a transaction: the row lock is held until commit. */
+    async admit(request: AdmitRequest): Promise<AdmitResult> {
+      const statement = dialect === 'postgres' ? pgAdmit(request) : sqliteAdmit(request);
+      const row = (await statement.execute(db)).rows[0];
+      if (!row) throw new Error('rate limit upsert returned no row');
+      return { admitted: row.admitted === 1, retryAtMs: row.retry_at === null ? null : Number(row.retry_at) };
+    },
+  };
+}

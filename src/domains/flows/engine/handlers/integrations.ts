@@ -1,0 +1,23 @@
+import { runExecuteAction } from '../../runtime/execute-action.js';
+import { runSalesforceDataDip } from '../../runtime/salesforce.js';
+import { runUserFunction } from '../../runtime/sandbox.js';
+import { next } from '../outcome.js';
+import type { ComponentHandler } from '../step-context.js';
+
+export const executeAction: ComponentHandler<'execute_action'> = async (config, context) => {
+  const { http, clock } = context.services;
+  const result = await runExecuteAction(config, context.variables, { http, clock });
+  return next(result.exit, { ...result.detail }, { variables: result.variables });
+};
+
+export const salesforceDataDip: ComponentHandler<'salesforce_data_dip'> = async (config, context) => {
+  const { http, clock, secrets } = context.services;
+  const result = await runSalesforceDataDip(config, context.variables, { http, clock, resolveToken: (ref) => secrets.read(ref) });
+  return next(result.exit, { ...result.detail }, { variables: result.variables });
+};
+
+export const runFunction: ComponentHandler<'run_function'> = async (config, context) => {
+  const result = await runUserFunction(config.code, { ...context.variables }, { timeoutMs: config.timeout_ms, memoryMb: config.memory_mb });
+  if (!result.ok) return next('error', { error: result.error, reason: result.reason, duration_ms: result.durationMs });
+  return next('success', { result: result.result, duration_ms: result.durationMs }, { variables: result.result });
+};

@@ -1,0 +1,107 @@
+import type { Announcement } from '../../../../ports/telephony.js';
+import type { TextToSpeech } from '../../../../ports/tts.js';
+import type { AudioSource } from '../../definition/fields.js';
+import { fail, next, type StepDetail, type StepOutcome } from '../outcome.js';
+import type { ActiveCall } from '../interaction.model.js';
+import type { ComponentHandler, StepContext } from '../step-context.js';
+
+/** Rendered prompts kept per (language, text): flows say the same sentences over and over. */
+const RENDERED_CAP = 500;
+const rendered = new Map<string, Promise<number>>();
+
+/** Renders the text through the TTS port (once per language and text); resolves to the audio's size. */
+function synthesize(tts: TextToSpeech, text: string, language: string): Promise<number> {
+  const key = `${language}\u0000${text}`;
+  let audio = rendered.get(key);
+  if (!audio) {
+    if (rendered.size >= RENDERED_CAP) rendered.delete(rendered.keys().next().value ?? '');
+    audio = tts.synthesize(text, language).then((wav) => wav.length);
+    audio.catch(() => rendered.delete(key));
+    rendered.set(key, audio);
+  }
+  return audio;
+}
+
+interface Prompt {
+  announcement: Announcement;
+  detail: StepDetail;
+}
+
+/** The source made ready to play: templates filled, TTS rendered, what was played recorded. */
+async function prepare(source: AudioSource | undefined, context: StepContext): Promise<Prompt> {
+  if (source?.tts) {
+    const text = context.render(source.tts.text);
+    const language = context.services.tts.resolve(source.tts.language) ?? source.tts.language;
+    const audioBytes = await synthesize(context.services.tts, text, language);
+    await context.logOnCall({ type: 'played', text, language });
+    return { announcement: { text, language }, detail: { text, language, audio_bytes: audioBytes } };
+  }
+  if (source?.audio_url) {
+    const url = context.render(source.audio_url);
+    await context.logOnCall({ type: 'played', text: url, language: '' });
+    return { announcement: { text: url, language: '' }, detail: { audio_url: url } };
+  }
+  return { announcement: { text: '', language: '' }, detail: {} };
+}
+
+/** Voice components need the call a make_outbound_call answered (validation makes sure one exists). */
+function withCall(context: StepContext, run: (call: ActiveCall) => Promise<StepOutcome>): Promise<StepOutcome> {
+  return context.call ? run(context.call) : Promise.resolve(fail('there is no call to play to'));
+}
+
+export const playAudio: ComponentHandler<'play_audio'> = (config, context) =>
+  withCall(context, async (call) => {
+    const prompt = await prepare(config, context);
+    await context.services.telephony.play(context.accountId, call.contact_number, prompt.announcement);
+    return next('next', prompt.detail);
+  });
+
+export const inputIvr: ComponentHandler<'input_ivr'> = (config, context) =>
+  withCall(context, async (call) => {
+    const prompt = await prepare(config.prompt, context);
+    const limits = { maxDigits: config.max_digits, terminator: config.terminator, timeoutS: config.timeout_s };
+    let digits = '';
+    for (let attempt = 1; attempt <= config.max_attempts; attempt += 1) {
+      digits = await context.services.telephony.collectDigits(context.accountId, call.contact_number, prompt.announcement, limits);
+      if (digits !== '') await context.logOnCall({ type: 'dtmf', digits });
+      const detail = { ...prompt.detail, digits, attempts: attempt };
+      if (digits.length >= config.min_digits) return next('next', detail, { variables: { [config.variable]: digits } });
+    }
+    return next(digits === '' ? 'timeout' : 'invalid', { ...prompt.detail, digits, attempts: config.max_attempts });
+  });
+
+export const standardIvr: ComponentHandler<'standard_ivr'> = (config, context) =>
+  withCall(context, async (call) => {
+    const prompt = await prepare(config.prompt, context);
+    let key: string | null = null;
+    for (let attempt = 1; attempt <= config.max_attempts; attempt += 1) {
+      key = await context.services.telephony.promptDigit(context.accountId, call.contact_number, prompt.announcement, config.timeout_s);
+      if (key !== null) await context.logOnCall({ type: 'dtmf', digits: key });
+      const exit = key === null ? undefined : config.options[key];
+      if (exit !== undefined) return next(exit, { ...prompt.detail, digits: key, attempts: attempt });
+    }
+    return next(key === null ? 'timeout' : 'invalid', { ...prompt.detail, digits: key, attempts: config.max_attempts });
+  });
+
+/** The first intent one of whose phrases the caller said (case-insensitive). */
+function intentOf(speech: string, intents: Record<string, string[]>): string | undefined {
+  const said = speech.toLowerCase();
+  return Object.keys(intents).find((intent) => (intents[intent] ?? []).some((phrase) => said.includes(phrase.toLowerCase())));
+}
+
+export const voiceIvr: ComponentHandler<'voice_ivr'> = (config, context) =>
+  withCall(context, async (call) => {
+    const prompt = await prepare(config.prompt, context);
+    const speech = await context.services.telephony.listen(context.accountId, call.contact_number, prompt.announcement, config.timeout_s);
+    if (speech === null) return next('timeout', { ...prompt.detail, speech: null });
+    const intent = intentOf(speech, config.intents);
+    return next(intent ?? 'no_match', { ...prompt.detail, speech, intent: intent ?? null });
+  });
+
+export const voiceTranscription: ComponentHandler<'voice_transcription'> = (config, context) =>
+  withCall(context, async (call) => {
+    const prompt = await prepare(config.prompt, context);
+    const speech = await context.services.telephony.listen(context.accountId, call.contact_number, prompt.announcement, config.max_duration_s);
+    if (speech === null) return next('error', { ...prompt.detail, transcription: null, error: 'nothing was said' });
+    return next('next', { ...prompt.detail, transcription: speech }, { variables: { [config.variable]: speech } });
+  });

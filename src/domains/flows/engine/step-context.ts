@@ -1,0 +1,60 @@
+import type { Clock } from '../../../kernel/clock.js';
+import type { CallControl, CallEvent } from '../../../ports/telephony.js';
+import type { HttpClient } from '../../../ports/http-client.js';
+import type { TextToSpeech } from '../../../ports/tts.js';
+import type { CallLog } from '../../continuity/index.js';
+import type { ComponentConfig, ComponentType } from '../definition/index.js';
+import type { ActiveCall } from './interaction.model.js';
+import type { StepOutcome } from './outcome.js';
+
+/** What flows use from the callbacks domain. */
+export interface CallbackRequests {
+  request(accountId: string, skillName: string, callbackNumber: string): Promise<void>;
+}
+
+/** The platform's parts a component may use; the simulator hands in its own network, clock and HTTP. */
+export interface FlowServices {
+  clock: Clock;
+  telephony: CallControl;
+  tts: TextToSpeech;
+  calls: CallLog;
+  callbacks: CallbackRequests;
+  /** Uniform in [0, 1): the traffic splitter's draw. */
+  random: () => number;
+  /** What execute_action and salesforce_data_dip send their requests through. */
+  http: HttpClient;
+  /** Where a Salesforce connection's `token_ref` is looked up. */
+  secrets: SecretStore;
+}
+
+/** Named secrets (access tokens) that flow definitions refer to without holding them. */
+export interface SecretStore {
+  /** The secret called `ref`; rejects when there is none. */
+  read(ref: string): Promise<string>;
+}
+
+/** Everything one component run sees. */
+export interface StepContext {
+  accountId: string;
+  interactionId: string;
+  flowId: string;
+  flowVersionId: string;
+  variables: Readonly<Record<string, string>>;
+  /** The call the interaction holds, once a make_outbound_call was answered. */
+  call: ActiveCall | null;
+  /** The exits of this component that are wired to another one (optional exits may not be). */
+  wired: ReadonlySet<string>;
+  services: FlowServices;
+  /** `text` with its `{{variable}}` placeholders filled in. */
+  render(text: string): string;
+  /** Appends events to the held call's entry in the call log (no-op without a call). */
+  logOnCall(...events: DistributiveOmit<CallEvent, 'at'>[]): Promise<void>;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Runs one component of type T. Throwing means the platform failed (the job retries the step), not the flow. */
+export type ComponentHandler<T extends ComponentType> = (config: ComponentConfig<T>, context: StepContext) => Promise<StepOutcome>;
+
+/** One handler per component type: adding a type fails to compile until it has one. */
+export type ComponentHandlers = { [T in ComponentType]: ComponentHandler<T> };
