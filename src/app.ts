@@ -14,8 +14,10 @@ import { AgentsService, GroupsService, NumbersService, SkillsService } from './d
 import { CallLog, ContinuityService } from './domains/continuity/index.js';
 import { CallbackDispatcher, CallbacksService } from './domains/callbacks/index.js';
 import { COMPONENT_HANDLERS, FlowEngine, FlowsService, InteractionsService, type FlowServices } from './domains/flows/index.js';
+import { closeSandbox } from './domains/flows/runtime/sandbox.js';
 import { FetchHttpClient } from './adapters/http/fetch-client.js';
 import { DirectorySecrets } from './adapters/secrets/directory-secrets.js';
+import { FlowSimulator } from './simulation/index.js';
 import { createJobHandlers, createJobQueue, createWorker, scheduleRecurringJobs, workerMetrics, type Worker } from './jobs/index.js';
 import { buildServer } from './http/server.js';
 import { Metrics } from './http/metrics.js';
@@ -86,6 +88,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     http: new FetchHttpClient(),
     secrets: new DirectorySecrets(config.SWITCHBOARD_SECRETS_DIR ?? join(config.SWITCHBOARD_DATA_DIR, 'secrets')),
   };
+  const simulator = new FlowSimulator(flows, skills, tts);
   const engine = new FlowEngine({ storage, jobs, services: flowServices, handlers: COMPONENT_HANDLERS });
   // Starting a flow is limited per account across every node (API.md: 2 per second by default).
   const interactions = new InteractionsService(storage, engine, (accountId) => rateLimiter.enforceAccountLimit(accountId, 'flows_interactions_per_second'));
@@ -96,6 +99,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     schemas: JOB_PAYLOADS,
     handlers: createJobHandlers({ storage, clock, callbacks: dispatcher, flows: engine }),
     concurrency: config.SWITCHBOARD_WORKER_CONCURRENCY,
+    leaseMs: config.SWITCHBOARD_JOB_LEASE_S * 1000,
   });
   metrics.expose(workerMetrics(worker));
 
@@ -123,7 +127,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     return { status: healthy ? 'ready' : 'degraded', checks };
   };
 
-  const services: AppServices = { clock, storage, metrics, accounts, rateLimiter, directory: { numbers, skills, agents, groups }, continuity, calls, callbacks, flows, interactions, network, readiness };
+  const services: AppServices = { clock, storage, metrics, accounts, rateLimiter, directory: { numbers, skills, agents, groups }, continuity, calls, callbacks, flows, interactions, simulator, network, readiness };
   const server = await buildServer(services, {
     logger,
     adminToken: config.SWITCHBOARD_ADMIN_TOKEN,
@@ -143,6 +147,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async close() {
       await server.close();
       await worker.stop();
+      // The run_function worker threads (idle ones never keep the process alive; this frees them).
+      await closeSandbox();
       await continuity.stop();
       await calls.drain().catch(() => undefined);
       calls.close();

@@ -4,6 +4,7 @@ import { UsageError } from './args.js';
 import { accountsCommands } from './accounts.js';
 import { clientsCommands } from './clients.js';
 import { describeError, type Cli, type CommandGroup } from './context.js';
+import { flowsCommands, SimulationFailed } from './flows.js';
 import { migrateCommands } from './migrate.js';
 import { serviceTokensCommands } from './service-tokens.js';
 
@@ -12,6 +13,7 @@ const groups: Record<string, CommandGroup> = {
   accounts: accountsCommands,
   clients: clientsCommands,
   'service-tokens': serviceTokensCommands,
+  flows: flowsCommands,
 };
 
 export const EXIT_OK = 0;
@@ -31,6 +33,7 @@ function topHelp(): string {
 
 Administers a Switchboard database directly, without the HTTP server: the same
 configuration (environment variables such as DATABASE_URL) and the same domain rules.
+"flows simulate" needs no database at all.
 
 Commands:
 ${commandList()}
@@ -72,6 +75,7 @@ export async function runCli(argv: string[], io: CliIo, env: Record<string, stri
       cli.err(error.message);
       return EXIT_USAGE;
     }
+    if (error instanceof SimulationFailed) return EXIT_FAILURE;
     if (error instanceof DomainError && error.code === 'validation_failed') {
       cli.err(`error: ${error.message}`);
       return EXIT_USAGE;

@@ -6,6 +6,7 @@ import type { ContinuityService, CallLog } from '../domains/continuity/index.js'
 import type { SimulatedNetwork } from '../adapters/telephony/simulated/index.js';
 import type { CallbacksService } from '../domains/callbacks/index.js';
 import type { FlowsService, InteractionsService } from '../domains/flows/index.js';
+import type { FlowSimulator } from '../simulation/index.js';
 import type { Metrics } from './metrics.js';
 
 export interface ReadinessReport {
@@ -27,6 +28,7 @@ export interface AppServices {
   callbacks: CallbacksService;
   flows: FlowsService;
   interactions: InteractionsService;
+  simulator: FlowSimulator;
   /** Present only under the simulated telephony adapter; the /sim routes answer 404 otherwise. */
   network: SimulatedNetwork | undefined;
   readiness(): Promise<ReadinessReport>;

@@ -34,9 +34,15 @@ export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB
       return done();
     },
     // An interaction waits on calls, prompts and HTTP for most of its life: no worker slot either.
-    'flow.run': async ({ interaction_id }, { accountId, detach }) => {
+    'flow.run': async ({ interaction_id }, { accountId, detach, attempt, maxAttempts }) => {
       detach();
-      await flows.run(accountId, interaction_id);
+      try {
+        await flows.run(accountId, interaction_id);
+      } catch (error) {
+        // The last attempt: the interaction would otherwise stay running with nothing left to run it.
+        if (attempt >= maxAttempts) await flows.giveUp(accountId, interaction_id, error instanceof Error ? error.message : String(error));
+        throw error;
+      }
       return done();
     },
   } satisfies JobHandlers<typeof JOB_PAYLOADS>;

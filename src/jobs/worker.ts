@@ -94,6 +94,14 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
   private state: 'idle' | 'started' | 'stopping' | 'stopped' = 'idle';
   private pass: Promise<void> | undefined;
   private again = false;
+  /**
+   * The last claim pass stopped because every slot was taken, so due jobs may be waiting for one.
+   * Only then does a slot freed by a job that detaches or finishes need a pass: otherwise the pass
+   * found fewer due jobs than free slots, and jobs enqueued or falling due since wake the worker
+   * themselves (notification, due timer, poll). Each pass costs time proportional to the jobs
+   * running (the claim walks them), so a pass per job would make starting n jobs O(n²).
+   */
+  private full = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private due: { at: number; cancel: () => void } | undefined;
   private unlisten: (() => Promise<void>) | undefined;
@@ -186,6 +194,7 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
   private async claimUntilFullOrIdle(): Promise<void> {
     for (;;) {
       const free = this.concurrency - this.running.occupying;
+      this.full = free <= 0;
       if (free <= 0 || this.state !== 'started') return;
       const rows = await this.claim(free);
       for (const row of rows) void this.launch(row);
@@ -227,7 +236,7 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
     const detach = (): void => {
       if (job.detached) return;
       job.detached = true;
-      this.wake();
+      this.slotFreed();
     };
     const finished: Promise<void> = runJob(this.run, row, runner.schema, handler, { signal: job.controller.signal, detach })
       .then(
@@ -238,10 +247,15 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
         this.running.delete(row.id);
         this.finishing.delete(finished);
         this.stats.running = this.running.size;
-        this.wake();
+        this.slotFreed();
       });
     this.finishing.add(finished);
     return finished;
+  }
+
+  /** A job stopped taking a slot: claim again if jobs may be waiting for one, or a pass is under way. */
+  private slotFreed(): void {
+    if (this.full || this.pass) this.wake();
   }
 
   private record(disposition: Disposition): void {

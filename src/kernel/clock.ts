@@ -33,6 +33,11 @@ export class ManualClock implements Clock {
     };
   }
 
+  /** When the earliest pending timer falls due, or undefined when none is pending. */
+  nextTimerAt(): number | undefined {
+    return this.timers.reduce<number | undefined>((earliest, t) => (earliest === undefined || t.at < earliest ? t.at : earliest), undefined);
+  }
+
   /** Moves time forward, firing every timer that falls due on the way, in order. */
   advance(ms: number): void {
     const target = this.current + ms;

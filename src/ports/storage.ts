@@ -64,7 +64,7 @@ export interface Database {
   /** One run of a published flow version; `variables`, `arguments` and `call` are JSON text. */
   interactions: {
     account_id: string; id: string; flow_id: string; flow_version_id: string; flow_execution_id: string; status: string;
-    arguments: string; variables: string; current: string | null; call: string | null; steps: number; repeats: number;
+    arguments: string; variables: string; current: string | null; call: string | null; placing: string | null; steps: number; repeats: number;
     reason: string | null; created_at: string; updated_at: string; ended_at: string | null;
   };
   /** What each step of an interaction did; `detail` is JSON text. */

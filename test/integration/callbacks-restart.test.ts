@@ -41,7 +41,7 @@ describe.each(DATABASES)('callbacks survive a node restart (%s)', (db) => {
     await first.post('/skills', { name: SKILL, retry_delay_s: 60 }, acct.token);
     const ana = (await first.post('/agents', { name: 'Ana', skills: [SKILL], status: 'available', phone: AGENT_PHONE }, acct.token)).body;
     const byNumber = async (t: TestApp) => {
-      const list = (await t.get('/callbacks', acct.token)).body._embedded.callbacks as { callback_number: string; state: string; attempts: { outcome: string }[] }[];
+      const list = (await t.get('/callbacks', acct.token)).body._embedded.callbacks as { callback_number: string; state: string; attempts: { outcome: string; call_id: string | null }[] }[];
       return new Map(list.map((c) => [c.callback_number, c]));
     };
 
@@ -76,6 +76,10 @@ describe.each(DATABASES)('callbacks survive a node restart (%s)', (db) => {
       expect(done.get(RETRYING)?.attempts.map((a) => a.outcome)).toEqual(['busy', 'answered']);
       // The call lost with the first node is recorded as interrupted, then retried.
       expect(done.get(RINGING)?.attempts.map((a) => a.outcome)).toEqual(['interrupted', 'answered']);
+      // The leg the dead node was ringing is closed in the call log, not left ringing forever.
+      const interruptedLeg = (await second.get(`/calls/${done.get(RINGING)?.attempts[0]?.call_id ?? ''}`, acct.token)).body;
+      expect(interruptedLeg).toMatchObject({ to: RINGING, outcome: 'failed' });
+      expect(interruptedLeg.events.map((e: { type: string }) => e.type)).toEqual(['ringing', 'failed']);
       expect(done.get(WAITING)?.attempts.map((a) => a.outcome)).toEqual(['answered']);
       expect((await second.get(`/agents/${ana.id}`, acct.token)).body.status).toBe('available');
     } finally {

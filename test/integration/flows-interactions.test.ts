@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { FetchHttpClient } from '../../src/adapters/http/fetch-client.js';
+import { ScriptedCallControl } from '../../src/adapters/telephony/simulated/index.js';
+import type { LegOutcome } from '../../src/ports/telephony.js';
+import { DirectorySecrets } from '../../src/adapters/secrets/directory-secrets.js';
+import { EspeakTts } from '../../src/adapters/tts/espeak/espeak-tts.js';
+import { COMPONENT_HANDLERS, FlowEngine, type FlowServices } from '../../src/domains/flows/index.js';
+import { createJobHandlers, createJobQueue } from '../../src/jobs/index.js';
 import { ManualClock } from '../../src/kernel/clock.js';
+import { createLogger } from '../../src/kernel/logger.js';
 import { eventually } from '../support/eventually.js';
 import { DATABASES, TestApp, type TestAccount } from '../support/harness.js';
 import { VirtualTime } from '../support/virtual-time.js';
@@ -21,6 +30,13 @@ const EXAMPLE = {
     { id: 'end', type: 'end_flow' },
   ],
 };
+
+/** A network whose every dial fails: the platform, not the flow, is broken. */
+class TrunkDown extends ScriptedCallControl {
+  override dial(): Promise<LegOutcome> {
+    return Promise.reject(new Error('the trunk is down'));
+  }
+}
 
 interface StepView {
   component: string;
@@ -195,6 +211,27 @@ describe.each(DATABASES)('flow interactions (%s)', (db) => {
     expect(long.status).toBe('failed');
     expect(long.reason).toBe('stopped after 1000 steps');
     expect(long.steps).toHaveLength(1000);
+  });
+
+  it('fails the interaction, saying why, when the platform cannot run it on the job\'s last attempt', async () => {
+    const acct = await account();
+    const flowId = await published(acct);
+    const { storage, calls, callbacks } = t.services;
+    const broken: FlowServices = {
+      clock, calls, callbacks, http: new FetchHttpClient(), secrets: new DirectorySecrets(tmpdir()), random: Math.random,
+      tts: new EspeakTts(),
+      telephony: new TrunkDown(() => Promise.resolve({ behavior: 'answer', answer_after_s: 0 }), clock),
+    };
+    const engine = new FlowEngine({ storage, jobs: createJobQueue({ storage, clock }), services: broken, handlers: COMPONENT_HANDLERS });
+    const { interaction_id } = await engine.start(acct.id, flowId, { contact_1: CUSTOMER, contact_2: AGENT });
+    const handlers = createJobHandlers({ storage, clock, callbacks: undefined as never, flows: engine });
+    const context = (attempt: number) => ({ id: 'job', accountId: acct.id, attempt, maxAttempts: 10, signal: new AbortController().signal, logger: createLogger('silent'), detach: () => undefined });
+
+    await expect(handlers['flow.run']({ interaction_id }, context(1))).rejects.toThrow('the trunk is down');
+    expect((await t.get(`/interactions/${interaction_id}`, acct.token)).body.status).toBe('running');
+    await expect(handlers['flow.run']({ interaction_id }, context(10))).rejects.toThrow('the trunk is down');
+    const failed = (await t.get(`/interactions/${interaction_id}`, acct.token)).body;
+    expect(failed).toMatchObject({ status: 'failed', reason: 'the platform could not run it: the trunk is down', current: null });
   });
 
   it('reports executions newest first with their steps, filtered by status and time', async () => {

@@ -75,6 +75,7 @@ const CASES: Record<string, Case> = {
   'POST /flows/{flow_id}/interactions': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/interactions`, body: {} },
   'GET /flows/{flow_id}/executions': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/executions` },
   'GET /interactions/{interaction_id}': { kind: 'foreign', url: (a) => `/interactions/${a.interactionId}` },
+  'POST /flows/{flow_id}/simulate': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/simulate`, body: {} },
 };
 
 /** A flow that publishes: it dials from account A's number. */

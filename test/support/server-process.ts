@@ -68,9 +68,19 @@ export class ServerProcess {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    await this.signal('SIGTERM');
+  }
+
+  /** Ends the process at once, as `kill -9` or a crash would: nothing is finished, flushed or released. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    // A process that already exited, or was killed, has nothing left to stop.
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
+    this.child.kill(signal);
     await exited;
   }
 }

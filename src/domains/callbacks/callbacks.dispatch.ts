@@ -9,6 +9,7 @@ import { LoggedCall } from '../continuity/index.js';
 import type { Attempt, AttemptOutcome } from './callbacks.model.js';
 import { callbacksRepo, type CallbackChange, type CallbackRow } from './callbacks.repo.js';
 import { parseJson } from '../../kernel/json.js';
+import { newId } from '../../kernel/ids.js';
 
 /** How long the customer's and the agent's phones ring before the attempt counts as no answer. */
 const RING_TIMEOUT_S = 30;
@@ -60,16 +61,20 @@ export class CallbackDispatcher {
   async dial(accountId: string, callbackId: string): Promise<void> {
     const { storage } = this.deps;
     const at = this.now();
-    const claimed = await callbacksRepo(storage.db, storage.dialect).claimDial(accountId, callbackId, at);
+    const legId = newId(this.deps.clock.now().getTime());
+    const claimed = await callbacksRepo(storage.db, storage.dialect).claimDial(accountId, callbackId, legId, at);
     if (!claimed) {
       // This job ran before and its node died mid-call: the call went with it.
       const row = await callbacksRepo(storage.db, storage.dialect).find(accountId, callbackId);
-      if (row?.state === 'dialing' && row.accepted_at === null) await this.unsuccessful(row, 'interrupted', null);
+      if (row?.state === 'dialing' && row.accepted_at === null) {
+        if (row.customer_call_id !== null) await LoggedCall.closeInterrupted(this.deps.calls, this.deps.clock, accountId, row.customer_call_id);
+        await this.unsuccessful(row, 'interrupted', row.customer_call_id);
+      }
       if (row?.state === 'connected') await this.finish(row, null);
       return;
     }
     const skill = (await this.skillOrNull(accountId, claimed.skill_id)) ?? { ...SKILL_DEFAULTS, id: claimed.skill_id, name: claimed.skill, created_at: at, updated_at: at };
-    const customer = this.leg(accountId, claimed.skill, claimed.number);
+    const customer = this.leg(accountId, claimed.skill, claimed.number, legId);
     const outcome = await this.ring(customer, claimed.number);
     if (outcome !== 'answered') {
       await customer.end(outcome).save();
@@ -254,9 +259,10 @@ export class CallbackDispatcher {
     await this.deps.telephony.play(leg.accountId, to, announcement);
   }
 
-  private leg(accountId: string, skill: string, to: string): LoggedCall {
-    return new LoggedCall(this.deps.calls, this.deps.clock, accountId, { kind: 'callback_leg', direction: 'outbound', from: skill, to, skill });
+  private leg(accountId: string, skill: string, to: string, id?: string): LoggedCall {
+    return new LoggedCall(this.deps.calls, this.deps.clock, accountId, { id, kind: 'callback_leg', direction: 'outbound', from: skill, to, skill });
   }
+
 
   private async skillOrNull(accountId: string, skillId: string): Promise<Skill | null> {
     try {

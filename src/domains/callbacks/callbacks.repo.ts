@@ -92,13 +92,14 @@ export function callbacksRepo(db: Executor, dialect: DialectName) {
       return result.numUpdatedRows > 0n;
     },
     /**
-     * Starts dialling a reserved (or front-of-queue) callback; undefined when its dial already
-     * started, so a job that runs again never dials the customer a second time unawares.
+     * Starts dialling a reserved (or front-of-queue) callback on the call-log entry
+     * `customerCallId`; undefined when its dial already started, so a job that runs again never
+     * dials the customer a second time unawares.
      */
-    claimDial(accountId: string, id: string, at: string): Promise<CallbackRow | undefined> {
+    claimDial(accountId: string, id: string, customerCallId: string, at: string): Promise<CallbackRow | undefined> {
       return db
         .updateTable('callbacks')
-        .set({ state: 'dialing', dialing_since: at, updated_at: at })
+        .set({ state: 'dialing', dialing_since: at, customer_call_id: customerCallId, updated_at: at })
         .where('account_id', '=', accountId)
         .where('id', '=', id)
         .where('state', 'in', ['reserved', 'dialing'])

@@ -3,7 +3,7 @@ import type { Logger } from '../../kernel/logger.js';
 import { notFound } from '../../kernel/errors.js';
 import { withTimeout } from '../../kernel/timeout.js';
 import { pageOf, type Page } from '../../kernel/page.js';
-import type { CallFilters, CallRecord } from './calls.model.js';
+import type { CallFilters, CallRecord, CallRecords } from './calls.model.js';
 import { callsRepo } from './calls.repo.js';
 
 export interface CallLogOptions {
@@ -34,7 +34,7 @@ const keyOf = (accountId: string, callId: string) => `${accountId}\u0000${callId
  * records move to a bounded in-memory buffer, callers resume at once, and a retry loop flushes
  * the buffer when the database answers again: decisions never wait on an outage.
  */
-export class CallLog {
+export class CallLog implements CallRecords {
   private batch: Batch | undefined;
   private readonly buffer = new Map<string, Entry>();
   private retryTimer: NodeJS.Timeout | undefined;

@@ -33,3 +33,11 @@ export interface CallFilters {
   started_from?: string | undefined;
   started_to?: string | undefined;
 }
+
+/** Where the calls the platform places are written and read back, one record per call. */
+export interface CallRecords {
+  /** Stores the latest version of a call (a new object per version). */
+  record(accountId: string, call: CallRecord): Promise<void>;
+  /** The latest version of a call; rejects with not_found. */
+  get(accountId: string, id: string): Promise<CallRecord>;
+}

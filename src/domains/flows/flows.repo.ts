@@ -142,6 +142,16 @@ export function flowsRepo(db: Executor) {
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },
+    async findVersionNumber(accountId: string, flowId: string, version: number): Promise<FlowVersion | undefined> {
+      const row = await db
+        .selectFrom('flow_versions')
+        .select(VERSION_COLUMNS)
+        .where('account_id', '=', accountId)
+        .where('flow_id', '=', flowId)
+        .where('version', '=', version)
+        .executeTakeFirst();
+      return row && toVersion(row);
+    },
     async findVersion(accountId: string, versionId: string): Promise<FlowVersion | undefined> {
       const row = await db.selectFrom('flow_versions').select(VERSION_COLUMNS).where('account_id', '=', accountId).where('id', '=', versionId).executeTakeFirst();
       return row && toVersion(row);

@@ -3,7 +3,7 @@ import { notFound } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
 import { pageOf, type Page } from '../../kernel/page.js';
 import type { Storage } from '../../ports/storage.js';
-import { validateDefinition, type ValidationResult } from './definition/index.js';
+import { validateDefinition, type FlowDefinition, type ValidationResult } from './definition/index.js';
 import { draftChanged, invalidDraft, notPublished } from './flows.errors.js';
 import {
   INTERACTIONS_METHOD,
@@ -127,6 +127,22 @@ export class FlowsService {
     const stored = await flowsRepo(this.storage.db).find(accountId, id);
     if (!stored) throw notFound('flow');
     return stored;
+  }
+
+  /**
+   * The definition a simulation runs: the draft, which must be valid (422 with every problem
+   * otherwise), or published version `version` (404 when there is none).
+   */
+  async runnable(accountId: string, id: string, version: 'draft' | number): Promise<{ definition: FlowDefinition; versionId: string }> {
+    const stored = await this.find(accountId, id);
+    if (version === 'draft') {
+      const { definition, problems } = await this.check(accountId, stored.flow.draft.definition);
+      if (!definition) throw invalidDraft(problems, stored.flow.draft.definition);
+      return { definition, versionId: 'draft' };
+    }
+    const found = await flowsRepo(this.storage.db).findVersionNumber(accountId, id, version);
+    if (!found) throw notFound(`version ${version} of the flow`);
+    return { definition: found.definition, versionId: found.flow_version_id };
   }
 
   private async check(accountId: string, draft: DraftDefinition): Promise<ValidationResult> {

@@ -1,5 +1,8 @@
 export { FlowsService, type AccountNumbers } from './flows.service.js';
-export { FlowEngine, MAX_REPEATS, MAX_STEPS } from './engine/engine.js';
+export { FlowEngine } from './engine/engine.js';
+export { MAX_REPEATS, MAX_STEPS, interpret, loadVersion, type ProgressStore } from './engine/interpret.js';
+export { startState } from './engine/start-state.js';
+export type { Step, Interaction, InteractionStatus } from './engine/interaction.model.js';
 export { InteractionsService, type StartAdmission } from './engine/interactions.service.js';
 export * from './engine/interactions.schema.js';
 export type { ComponentHandlers, FlowServices, CallbackRequests, SecretStore } from './engine/step-context.js';

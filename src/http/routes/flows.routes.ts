@@ -15,6 +15,8 @@ import {
 import { decodeCursor } from '../../kernel/page.js';
 import { principalOf } from '../auth.js';
 import { halList, halListSchema, pageQuery } from '../hal.js';
+import { scenarioSchema, simulationResultSchema } from '../../simulation/index.js';
+import { callView } from './calls.routes.js';
 import type { RouteModule } from './route-module.js';
 
 const read = { auth: { scope: 'flows:read' as const } };
@@ -27,7 +29,7 @@ const params = z.object({ flow_id: z.string().min(1).max(100) });
 /** Validate and publish act on the stored draft: they take no body, or an empty JSON object. */
 const noBody = z.strictObject({}).nullish();
 
-export const flowsRoutes: RouteModule = (app, { flows, interactions }) => {
+export const flowsRoutes: RouteModule = (app, { flows, interactions, simulator }) => {
   app.post(
     '/flows',
     { config: { ...write, idempotent: true }, schema: { tags, summary: 'Create a flow with a draft', body: createFlowBody, response: { 201: flowSchema } } },
@@ -123,5 +125,23 @@ export const flowsRoutes: RouteModule = (app, { flows, interactions }) => {
     '/interactions/:interaction_id',
     { config: read, schema: { tags, summary: 'An interaction: status, variables and every step', params: z.object({ interaction_id: z.string().min(1).max(100) }), response: { 200: interactionSchema } } },
     (request) => interactions.get(principalOf(request).accountId, request.params.interaction_id),
+  );
+
+  app.post(
+    '/flows/:flow_id/simulate',
+    {
+      config: read,
+      schema: {
+        tags,
+        summary: 'Run the draft (or a version) on a virtual clock against scripted phones and HTTP answers; nothing real is dialled or requested',
+        params,
+        body: scenarioSchema,
+        response: { 200: simulationResultSchema },
+      },
+    },
+    async (request) => {
+      const result = await simulator.simulate(principalOf(request).accountId, request.params.flow_id, request.body);
+      return { ...result, calls: result.calls.map(callView) };
+    },
   );
 };

@@ -5,7 +5,8 @@ import { types, type AnyDb } from './common.js';
 /**
  * Interactions (one run of a published flow version) and their steps. The interaction row is the
  * interpreter's whole state between steps: where it is (`current`), its variables, the call it
- * holds and its counters, so a node that dies mid-interaction leaves everything the next needs.
+ * holds, the leg it is placing and its counters, so a node that dies mid-interaction leaves
+ * everything the next needs.
  */
 export function interactions(dialect: DialectName): Migration {
   const { ts } = types(dialect);
@@ -23,6 +24,7 @@ export function interactions(dialect: DialectName): Migration {
         .addColumn('variables', 'text', (c) => c.notNull())
         .addColumn('current', 'text')
         .addColumn('call', 'text')
+        .addColumn('placing', 'text')
         .addColumn('steps', 'integer', (c) => c.notNull())
         .addColumn('repeats', 'integer', (c) => c.notNull())
         .addColumn('reason', 'text')

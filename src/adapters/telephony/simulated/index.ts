@@ -1,2 +1,3 @@
 export { SimulatedNetwork, type PlacedCall } from './network.js';
-export { phoneScriptSchema, type PhoneScript } from './phone-script.js';
+export { DEFAULT_SCRIPT, phoneScriptSchema, type PhoneScript } from './phone-script.js';
+export { ScriptedCallControl, type PhoneScripts } from './scripted-calls.js';

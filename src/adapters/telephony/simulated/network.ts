@@ -1,19 +1,15 @@
 import type { Db } from '../../../ports/storage.js';
-import type { Announcement, CallControl, CallEvent, InboundRouter, LegOutcome, RouteDecision } from '../../../ports/telephony.js';
+import type { CallEvent, InboundRouter, LegOutcome, RouteDecision } from '../../../ports/telephony.js';
 import type { Clock } from '../../../kernel/clock.js';
 import { notFound } from '../../../kernel/errors.js';
 import { newId } from '../../../kernel/ids.js';
-import { isE164 } from '../../../kernel/phone.js';
 import type { CallLog, CallRecord } from '../../../domains/continuity/index.js';
-import { DEFAULT_SCRIPT, DEFAULT_TALK_S, type PhoneScript } from './phone-script.js';
+import { DEFAULT_SCRIPT, type PhoneScript } from './phone-script.js';
+import { ScriptedCallControl, speakingSeconds } from './scripted-calls.js';
 import { simPhonesRepo } from './sim-phones.repo.js';
 
 /** Ring time the network gives a forward before giving up, as a PBX's forward timeout would. */
 const FORWARD_RING_TIMEOUT_S = 30;
-/** Roughly how long text takes to speak, so a message holds the call for a realistic time. */
-const WORDS_PER_SECOND = 2.5;
-
-const speakingSeconds = (text: string): number => Math.max(1, Math.ceil(text.split(/\s+/).length / WORDS_PER_SECOND));
 
 export interface PlacedCall {
   call_id: string;
@@ -32,23 +28,25 @@ interface LiveCall {
  * inbound calls are routed exactly as a carrier's would be (through the InboundRouter) and the
  * decision is then carried out on the network's clock, every step landing in the call log.
  */
-export class SimulatedNetwork implements CallControl {
+export class SimulatedNetwork extends ScriptedCallControl {
   private readonly live = new Map<string, LiveCall>();
 
   constructor(
     private readonly db: Db,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly router: InboundRouter,
     private readonly calls: CallLog,
-  ) {}
+  ) {
+    super(async (accountId, number) => (await simPhonesRepo(db).find(accountId, number)) ?? DEFAULT_SCRIPT, clock);
+  }
 
   async scriptPhone(accountId: string, number: string, script: PhoneScript): Promise<PhoneScript> {
     await simPhonesRepo(this.db).save(accountId, number, script, this.clock.now().toISOString());
     return script;
   }
 
-  async phoneScript(accountId: string, number: string): Promise<PhoneScript> {
-    return (await simPhonesRepo(this.db).find(accountId, number)) ?? DEFAULT_SCRIPT;
+  phoneScript(accountId: string, number: string): Promise<PhoneScript> {
+    return this.scripts(accountId, number);
   }
 
   async forgetPhone(accountId: string, number: string): Promise<void> {
@@ -79,70 +77,6 @@ export class SimulatedNetwork implements CallControl {
     call.cancelTimer?.();
     await this.finish(call, 'completed', { type: 'hangup', at: this.now(), by: 'caller' });
     return call.record;
-  }
-
-  /**
-   * Dials an external number and reports the leg's single outcome after the scripted delay.
-   * Answered only within the ring timeout; `reject` counts as busy (DESIGN.md telephony model).
-   */
-  async dial(accountId: string, to: string, ringTimeoutS: number, onEvent: (event: CallEvent) => void): Promise<LegOutcome> {
-    if (!isE164(to)) return 'invalid_number';
-    const script = await this.phoneScript(accountId, to);
-    const immediate = { invalid: 'invalid_number', busy: 'busy', reject: 'busy' } as const;
-    if (script.behavior === 'invalid' || script.behavior === 'busy' || script.behavior === 'reject') return immediate[script.behavior];
-    onEvent({ type: 'ringing', at: this.now(), leg: to });
-    const answers = script.behavior === 'answer' && script.answer_after_s < ringTimeoutS;
-    const afterS = answers ? script.answer_after_s : ringTimeoutS;
-    return new Promise((resolve) => this.clock.setTimer(afterS * 1000, () => resolve(answers ? 'answered' : 'no_answer')));
-  }
-
-  /** Holds the leg for as long as the text takes to speak. */
-  async play(_accountId: string, _to: string, announcement: Announcement): Promise<void> {
-    await this.wait(speakingSeconds(announcement.text));
-  }
-
-  /** The scripted phone presses the first key of its `dtmf` once the prompt has been spoken; no script, no key. */
-  async promptDigit(accountId: string, to: string, announcement: Announcement, timeoutS: number): Promise<string | null> {
-    const script = await this.phoneScript(accountId, to);
-    await this.wait(speakingSeconds(announcement.text));
-    const key = script.dtmf?.charAt(0) ?? '';
-    if (key !== '') return key;
-    await this.wait(timeoutS);
-    return null;
-  }
-
-  /** The scripted phone types its `dtmf` (up to the terminator or `maxDigits`) once the prompt has been spoken; no script, no keys. */
-  async collectDigits(accountId: string, to: string, announcement: Announcement, limits: { maxDigits: number; terminator: string | null; timeoutS: number }): Promise<string> {
-    const script = await this.phoneScript(accountId, to);
-    await this.wait(speakingSeconds(announcement.text));
-    const typed = script.dtmf ?? '';
-    const end = limits.terminator === null ? -1 : typed.indexOf(limits.terminator);
-    const keys = (end === -1 ? typed : typed.slice(0, end)).slice(0, limits.maxDigits);
-    // Without a terminator (or with too few keys) the network waits for the next key until the timeout.
-    if (end === -1 && keys.length < limits.maxDigits) await this.wait(limits.timeoutS);
-    return keys;
-  }
-
-  /** The scripted phone says its `speech` once the prompt has been spoken; no script, silence until the timeout. */
-  async listen(accountId: string, to: string, announcement: Announcement, timeoutS: number): Promise<string | null> {
-    const script = await this.phoneScript(accountId, to);
-    await this.wait(speakingSeconds(announcement.text));
-    if (script.speech !== undefined && script.speech !== '') {
-      await this.wait(speakingSeconds(script.speech));
-      return script.speech;
-    }
-    await this.wait(timeoutS);
-    return null;
-  }
-
-  /** The two parties talk until the customer's phone hangs up after its scripted `talk_s`. */
-  async bridge(accountId: string, customer: string): Promise<void> {
-    const script = await this.phoneScript(accountId, customer);
-    await this.wait(script.talk_s ?? DEFAULT_TALK_S);
-  }
-
-  private wait(seconds: number): Promise<void> {
-    return new Promise((resolve) => this.clock.setTimer(seconds * 1000, resolve));
   }
 
   private async carryOut(call: LiveCall, decision: RouteDecision): Promise<void> {
@@ -209,9 +143,6 @@ export class SimulatedNetwork implements CallControl {
     return this.calls.record(call.accountId, call.record);
   }
 
-  private now(): string {
-    return this.clock.now().toISOString();
-  }
 
   private key(accountId: string, callId: string): string {
     return `${accountId}\u0000${callId}`;

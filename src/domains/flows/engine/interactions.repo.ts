@@ -73,7 +73,7 @@ export function interactionsRepo(db: Executor) {
         .updateTable('interactions')
         .set({
           status: progress.status, current: progress.current, variables: JSON.stringify(progress.variables), call: progress.call && JSON.stringify(progress.call),
-          steps: progress.steps, repeats: progress.repeats, reason: progress.reason, updated_at: at, ended_at: progress.status === 'running' ? null : at,
+          placing: null, steps: progress.steps, repeats: progress.repeats, reason: progress.reason, updated_at: at, ended_at: progress.status === 'running' ? null : at,
         })
         .where('account_id', '=', accountId)
         .where('id', '=', id)
@@ -89,6 +89,17 @@ export function interactionsRepo(db: Executor) {
         })
         .execute();
       return true;
+    },
+    /** Notes the call leg the current component is about to dial, so a run after a crash can close it; fenced like `advance`. */
+    async notePlacing(accountId: string, id: string, steps: number, callId: string, at: string): Promise<void> {
+      await db
+        .updateTable('interactions')
+        .set({ placing: callId, updated_at: at })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .where('status', '=', 'running')
+        .where('steps', '=', steps)
+        .execute();
     },
     /** Ends a running interaction without a step (limits, a version that cannot be loaded). */
     async fail(accountId: string, id: string, reason: string, at: string): Promise<void> {

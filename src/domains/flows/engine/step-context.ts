@@ -2,7 +2,7 @@ import type { Clock } from '../../../kernel/clock.js';
 import type { CallControl, CallEvent } from '../../../ports/telephony.js';
 import type { HttpClient } from '../../../ports/http-client.js';
 import type { TextToSpeech } from '../../../ports/tts.js';
-import type { CallLog } from '../../continuity/index.js';
+import type { CallRecords } from '../../continuity/index.js';
 import type { ComponentConfig, ComponentType } from '../definition/index.js';
 import type { ActiveCall } from './interaction.model.js';
 import type { StepOutcome } from './outcome.js';
@@ -17,7 +17,7 @@ export interface FlowServices {
   clock: Clock;
   telephony: CallControl;
   tts: TextToSpeech;
-  calls: CallLog;
+  calls: CallRecords;
   callbacks: CallbackRequests;
   /** Uniform in [0, 1): the traffic splitter's draw. */
   random: () => number;
@@ -47,6 +47,8 @@ export interface StepContext {
   services: FlowServices;
   /** `text` with its `{{variable}}` placeholders filled in. */
   render(text: string): string;
+  /** Records, before dialling, the call-log id of the leg about to be placed (see `ProgressStore.placing`). */
+  placing(callId: string): Promise<void>;
   /** Appends events to the held call's entry in the call log (no-op without a call). */
   logOnCall(...events: DistributiveOmit<CallEvent, 'at'>[]): Promise<void>;
 }

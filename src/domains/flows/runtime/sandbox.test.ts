@@ -1,5 +1,10 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runUserFunction, type SandboxLimits } from './sandbox.js';
+import { runUserFunction, SandboxPool, type SandboxLimits, type SandboxPoolOptions } from './sandbox.js';
 
 const limits: SandboxLimits = { timeoutMs: 1000, memoryMb: 32 };
 /** Generous: only catches a run that hangs, never judges speed. */
@@ -270,5 +275,165 @@ describe('runUserFunction', () => {
     }
     // Each run allocates over 1 MiB inside QuickJS: without disposal 200 runs would keep 200 MiB.
     expect(rss() - before).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+/** Runs `work` with a pool of its own, closed afterwards whatever happened. */
+async function withPool<T>(options: SandboxPoolOptions, work: (pool: SandboxPool) => Promise<T>): Promise<T> {
+  const pool = new SandboxPool(options);
+  try {
+    return await work(pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Writes stand-in worker entry points (misbehaving threads) to a temporary directory. */
+async function withWorkerFiles<T>(files: Record<string, string>, work: (urls: Record<string, URL>) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'sandbox-test-'));
+  try {
+    const urls: Record<string, URL> = {};
+    for (const [name, source] of Object.entries(files)) {
+      const file = join(dir, `${name}.mjs`);
+      await writeFile(file, source);
+      urls[name] = pathToFileURL(file);
+    }
+    return await work(urls);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One Object.keys call and two sorts of a million strings: built-in calls the interrupt handler
+ * cannot stop, which keep the thread busy far longer than the deadlines and grace used with it.
+ */
+const LONG_BUILT_IN = `export default () => ({ n: Object.keys('x'.repeat(1e6)).sort().reverse().sort().length })`;
+
+describe('the sandbox pool', () => {
+  it('leaves the event loop free while a run spins', async () => {
+    await withPool({ size: 1 }, async (pool) => {
+      // A first run instantiates QuickJS in the thread, so the next one starts spinning at once.
+      expect(await pool.run(`export default () => ({ warm: 'yes' })`, {}, limits)).toMatchObject({ ok: true });
+
+      const events: string[] = [];
+      const spinning = pool.run('export default () => { for (;;) {} }', {}, { ...limits, timeoutMs: 300 }).then((outcome) => {
+        events.push('run settled');
+        return outcome;
+      });
+      await Promise.all([
+        new Promise<void>((resolve) => setImmediate(() => resolve(void events.push('immediate')))),
+        new Promise<void>((resolve) => setTimeout(() => resolve(void events.push('timer')), 0)),
+      ]);
+      expect(pool.stats.busy).toBe(1);
+      expect(await spinning).toMatchObject({ ok: false, reason: 'timeout' });
+      expect(events).toHaveLength(3);
+      expect(events[2]).toBe('run settled');
+    });
+  });
+
+  it('runs more concurrent calls than it has threads, queueing the rest', async () => {
+    await withPool({ size: 2 }, async (pool) => {
+      const calls = Array.from({ length: 9 }, (_, i) =>
+        i % 3 === 0
+          ? pool.run('export default () => { for (;;) {} }', {}, { ...limits, timeoutMs: 100 })
+          : pool.run(`export default async (vars) => ({ square: Number(vars.n) ** 2 })`, { n: String(i) }, limits),
+      );
+      expect(pool.stats).toMatchObject({ workers: 2, busy: 2, queued: 7 });
+      const outcomes = await Promise.all(calls);
+      outcomes.forEach((outcome, i) => {
+        if (i % 3 === 0) expect(outcome, `run ${i}`).toMatchObject({ ok: false, reason: 'timeout' });
+        else expect(outcome, `run ${i}`).toMatchObject({ ok: true, result: { square: String(i * i) } });
+      });
+      expect(pool.stats).toMatchObject({ workers: 2, busy: 0, queued: 0, terminated: 0, crashed: 0 });
+    });
+  });
+
+  it('terminates a thread still busy past the deadline and grace, then runs on a new one', async () => {
+    await withPool({ size: 1, graceMs: 20 }, async (pool) => {
+      const stuck = await pool.run(LONG_BUILT_IN, {}, { timeoutMs: 20, memoryMb: 128 });
+      expect(stuck).toMatchObject({ ok: false, reason: 'timeout', error: 'the function did not finish within 20 ms' });
+      expect(pool.stats).toMatchObject({ workers: 0, terminated: 1 });
+
+      expect(await pool.run(`export default (vars) => ({ after: vars.x })`, { x: 'fine' }, limits)).toMatchObject({
+        ok: true,
+        result: { after: 'fine' },
+      });
+      expect(pool.stats).toMatchObject({ workers: 1, terminated: 1, crashed: 0 });
+    });
+  });
+
+  it('reports a thread that dies during a run as an exception, and one that cannot start as a rejection', async () => {
+    await withWorkerFiles(
+      {
+        // Reports the start of the run, then ends the thread instead of answering.
+        dies: `import { parentPort } from 'node:worker_threads';
+          parentPort.on('message', (request) => {
+            parentPort.postMessage({ type: 'started', id: request.id });
+            process.exit(7);
+          });`,
+        broken: `throw new Error('cannot load');`,
+        garbled: `import { parentPort } from 'node:worker_threads';
+          parentPort.on('message', (request) => parentPort.postMessage({ type: 'done', id: request.id, outcome: { ok: 'maybe' }, durationMs: 1 }));`,
+      },
+      async ({ dies, broken, garbled }) => {
+        await withPool({ size: 1, workerUrl: dies }, async (pool) => {
+          expect(await pool.run('export default () => ({})', {}, limits)).toMatchObject({
+            ok: false,
+            reason: 'exception',
+            error: 'the sandbox failed: the sandbox thread exited with code 7',
+          });
+          // Each run gets a new thread.
+          expect(await pool.run('export default () => ({})', {}, limits)).toMatchObject({ ok: false, reason: 'exception' });
+          expect(pool.stats).toMatchObject({ workers: 0, crashed: 2 });
+        });
+        await withPool({ size: 1, workerUrl: broken }, async (pool) => {
+          await expect(pool.run('export default () => ({})', {}, limits)).rejects.toThrow(/failed to start: cannot load/);
+        });
+        await withPool({ size: 1, workerUrl: garbled }, async (pool) => {
+          await expect(pool.run('export default () => ({})', {}, limits)).rejects.toThrow(/unreadable or unexpected message/);
+        });
+      },
+    );
+  });
+
+  it('finishes the submitted runs on close, then ends its threads and refuses new runs', async () => {
+    const pool = new SandboxPool({ size: 1 });
+    const pending = [
+      pool.run(`export default () => ({ n: 1 })`, {}, limits),
+      pool.run(`export default () => ({ n: 2 })`, {}, limits),
+    ];
+    const closed = pool.close();
+    expect(await Promise.all(pending)).toMatchObject([
+      { ok: true, result: { n: '1' } },
+      { ok: true, result: { n: '2' } },
+    ]);
+    await closed;
+    expect(pool.stats).toMatchObject({ workers: 0, busy: 0, queued: 0 });
+    await expect(pool.run(`export default () => ({})`, {}, limits)).rejects.toThrow('the sandbox pool is closed');
+  });
+
+  it('lets the process exit: idle threads of an open pool do not hold it, a closed pool has none', async () => {
+    // A separate process, started through tsx like the server, that ends on its own or not at all.
+    const sandbox = new URL('./sandbox.ts', import.meta.url).href;
+    const script = `import { runUserFunction, SandboxPool } from ${JSON.stringify(sandbox)};
+      const shared = await runUserFunction('export default (vars) => ({ from: vars.who })', { who: 'shared' }, { timeoutMs: 1000, memoryMb: 8 });
+      const pool = new SandboxPool({ size: 1 });
+      const own = await pool.run('export default () => ({ from: "own" })', {}, { timeoutMs: 1000, memoryMb: 8 });
+      await pool.close();
+      process.stdout.write(JSON.stringify([shared, own]));`;
+    await withWorkerFiles({ script }, async ({ script: url }) => {
+      const output = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = execFile(process.execPath, ['--import', 'tsx', url!.pathname], { cwd: process.cwd(), timeout: 20_000 }, (_error, stdout, stderr) =>
+          resolve({ code: child.exitCode, stdout, stderr }),
+        );
+      });
+      expect(output.stderr).toBe('');
+      expect(output.code).toBe(0);
+      expect(JSON.parse(output.stdout)).toMatchObject([
+        { ok: true, result: { from: 'shared' } },
+        { ok: true, result: { from: 'own' } },
+      ]);
+    });
   });
 });

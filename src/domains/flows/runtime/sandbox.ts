@@ -1,29 +1,28 @@
 /**
  * The `run_function` sandbox: the user's JavaScript module runs in QuickJS compiled to
- * WebAssembly (`quickjs-emscripten`, release sync variant, its .wasm file shipped in the
- * package), with a deadline and a heap limit. Each call gets a fresh QuickJS runtime and
- * context, freed afterwards whatever happened (disposed, or after a host-level fault dropped
- * together with the whole WebAssembly module), so nothing carries over between calls.
+ * WebAssembly, with a deadline and a heap limit, on a worker thread (sandbox-worker.mjs holds the
+ * QuickJS side and describes what the code can reach: the ECMAScript built-ins only). This side
+ * keeps a small pool of those threads, queues runs, checks what they report and stops the ones
+ * that misbehave, so a user's infinite loop or huge allocation fails the component and never
+ * holds the server's event loop.
  *
- * What the code can reach: the ECMAScript built-ins only. No host function is exposed and no
- * module loader is set, so there is no `process`, `require`, `fetch`, timers, console, `import`
- * of anything or other I/O.
+ * The pool:
+ * - `size` threads at most (default: min(2, os.availableParallelism())), started on demand, each
+ *   running one function at a time; further runs wait in a first-come first-served queue, and a
+ *   run's clock (its deadline and `durationMs`) starts when a thread takes it, not while it waits;
+ * - a thread still busy `graceMs` (default 1000 ms) past its run's deadline (a single long
+ *   built-in call that the interrupt handler cannot stop) is terminated and the run reports
+ *   `timeout`; a thread that crashes or exits during a run makes it report `exception`; either
+ *   way a new thread replaces it on the next run;
+ * - an idle thread does not keep the process alive (it is unref'd), a busy one does, like any
+ *   pending work; `close()` waits for the runs already submitted, then terminates every thread.
  *
- * The guest runs synchronously on the calling thread: a call holds the event loop for at most
- * about `timeoutMs` (the interrupt handler stops bytecode at the deadline; a single built-in
- * call such as sorting a huge array finishes first, and the heap limit bounds how long that
- * can take).
+ * `runUserFunction` uses one shared pool of the default size, created on first use;
+ * `closeSandbox()` closes it (the app's `close()` calls it) and a later run starts a new one.
  */
-import {
-  newQuickJSWASMModule,
-  RELEASE_SYNC,
-  Scope,
-  type DisposableResult,
-  type QuickJSContext,
-  type QuickJSHandle,
-  type QuickJSRuntime,
-  type QuickJSWASMModule,
-} from 'quickjs-emscripten';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { DoneReply, RunRequest, RunResult, WorkerReply } from './sandbox-worker.mjs';
 
 export interface SandboxLimits {
   /** Wall-clock budget for evaluating the module and running its default export. */
@@ -38,345 +37,297 @@ export type SandboxOutcome =
   | { ok: true; result: Record<string, string>; durationMs: number }
   | { ok: false; error: string; reason: SandboxFailureReason; durationMs: number };
 
-const MIB = 1024 * 1024;
-/**
- * QuickJS's own stack limit. The WebAssembly frames also use the host's native stack, which is
- * much smaller than the module's 5 MB shadow stack; this keeps ordinary deep recursion (~700
- * frames) inside QuickJS's check. Nesting that still reaches the host's limit (deeply nested
- * source or JSON) is caught as a host RangeError and the module is replaced.
- */
-const MAX_STACK_BYTES = 128 * 1024;
-/** Extra heap allowed while reading the thrown value after a failure (it may have hit the limit). */
-const DESCRIBE_HEADROOM_BYTES = MIB;
-/** Promise jobs run between two deadline checks while awaiting an async result. */
-const JOB_BATCH = 256;
-const MAX_ERROR_CHARS = 500;
-const WARM_UP_LIMITS: SandboxLimits = { timeoutMs: 10_000, memoryMb: 8 };
-const MODULE_FILENAME = 'function.js';
-const HARNESS_FILENAME = 'sandbox-harness.js';
+export interface SandboxPoolOptions {
+  /** The most worker threads the pool runs at once (default: min(2, os.availableParallelism())). */
+  size?: number;
+  /** How long past a run's deadline its thread may stay busy before it is terminated (default 1000 ms). */
+  graceMs?: number;
+  /** The worker's entry point (default: sandbox-worker.mjs beside this file); tests substitute misbehaving ones. */
+  workerUrl?: URL;
+}
 
-/**
- * Evaluated before the user's module, so the built-ins it captures cannot be replaced by it.
- * `call` invokes the default export with a frozen copy of the variables; `collect` turns the
- * returned object into a JSON string of string values, or a JSON `{ error }` explaining why not.
- */
-const HARNESS = `(() => {
-  'use strict';
-  const { freeze, keys, create } = Object;
-  const { parse, stringify } = JSON;
-  const { isArray } = Array;
-  const { isFinite } = Number;
-  const NotAFunction = TypeError;
-  const kind = (value) =>
-    value === null ? 'null'
-    : isArray(value) ? 'an array'
-    : typeof value === 'object' ? 'an object'
-    : typeof value === 'function' ? 'a function'
-    : typeof value === 'undefined' ? 'undefined'
-    : 'a ' + typeof value;
-  const problem = (error) => {
-    const out = create(null);
-    out.error = error;
-    return stringify(out);
-  };
-  const call = (namespace, varsJson) => {
-    const fn = namespace.default;
-    if (typeof fn !== 'function') {
-      throw new NotAFunction('the default export must be a function: export default (vars) => ({ ... })');
+export interface SandboxPoolStats {
+  /** Threads alive (idle or busy). */
+  workers: number;
+  /** Threads running a function. */
+  busy: number;
+  /** Runs waiting for a thread. */
+  queued: number;
+  /** Threads the pool terminated because they overran a deadline. */
+  terminated: number;
+  /** Threads that crashed or exited by themselves. */
+  crashed: number;
+}
+
+const DEFAULT_GRACE_MS = 1000;
+/** Bound on a thread's time to report that a run started: instantiating and warming up QuickJS. */
+const STARTUP_LIMIT_MS = 30_000;
+const WORKER_URL = new URL('./sandbox-worker.mjs', import.meta.url);
+const FAILURE_REASONS: readonly string[] = ['timeout', 'memory', 'exception', 'invalid_result'] satisfies SandboxFailureReason[];
+const MAX_ERROR_CHARS = 500;
+
+interface Job {
+  id: number;
+  code: string;
+  vars: Readonly<Record<string, string>>;
+  limits: SandboxLimits;
+  resolve(outcome: SandboxOutcome): void;
+  reject(error: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | undefined;
+  /** When the current job's thread reported its start (`performance.now()`); undefined before. */
+  startedAt: number | undefined;
+  /** The startup bound, then the deadline-plus-grace watchdog, of the current job. */
+  timer: NodeJS.Timeout | undefined;
+  /** Dropped from the pool (terminated, crashed or closed); its later events are ignored. */
+  retired: boolean;
+}
+
+/** Worker threads running `run_function` code; see the file header. */
+export class SandboxPool {
+  private readonly size: number;
+  private readonly graceMs: number;
+  private readonly workerUrl: URL;
+  private readonly slots = new Set<Slot>();
+  private readonly queue: Job[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+  private nextId = 1;
+  private closed = false;
+  private terminated = 0;
+  private crashed = 0;
+
+  constructor(options: SandboxPoolOptions = {}) {
+    this.size = Math.max(1, Math.floor(options.size ?? Math.min(2, availableParallelism())));
+    this.graceMs = Math.max(0, options.graceMs ?? DEFAULT_GRACE_MS);
+    this.workerUrl = options.workerUrl ?? WORKER_URL;
+  }
+
+  get stats(): SandboxPoolStats {
+    let busy = 0;
+    for (const slot of this.slots) if (slot.job) busy++;
+    return { workers: this.slots.size, busy, queued: this.queue.length, terminated: this.terminated, crashed: this.crashed };
+  }
+
+  /** {@link runUserFunction} on this pool; rejects once the pool is closed. */
+  run(code: string, vars: Readonly<Record<string, string>>, limits: SandboxLimits): Promise<SandboxOutcome> {
+    if (this.closed) return Promise.reject(new Error('the sandbox pool is closed'));
+    return new Promise<SandboxOutcome>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, code, vars, limits, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Refuses new runs, waits for the submitted ones to finish, then terminates every thread. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (!this.isIdle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await Promise.all([...this.slots].map((slot) => this.retire(slot)));
+  }
+
+  private isIdle(): boolean {
+    return this.queue.length === 0 && this.stats.busy === 0;
+  }
+
+  /** Hands queued runs to idle threads, starting threads up to the pool's size. */
+  private dispatch(): void {
+    for (let job = this.queue[0]; job; job = this.queue[0]) {
+      let slot = this.idleSlot();
+      if (!slot && this.slots.size < this.size) {
+        try {
+          slot = this.spawn();
+        } catch (error) {
+          this.queue.shift();
+          job.reject(new Error(`the QuickJS sandbox failed to start: ${error instanceof Error ? error.message : String(error)}`));
+          continue;
+        }
+      }
+      if (!slot) break;
+      this.queue.shift();
+      this.assign(slot, job);
     }
-    return fn(freeze(parse(varsJson)));
-  };
-  const collect = (value) => {
-    if (value === null || typeof value !== 'object' || isArray(value)) {
-      return problem('the function must return an object of variables, like ({ name: "value" }); it returned ' + kind(value));
+    if (this.closed && this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private idleSlot(): Slot | undefined {
+    for (const slot of this.slots) if (!slot.job) return slot;
+    return undefined;
+  }
+
+  private spawn(): Slot {
+    // The entry point is plain JavaScript: no loader (tsx) is needed, so none is inherited.
+    const worker = new Worker(this.workerUrl, { name: 'run_function sandbox', execArgv: [] });
+    const slot: Slot = { worker, job: undefined, startedAt: undefined, timer: undefined, retired: false };
+    worker.on('message', (message: unknown) => this.onMessage(slot, message));
+    worker.on('messageerror', (error: Error) => this.onCrash(slot, error));
+    worker.on('error', (error: Error) => this.onCrash(slot, error));
+    worker.on('exit', (code: number) => this.onCrash(slot, new Error(`the sandbox thread exited with code ${code}`)));
+    this.slots.add(slot);
+    return slot;
+  }
+
+  private assign(slot: Slot, job: Job): void {
+    slot.job = job;
+    slot.startedAt = undefined;
+    // A busy thread keeps the process alive until its run is answered.
+    slot.worker.ref();
+    slot.timer = setTimeout(() => this.onStartupOverdue(slot), STARTUP_LIMIT_MS);
+    const request: RunRequest = {
+      type: 'run',
+      id: job.id,
+      code: job.code,
+      varsJson: JSON.stringify(job.vars),
+      limits: { timeoutMs: job.limits.timeoutMs, memoryMb: job.limits.memoryMb },
+    };
+    slot.worker.postMessage(request);
+  }
+
+  private onMessage(slot: Slot, message: unknown): void {
+    if (slot.retired) return;
+    const job = slot.job;
+    const reply = readReply(message);
+    if (!job || !reply || reply.id !== job.id) {
+      this.onCrash(slot, new Error('the sandbox thread sent an unreadable or unexpected message'));
+      return;
     }
-    const variables = create(null);
-    const names = keys(value);
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i];
-      const item = value[name];
-      if (typeof item === 'string') {
-        variables[name] = item;
-      } else if (typeof item === 'boolean') {
-        variables[name] = item ? 'true' : 'false';
-      } else if (typeof item === 'number' && isFinite(item)) {
-        variables[name] = '' + item;
-      } else if (typeof item === 'number') {
-        return problem('variable "' + name + '" is ' + item + ': numbers must be finite');
-      } else {
-        return problem('variable "' + name + '" is ' + kind(item) + ': only strings, numbers and booleans can be returned');
+    clearTimeout(slot.timer);
+    switch (reply.type) {
+      case 'started': {
+        slot.startedAt = performance.now();
+        slot.timer = setTimeout(() => this.onOverrun(slot), job.limits.timeoutMs + this.graceMs);
+        return;
+      }
+      case 'done': {
+        this.release(slot);
+        job.resolve(toOutcome(reply));
+        break;
+      }
+      case 'unavailable': {
+        this.release(slot);
+        job.reject(new Error(reply.error));
+        break;
       }
     }
-    const out = create(null);
-    out.variables = variables;
-    return stringify(out);
-  };
-  return [call, collect];
-})()`;
+    this.dispatch();
+  }
 
-/** A failure caused by the user's code (or its limits); anything else thrown inside a run is a host-level fault. */
-class SandboxFailure extends Error {
-  constructor(
-    readonly reason: SandboxFailureReason,
-    message: string,
-  ) {
-    super(message);
+  /** The run is over and the thread is healthy: it becomes idle. */
+  private release(slot: Slot): void {
+    slot.job = undefined;
+    slot.startedAt = undefined;
+    slot.timer = undefined;
+    slot.worker.unref();
+  }
+
+  /** The thread is still busy past its run's deadline and grace: it is stuck in a long built-in call. */
+  private onOverrun(slot: Slot): void {
+    const job = slot.job;
+    const startedAt = slot.startedAt ?? performance.now();
+    this.terminated++;
+    void this.retire(slot);
+    job?.resolve({
+      ok: false,
+      reason: 'timeout',
+      error: `the function did not finish within ${job.limits.timeoutMs} ms`,
+      durationMs: Math.round(performance.now() - startedAt),
+    });
+    this.dispatch();
+  }
+
+  /** The thread has not even started the run: QuickJS cannot be instantiated in reasonable time. */
+  private onStartupOverdue(slot: Slot): void {
+    const job = slot.job;
+    this.terminated++;
+    void this.retire(slot);
+    job?.reject(new Error(`the QuickJS sandbox did not start within ${STARTUP_LIMIT_MS / 1000} s`));
+    this.dispatch();
+  }
+
+  /**
+   * The thread died or misbehaved. A run it had started reports `exception`; one it had not
+   * started rejects, like a sandbox that cannot be instantiated (the user's code never ran).
+   */
+  private onCrash(slot: Slot, error: Error): void {
+    if (slot.retired) return;
+    const job = slot.job;
+    const startedAt = slot.startedAt;
+    this.crashed++;
+    void this.retire(slot);
+    if (job && startedAt !== undefined) {
+      job.resolve({
+        ok: false,
+        reason: 'exception',
+        error: truncate(`the sandbox failed: ${error.message}`),
+        durationMs: Math.round(performance.now() - startedAt),
+      });
+    } else {
+      job?.reject(new Error(`the QuickJS sandbox failed to start: ${error.message}`));
+    }
+    this.dispatch();
+  }
+
+  /** Drops the thread from the pool and terminates it; its later events are ignored. */
+  private async retire(slot: Slot): Promise<void> {
+    if (slot.retired) return;
+    slot.retired = true;
+    clearTimeout(slot.timer);
+    slot.timer = undefined;
+    slot.job = undefined;
+    this.slots.delete(slot);
+    try {
+      await slot.worker.terminate();
+    } catch {
+      // Already gone: nothing left to stop.
+    }
   }
 }
 
-type RunResult = { ok: true; result: Record<string, string> } | { ok: false; reason: SandboxFailureReason; error: string };
-
-let modulePromise: Promise<QuickJSWASMModule> | undefined;
-let loadedModule: QuickJSWASMModule | undefined;
-/** Modules left in an unknown state by a host-level fault; never used again. */
-const discarded = new WeakSet<QuickJSWASMModule>();
-
-async function instantiate(): Promise<QuickJSWASMModule> {
-  try {
-    const module = await newQuickJSWASMModule(RELEASE_SYNC);
-    warmUp(module);
-    loadedModule = module;
-    return module;
-  } catch (error) {
-    modulePromise = undefined;
-    throw error;
+function readReply(message: unknown): WorkerReply | undefined {
+  if (!isRecord(message) || typeof message.id !== 'number') return undefined;
+  switch (message.type) {
+    case 'started':
+      return { type: 'started', id: message.id };
+    case 'unavailable':
+      return typeof message.error === 'string' ? { type: 'unavailable', id: message.id, error: message.error } : undefined;
+    case 'done': {
+      const outcome = readRunResult(message.outcome);
+      const { durationMs } = message;
+      if (!outcome || typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) return undefined;
+      return { type: 'done', id: message.id, outcome, durationMs };
+    }
+    default:
+      return undefined;
   }
 }
 
-/**
- * The engine's first run in a new module is much slower than later ones (WebAssembly code is
- * compiled lazily); doing it here keeps that out of the first user function's time budget.
- */
-function warmUp(module: QuickJSWASMModule): void {
-  const outcome = runInModule(module, 'export default (vars) => ({ warm: vars.warm })', { warm: 'yes' }, WARM_UP_LIMITS, performance.now());
-  if (!outcome.ok) throw new Error(`the QuickJS sandbox failed its warm-up run: ${outcome.error}`);
-}
-
-async function acquireModule(): Promise<QuickJSWASMModule> {
-  for (;;) {
-    modulePromise ??= instantiate();
-    const module = await modulePromise;
-    if (!discarded.has(module)) return module;
+function readRunResult(value: unknown): RunResult | undefined {
+  if (!isRecord(value)) return undefined;
+  if (value.ok === true) {
+    if (!isRecord(value.result)) return undefined;
+    const entries: [string, string][] = [];
+    for (const [name, item] of Object.entries(value.result)) {
+      if (typeof item !== 'string') return undefined;
+      entries.push([name, item]);
+    }
+    return { ok: true, result: Object.fromEntries(entries) };
   }
-}
-
-function discardModule(module: QuickJSWASMModule): void {
-  discarded.add(module);
-  if (loadedModule === module) {
-    loadedModule = undefined;
-    modulePromise = undefined;
+  if (value.ok === false && typeof value.reason === 'string' && isFailureReason(value.reason) && typeof value.error === 'string') {
+    return { ok: false, reason: value.reason, error: truncate(value.error) };
   }
+  return undefined;
 }
 
-/**
- * Runs `code` (an ES module whose default export takes the variables and returns an object of
- * new variable values) and reports what it returned or why it failed. Strings, numbers and
- * booleans are accepted as values (numbers and booleans become strings); an async function's
- * Promise is awaited within the same deadline. Never rejects because of the user's code; it
- * rejects only if the WebAssembly module itself cannot be instantiated. `durationMs` counts
- * from the start of the run, not the one-off instantiation of the module on first use.
- */
-export async function runUserFunction(code: string, vars: Readonly<Record<string, string>>, limits: SandboxLimits): Promise<SandboxOutcome> {
-  const module = await acquireModule();
-  const startedAt = performance.now();
-  const outcome = runInModule(module, code, vars, limits, startedAt);
-  const durationMs = Math.round(performance.now() - startedAt);
+function toOutcome(reply: DoneReply): SandboxOutcome {
+  const { outcome, durationMs } = reply;
   return outcome.ok
     ? { ok: true, result: outcome.result, durationMs }
     : { ok: false, error: outcome.error, reason: outcome.reason, durationMs };
 }
 
-function runInModule(
-  module: QuickJSWASMModule,
-  code: string,
-  vars: Readonly<Record<string, string>>,
-  limits: SandboxLimits,
-  startedAt: number,
-): RunResult {
-  const scope = new Scope();
-  let runtime: QuickJSRuntime | undefined;
-  let run: SandboxRun | undefined;
-  let outcome: RunResult;
-  try {
-    runtime = scope.manage(module.newRuntime());
-    runtime.setMaxStackSize(MAX_STACK_BYTES);
-    const context = scope.manage(runtime.newContext());
-    run = new SandboxRun(runtime, context, scope, limits, startedAt + limits.timeoutMs);
-    outcome = { ok: true, result: run.execute(code, vars) };
-  } catch (error) {
-    if (!(error instanceof SandboxFailure)) {
-      // A host-level fault (the native stack overflowing inside WebAssembly, an abort): the
-      // module's memory may be inconsistent, so it is dropped whole instead of disposed.
-      discardModule(module);
-      return run?.timedOut ? run.timeoutResult() : hostFailure(error);
-    }
-    outcome = { ok: false, reason: error.reason, error: error.message };
-  }
-  try {
-    if (run?.timedOut && runtime?.hasPendingJob()) {
-      // Freeing a runtime whose promise jobs were cut off by the interrupt handler can trip
-      // QuickJS's leak assertion (objects left on its GC list), which aborts the module: drop
-      // the module instead, and the next run instantiates a fresh one.
-      discardModule(module);
-    } else {
-      scope.dispose();
-    }
-  } catch {
-    // The result is already read; only the module is suspect now.
-    discardModule(module);
-  }
-  return outcome;
-}
-
-function hostFailure(error: unknown): RunResult {
-  if (error instanceof RangeError && /call stack/i.test(error.message)) {
-    return { ok: false, reason: 'exception', error: 'RangeError: Maximum call stack size exceeded (the code nests too deeply)' };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return { ok: false, reason: 'exception', error: truncate(`the sandbox failed: ${message}`) };
-}
-
-class SandboxRun {
-  timedOut = false;
-  private readonly memoryLimitBytes: number;
-
-  constructor(
-    private readonly runtime: QuickJSRuntime,
-    private readonly context: QuickJSContext,
-    private readonly scope: Scope,
-    private readonly limits: SandboxLimits,
-    private readonly deadline: number,
-  ) {
-    this.memoryLimitBytes = Math.floor(limits.memoryMb * MIB);
-  }
-
-  execute(code: string, vars: Readonly<Record<string, string>>): Record<string, string> {
-    const { context } = this;
-    const harness = this.manage(context.unwrapResult(context.evalCode(HARNESS, HARNESS_FILENAME)));
-    const callDefault = this.manage(context.getProp(harness, 0));
-    const collect = this.manage(context.getProp(harness, 1));
-    const varsJson = this.manage(context.newString(JSON.stringify(vars)));
-
-    this.runtime.setMemoryLimit(this.memoryLimitBytes);
-    this.runtime.setInterruptHandler(() => this.expired());
-
-    const namespace = this.settle(this.unwrap(context.evalCode(code, MODULE_FILENAME, { type: 'module' })), {
-      reason: 'exception',
-      message: 'the module awaits a Promise that never settles (the sandbox has no timers or I/O to wait for)',
-    });
-    const returned = this.settle(this.unwrap(context.callFunction(callDefault, context.undefined, namespace, varsJson)), {
-      reason: 'invalid_result',
-      message: 'the function returned a Promise that never settles (the sandbox has no timers or I/O to wait for)',
-    });
-    const collected = this.unwrap(context.callFunction(collect, context.undefined, returned));
-    if (this.expired()) throw this.timeout();
-    if (context.typeof(collected) !== 'string') throw unreadableResult();
-    return readCollected(context.getString(collected));
-  }
-
-  expired(): boolean {
-    if (!this.timedOut && performance.now() >= this.deadline) this.timedOut = true;
-    return this.timedOut;
-  }
-
-  timeoutResult(): RunResult {
-    const failure = this.timeout();
-    return { ok: false, reason: failure.reason, error: failure.message };
-  }
-
-  private timeout(): SandboxFailure {
-    return new SandboxFailure('timeout', `the function did not finish within ${this.limits.timeoutMs} ms`);
-  }
-
-  private manage(handle: QuickJSHandle): QuickJSHandle {
-    return this.scope.manage(handle);
-  }
-
-  private unwrap(result: DisposableResult<QuickJSHandle, QuickJSHandle>): QuickJSHandle {
-    if (result.error) throw this.failureFrom(this.manage(result.error));
-    return this.manage(result.value);
-  }
-
-  /** Waits, by running the runtime's promise jobs, until `handle` is no longer a pending Promise. */
-  private settle(handle: QuickJSHandle, neverSettles: { reason: SandboxFailureReason; message: string }): QuickJSHandle {
-    for (;;) {
-      const state = this.context.getPromiseState(handle);
-      if (state.type === 'fulfilled') return state.notAPromise ? handle : this.manage(state.value);
-      if (state.type === 'rejected') throw this.failureFrom(this.manage(state.error));
-      if (this.expired()) throw this.timeout();
-      if (!this.runtime.hasPendingJob()) throw new SandboxFailure(neverSettles.reason, neverSettles.message);
-      const jobs = this.runtime.executePendingJobs(JOB_BATCH);
-      if (jobs.error) throw this.failureFrom(this.manage(jobs.error));
-    }
-  }
-
-  /** Classifies a value thrown inside the guest. */
-  private failureFrom(thrown: QuickJSHandle): SandboxFailure {
-    if (this.timedOut) return this.timeout();
-    this.runtime.setMemoryLimit(this.memoryLimitBytes + DESCRIBE_HEADROOM_BYTES);
-    const description = describeThrown(this.context, thrown);
-    if (this.expired()) return this.timeout();
-    if (description.outOfMemory) {
-      return new SandboxFailure('memory', `the function used more than ${this.limits.memoryMb} MB of memory (${description.text})`);
-    }
-    return new SandboxFailure('exception', description.text);
-  }
-}
-
-function describeThrown(context: QuickJSContext, thrown: QuickJSHandle): { text: string; outOfMemory: boolean } {
-  let value: unknown;
-  try {
-    value = context.dump(thrown);
-  } catch {
-    return { text: 'the function threw a value that could not be read', outOfMemory: false };
-  }
-  if (isRecord(value) && typeof value.message === 'string') {
-    const name = typeof value.name === 'string' ? value.name : '';
-    const headline = name ? `${name}: ${value.message}` : value.message;
-    const at = typeof value.stack === 'string' ? /function\.js:(\d+):(\d+)/.exec(value.stack) : null;
-    return {
-      text: truncate(at ? `${headline} (line ${at[1]}, column ${at[2]})` : headline),
-      // QuickJS reports an exhausted heap as "out of memory", and a string grown past its
-      // maximum length (doubling a string builds ropes before allocating) as "string too long".
-      outOfMemory: name === 'InternalError' && (value.message === 'out of memory' || value.message === 'string too long'),
-    };
-  }
-  if (typeof value === 'string') return { text: truncate(value), outOfMemory: false };
-  return { text: truncate(`the function threw ${show(value)}`), outOfMemory: false };
-}
-
-function show(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    // A BigInt, which JSON cannot write.
-    return String(value);
-  }
-}
-
-function readCollected(json: string): Record<string, string> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    throw unreadableResult();
-  }
-  if (isRecord(parsed)) {
-    if (typeof parsed.error === 'string') throw new SandboxFailure('invalid_result', truncate(parsed.error));
-    if (isRecord(parsed.variables)) {
-      const entries: [string, string][] = [];
-      for (const [name, value] of Object.entries(parsed.variables)) {
-        if (typeof value !== 'string') throw unreadableResult();
-        entries.push([name, value]);
-      }
-      return Object.fromEntries(entries);
-    }
-  }
-  throw unreadableResult();
-}
-
-function unreadableResult(): SandboxFailure {
-  return new SandboxFailure('invalid_result', 'the function returned a result that could not be read');
+function isFailureReason(value: string): value is SandboxFailureReason {
+  return FAILURE_REASONS.includes(value);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -385,4 +336,27 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function truncate(text: string): string {
   return text.length <= MAX_ERROR_CHARS ? text : `${text.slice(0, MAX_ERROR_CHARS - 1)}…`;
+}
+
+let shared: SandboxPool | undefined;
+
+/**
+ * Runs `code` (an ES module whose default export takes the variables and returns an object of
+ * new variable values) on the shared pool and reports what it returned or why it failed.
+ * Strings, numbers and booleans are accepted as values (numbers and booleans become strings); an
+ * async function's Promise is awaited within the same deadline. Never rejects because of the
+ * user's code; it rejects only if the sandbox itself cannot start (the WebAssembly module cannot
+ * be instantiated, the worker thread cannot load). `durationMs` counts from the start of the run,
+ * not the wait for a thread or the one-off instantiation of QuickJS in a new thread.
+ */
+export async function runUserFunction(code: string, vars: Readonly<Record<string, string>>, limits: SandboxLimits): Promise<SandboxOutcome> {
+  shared ??= new SandboxPool();
+  return shared.run(code, vars, limits);
+}
+
+/** Closes the shared pool (see {@link SandboxPool.close}); a later run starts a new one. */
+export async function closeSandbox(): Promise<void> {
+  const pool = shared;
+  shared = undefined;
+  await pool?.close();
 }

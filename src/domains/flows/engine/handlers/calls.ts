@@ -11,6 +11,7 @@ function placeLeg(context: StepContext, from: string, to: string): LoggedCall {
 
 /** Dials `to` on `leg` and logs how the leg ended unless it was answered. */
 async function ring(context: StepContext, leg: LoggedCall, to: string, ringTimeoutS: number) {
+  await context.placing(leg.id);
   const logged = leg.save();
   const outcome = await context.services.telephony.dial(context.accountId, to, ringTimeoutS, (event) => void leg.add(event).save());
   await logged;

@@ -27,14 +27,22 @@ interface Prompt {
   detail: StepDetail;
 }
 
+/**
+ * A prompt no retry can ever play: its language is a valid tag the TTS engine has no voice for.
+ * It fails the interaction with that reason instead of failing the platform's job run after run.
+ */
+class UnspeakableLanguage extends Error {}
+
 /** The source made ready to play: templates filled, TTS rendered, what was played recorded. */
 async function prepare(source: AudioSource | undefined, context: StepContext): Promise<Prompt> {
   if (source?.tts) {
     const text = context.render(source.tts.text);
-    const language = context.services.tts.resolve(source.tts.language) ?? source.tts.language;
+    const language = context.services.tts.resolve(source.tts.language);
+    if (language === undefined) throw new UnspeakableLanguage(`the text-to-speech engine has no voice for the language ${source.tts.language}`);
     const audioBytes = await synthesize(context.services.tts, text, language);
     await context.logOnCall({ type: 'played', text, language });
-    return { announcement: { text, language }, detail: { text, language, audio_bytes: audioBytes } };
+    // A simulation renders nothing: no audio size to report.
+    return { announcement: { text, language }, detail: { text, language, ...(audioBytes > 0 ? { audio_bytes: audioBytes } : {}) } };
   }
   if (source?.audio_url) {
     const url = context.render(source.audio_url);
@@ -44,9 +52,21 @@ async function prepare(source: AudioSource | undefined, context: StepContext): P
   return { announcement: { text: '', language: '' }, detail: {} };
 }
 
+/** A prompt said again for another attempt goes into the call log again, as the caller hears it again. */
+function replay(prompt: Prompt, context: StepContext): Promise<void> {
+  const { text, language } = prompt.announcement;
+  return text === '' ? Promise.resolve() : context.logOnCall({ type: 'played', text, language });
+}
+
 /** Voice components need the call a make_outbound_call answered (validation makes sure one exists). */
-function withCall(context: StepContext, run: (call: ActiveCall) => Promise<StepOutcome>): Promise<StepOutcome> {
-  return context.call ? run(context.call) : Promise.resolve(fail('there is no call to play to'));
+async function withCall(context: StepContext, run: (call: ActiveCall) => Promise<StepOutcome>): Promise<StepOutcome> {
+  if (!context.call) return fail('there is no call to play to');
+  try {
+    return await run(context.call);
+  } catch (error) {
+    if (error instanceof UnspeakableLanguage) return fail(error.message);
+    throw error;
+  }
 }
 
 export const playAudio: ComponentHandler<'play_audio'> = (config, context) =>
@@ -62,6 +82,7 @@ export const inputIvr: ComponentHandler<'input_ivr'> = (config, context) =>
     const limits = { maxDigits: config.max_digits, terminator: config.terminator, timeoutS: config.timeout_s };
     let digits = '';
     for (let attempt = 1; attempt <= config.max_attempts; attempt += 1) {
+      if (attempt > 1) await replay(prompt, context);
       digits = await context.services.telephony.collectDigits(context.accountId, call.contact_number, prompt.announcement, limits);
       if (digits !== '') await context.logOnCall({ type: 'dtmf', digits });
       const detail = { ...prompt.detail, digits, attempts: attempt };
@@ -75,6 +96,7 @@ export const standardIvr: ComponentHandler<'standard_ivr'> = (config, context) =
     const prompt = await prepare(config.prompt, context);
     let key: string | null = null;
     for (let attempt = 1; attempt <= config.max_attempts; attempt += 1) {
+      if (attempt > 1) await replay(prompt, context);
       key = await context.services.telephony.promptDigit(context.accountId, call.contact_number, prompt.announcement, config.timeout_s);
       if (key !== null) await context.logOnCall({ type: 'dtmf', digits: key });
       const exit = key === null ? undefined : config.options[key];

@@ -1,0 +1,137 @@
+import { LoggedCall } from '../../continuity/index.js';
+import type { FlowComponent, FlowDefinition } from '../definition/index.js';
+import { renderTemplate } from '../runtime/render-template.js';
+import type { ActiveCall, Step } from './interaction.model.js';
+import type { Progress } from './interactions.repo.js';
+import type { StepOutcome } from './outcome.js';
+import type { ComponentHandler, ComponentHandlers, FlowServices, StepContext } from './step-context.js';
+
+/** An interaction stops as failed after this many steps (API.md). */
+export const MAX_STEPS = 1000;
+/** ... or when one component would run more often than this in a row. */
+export const MAX_REPEATS = 10;
+
+/** A version ready to run: its definition and its components by id. */
+export interface LoadedVersion {
+  definition: FlowDefinition;
+  byId: Map<string, FlowComponent>;
+}
+
+export const loadVersion = (definition: FlowDefinition): LoadedVersion => ({ definition, byId: new Map(definition.components.map((c) => [c.id, c])) });
+
+/** Where the interpreter writes each step and the state after it: the database, or memory when simulating. */
+export interface ProgressStore {
+  /** Records the step and the new state together; false when another runner moved the interaction on meanwhile. */
+  advance(step: Step, progress: Progress, at: string): Promise<boolean>;
+  /** Ends the interaction as failed without a step (a limit was reached). */
+  fail(reason: string, at: string): Promise<void>;
+  /** Notes the leg the component at step `steps` is about to dial (cleared by the next `advance`). */
+  placing(steps: number, callId: string, at: string): Promise<void>;
+}
+
+export interface Run {
+  accountId: string;
+  interactionId: string;
+  flowId: string;
+  flowVersionId: string;
+  version: LoadedVersion;
+  progress: Progress;
+  /** A leg an earlier run was dialling when its node died: closed in the call log before going on. */
+  interruptedLeg?: string | null;
+  store: ProgressStore;
+  services: FlowServices;
+  handlers: ComponentHandlers;
+}
+
+/**
+ * The interpreter: runs components one at a time from `progress.current` until the interaction
+ * ends (or another runner took it over), writing every step with the state after it. Resolves to
+ * the last state written.
+ */
+export async function interpret(run: Run): Promise<Progress> {
+  const { store, services, version } = run;
+  const now = () => services.clock.now().toISOString();
+  let progress = run.progress;
+  if (run.interruptedLeg) await LoggedCall.closeInterrupted(run.services.calls, run.services.clock, run.accountId, run.interruptedLeg);
+  while (progress.status === 'running') {
+    const component = progress.current === null ? undefined : version.byId.get(progress.current);
+    const stop = !component
+      ? `the flow has no component ${String(progress.current)}`
+      : progress.steps >= MAX_STEPS
+        ? `stopped after ${MAX_STEPS} steps`
+        : progress.repeats >= MAX_REPEATS
+          ? `component ${component.id} ran ${MAX_REPEATS} times in a row`
+          : undefined;
+    if (stop !== undefined || !component) {
+      await hangUp(run, progress.call);
+      await store.fail(stop ?? 'no component', now());
+      return { ...progress, status: 'failed', current: null, reason: stop ?? 'no component' };
+    }
+    const started = now();
+    const outcome = await runComponent(run, component, contextFor(run, progress, component));
+    const step: Step = {
+      component: component.id, type: component.type, exit: outcome.kind === 'fail' ? null : (outcome.exit ?? null),
+      started_at: started, ended_at: now(), detail: outcome.detail,
+    };
+    const after = advance(progress, component, outcome);
+    // The call is closed in the log before the interaction reads as over.
+    if (after.status !== 'running') await hangUp(run, after.call);
+    if (!(await store.advance(step, after, step.ended_at))) return progress;
+    progress = after;
+  }
+  return progress;
+}
+
+function runComponent(run: Run, component: FlowComponent, context: StepContext): Promise<StepOutcome> {
+  // The handlers are indexed by the component's own type, so config and handler match.
+  const handler = run.handlers[component.type] as ComponentHandler<typeof component.type>;
+  return (handler as (config: unknown, context: StepContext) => Promise<StepOutcome>)(component.config, context);
+}
+
+function contextFor(run: Run, progress: Progress, component: FlowComponent): StepContext {
+  const { services, accountId } = run;
+  const variables = progress.variables;
+  return {
+    accountId,
+    interactionId: run.interactionId,
+    flowId: run.flowId,
+    flowVersionId: run.flowVersionId,
+    variables,
+    call: progress.call,
+    wired: new Set(Object.keys(component.exits)),
+    services,
+    render: (text) => renderTemplate(text, variables),
+    placing: (callId) => run.store.placing(progress.steps, callId, services.clock.now().toISOString()),
+    logOnCall: async (...events) => {
+      if (!progress.call) return;
+      const call = await LoggedCall.resume(services.calls, services.clock, accountId, progress.call.call_id);
+      await call.add(...events).save();
+    },
+  };
+}
+
+
+/** The platform's side of the call ends with the interaction. */
+async function hangUp(run: Run, call: ActiveCall | null): Promise<void> {
+  if (!call) return;
+  const { calls, clock } = run.services;
+  const record = await calls.get(run.accountId, call.call_id);
+  if (record.ended_at !== null) return;
+  const forwarded = record.events.some((event) => event.type === 'bridged');
+  const logged = await LoggedCall.resume(calls, clock, run.accountId, call.call_id);
+  await logged.add({ type: 'hangup', by: forwarded ? 'callee' : 'platform' }).end(forwarded ? 'forwarded' : 'completed').save();
+}
+
+/** The state after a component's outcome: where to go next, or how the interaction ended. */
+function advance(progress: Progress, component: FlowComponent, outcome: StepOutcome): Progress {
+  const steps = progress.steps + 1;
+  if (outcome.kind === 'fail') return { ...progress, status: 'failed', current: null, steps, reason: `${component.id}: ${outcome.error}` };
+  if (outcome.kind === 'end') return { ...progress, status: 'completed', current: null, steps };
+  const variables = outcome.variables ? { ...progress.variables, ...outcome.variables } : progress.variables;
+  const call = outcome.call === undefined ? progress.call : outcome.call;
+  const target = component.exits[outcome.exit];
+  // An optional exit left unwired ends the flow there.
+  if (target === undefined) return { ...progress, status: 'completed', current: null, variables, call, steps };
+  const repeats = target === component.id ? progress.repeats + 1 : 0;
+  return { ...progress, current: target, variables, call, steps, repeats };
+}

@@ -1,0 +1,93 @@
+import { ScriptedHttpClient } from '../adapters/http/scripted-client.js';
+import { DEFAULT_SCRIPT, ScriptedCallControl } from '../adapters/telephony/simulated/index.js';
+import { unknownSkill } from '../domains/callbacks/index.js';
+import type { CallRecord } from '../domains/continuity/index.js';
+import { COMPONENT_HANDLERS, interpret, loadVersion, startState, type FlowDefinition, type FlowServices, type Step } from '../domains/flows/index.js';
+import { ManualClock } from '../kernel/clock.js';
+import { seededRandom } from '../kernel/random.js';
+import type { TextToSpeech } from '../ports/tts.js';
+import { checkExpectations, type ExpectationReport } from './expectations.js';
+import { MemoryCallRecords } from './memory-calls.js';
+import type { Scenario } from './scenario.js';
+import { onVirtualTime } from './virtual-time.js';
+
+export interface SimulationParts {
+  /** Resolves the languages prompts name; nothing is rendered in a simulation. */
+  tts: Pick<TextToSpeech, 'languages' | 'resolve'>;
+  /** Whether request_direct_callback's skill exists; without it, every skill does. */
+  skillExists?: (name: string) => Promise<boolean>;
+}
+
+export interface SimulationResult {
+  status: 'completed' | 'failed';
+  reason: string | null;
+  steps: Step[];
+  variables: Record<string, string>;
+  /** How much time passed on the simulation's clock. */
+  virtual_duration_s: number;
+  calls: CallRecord[];
+  requests: { method: string; url: string }[];
+  callbacks: { skill: string; number: string }[];
+  expectations?: ExpectationReport;
+}
+
+const SIMULATION_ACCOUNT = 'simulation';
+
+/**
+ * Runs a flow definition against a scenario on a private network, scripted HTTP and a virtual
+ * clock: the same interpreter and component handlers as real interactions, with nothing real
+ * dialled, requested or stored. Rejects with a 400 DomainError when the arguments do not match.
+ */
+export async function simulateFlow(definition: FlowDefinition, scenario: Scenario, parts: SimulationParts, ids = { flowId: 'simulation', flowVersionId: 'draft' }): Promise<SimulationResult> {
+  const clock = new ManualClock(scenario.start_at === undefined ? Date.now() : Date.parse(scenario.start_at));
+  const startedAt = clock.now().getTime();
+  const phones = new Map(Object.entries(scenario.phones));
+  const calls = new MemoryCallRecords();
+  const http = new ScriptedHttpClient(scenario.http);
+  const callbacks: { skill: string; number: string }[] = [];
+  const services: FlowServices = {
+    clock,
+    telephony: new ScriptedCallControl((_accountId, number) => Promise.resolve(phones.get(number) ?? DEFAULT_SCRIPT), clock),
+    tts: { languages: parts.tts.languages, resolve: (tag) => parts.tts.resolve(tag), synthesize: () => Promise.resolve(Buffer.alloc(0)) },
+    calls,
+    callbacks: {
+      async request(_accountId, skill, number) {
+        if (parts.skillExists && !(await parts.skillExists(skill))) throw unknownSkill(skill);
+        callbacks.push({ skill, number });
+      },
+    },
+    random: seededRandom(scenario.seed),
+    http,
+    // Requests are answered by the script, so a connection's token is never really used.
+    secrets: { read: () => Promise.resolve('simulated-token') },
+  };
+  const interactionId = 'simulation';
+  const progress = startState(definition, { interactionId, ...ids }, scenario.arguments);
+  const steps: Step[] = [];
+  const final = await onVirtualTime(
+    clock,
+    interpret({
+      accountId: SIMULATION_ACCOUNT, interactionId, ...ids, version: loadVersion(definition), progress, services, handlers: COMPONENT_HANDLERS,
+      store: {
+        advance: (step) => {
+          steps.push(step);
+          return Promise.resolve(true);
+        },
+        fail: () => Promise.resolve(),
+        placing: () => Promise.resolve(),
+      },
+    }),
+  );
+  const status = final.status === 'completed' ? 'completed' : 'failed';
+  return {
+    status,
+    reason: final.reason,
+    steps,
+    variables: final.variables,
+    virtual_duration_s: (clock.now().getTime() - startedAt) / 1000,
+    calls: calls.all(),
+    requests: http.sent.map((r) => ({ method: r.method, url: r.url })),
+    callbacks,
+    ...(scenario.expect ? { expectations: checkExpectations(scenario.expect, status, steps) } : {}),
+  };
+}

@@ -1,0 +1,151 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/cli.js';
+import { DATABASES, TestApp, type TestAccount } from '../support/harness.js';
+
+const TOUCHPOINT = '+14155550100';
+const CUSTOMER = '+13855551234';
+const AGENT = '+14155557001';
+const EXAMPLE_FILE = join(import.meta.dirname, '../fixtures/flows/good/api-md-example.json');
+const SCENARIO_FILE = join(import.meta.dirname, '../fixtures/flows/scenarios/example-agent-answers.json');
+
+/** Dial, then ask a web service about the customer and branch on its answer. */
+const LOOKUP = {
+  trigger: { type: 'api', arguments: [{ name: 'customer', required: true }] },
+  variables: { tier: '' },
+  start: 'call',
+  components: [
+    { id: 'call', type: 'make_outbound_call', config: { from: TOUCHPOINT, to: '{{customer}}', ring_timeout_s: 35 }, exits: { answered: 'lookup', busy: 'end', no_answer: 'end', invalid_number: 'end' } },
+    {
+      id: 'lookup', type: 'execute_action',
+      config: { method: 'GET', url: 'https://crm.example.com/customers/{{customer}}', output: { tier: '$.tier' } },
+      exits: { success: 'vip', failure: 'end' },
+    },
+    { id: 'vip', type: 'conditional_statement', config: { conditions: [{ exit: 'gold', all: [{ variable: 'tier', op: 'eq', value: 'gold' }] }] }, exits: { gold: 'callback', default: 'end' } },
+    { id: 'callback', type: 'request_direct_callback', config: { skill: 'Gold' }, exits: { next: 'end', error: 'end' } },
+    { id: 'end', type: 'end_flow' },
+  ],
+};
+
+describe.each(DATABASES)('flow simulation over the API (%s)', (db) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start(db);
+  });
+  afterAll(() => t.close());
+
+  async function account(): Promise<TestAccount> {
+    const acct = await t.newAccount();
+    await t.post('/numbers', { number: TOUCHPOINT, name: 'Main' }, acct.token);
+    return acct;
+  }
+  const flow = async (acct: TestAccount, definition: unknown) => (await t.post('/flows', { name: 'Lookup', definition }, acct.token)).body.id as string;
+
+  it('runs the draft on a virtual clock against scripted phones and HTTP answers, touching nothing real', async () => {
+    const acct = await account();
+    await t.post('/skills', { name: 'Gold' }, acct.token);
+    const flowId = await flow(acct, LOOKUP);
+    const scenario = {
+      arguments: { customer: CUSTOMER },
+      phones: { [CUSTOMER]: { behavior: 'answer', answer_after_s: 20 } },
+      http: [{ method: 'GET', url: `https://crm.example.com/customers/${CUSTOMER}`, status: 200, body: { tier: 'gold' } }],
+      start_at: '2026-11-23T09:00:00Z',
+      expect: { status: 'completed', path: ['call:answered', 'lookup:success', 'vip:gold', 'callback:next', 'end'] },
+    };
+    const response = await t.post(`/flows/${flowId}/simulate`, scenario, acct.token);
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    const result = response.body;
+    expect(result.status).toBe('completed');
+    expect(result.expectations).toEqual({ met: true, mismatches: [] });
+    expect(result.steps[0]).toMatchObject({ component: 'call', started_at: '2026-11-23T09:00:00.000Z', detail: { to: CUSTOMER, outcome: 'answered' } });
+    expect(result.steps[1].detail).toMatchObject({ status: 200, attempts: 1 });
+    expect(result.variables.tier).toBe('gold');
+    expect(result.virtual_duration_s).toBeGreaterThanOrEqual(20);
+    expect(result.requests).toEqual([{ method: 'GET', url: `https://crm.example.com/customers/${CUSTOMER}` }]);
+    expect(result.callbacks).toEqual([{ skill: 'Gold', number: CUSTOMER }]);
+    expect(result.calls.map((c: { to: string; kind: string }) => [c.kind, c.to])).toEqual([['flow_call', CUSTOMER]]);
+
+    // Nothing real happened: no call logged, no callback queued.
+    expect((await t.get('/calls', acct.token)).body.total).toBe(0);
+    expect((await t.get('/callbacks', acct.token)).body.total).toBe(0);
+  });
+
+  it('lets a 35-second ring timeout pass on the virtual clock and reports a differing expectation', async () => {
+    const acct = await account();
+    const flowId = await flow(acct, LOOKUP);
+    const response = await t.post(`/flows/${flowId}/simulate`, {
+      arguments: { customer: CUSTOMER },
+      phones: { [CUSTOMER]: { behavior: 'no_answer' } },
+      expect: { path: ['call:answered'] },
+    }, acct.token);
+    expect(response.status).toBe(200);
+    expect(response.body.steps.map((s: { component: string; exit: string }) => `${s.component}:${s.exit}`)).toEqual(['call:no_answer', 'end:null']);
+    expect(response.body.virtual_duration_s).toBe(35);
+    expect(response.body.expectations).toEqual({ met: false, mismatches: ['step 1: expected call:answered, got call:no_answer', 'step 2: expected (nothing), got end:-'] });
+  });
+
+  it('runs a published version by number, refuses an invalid draft (422) and bad arguments (400)', async () => {
+    const acct = await account();
+    const flowId = await flow(acct, LOOKUP);
+    expect((await t.post(`/flows/${flowId}/publish`, undefined, acct.token)).status).toBe(201);
+    await t.put(`/flows/${flowId}/draft`, { definition: { start: 'nowhere', components: [] } }, acct.token);
+
+    const invalidDraft = await t.post(`/flows/${flowId}/simulate`, { arguments: { customer: CUSTOMER } }, acct.token);
+    expect(invalidDraft.status).toBe(422);
+    expect(invalidDraft.body.code).toBe('invalid_flow_definition');
+    const versionOne = await t.post(`/flows/${flowId}/simulate`, { version: 1, arguments: { customer: CUSTOMER }, phones: { [CUSTOMER]: { behavior: 'busy' } } }, acct.token);
+    expect(versionOne.status).toBe(200);
+    expect(versionOne.body.steps[0].exit).toBe('busy');
+    expect((await t.post(`/flows/${flowId}/simulate`, { version: 7 }, acct.token)).status).toBe(404);
+    const badArguments = await t.post(`/flows/${flowId}/simulate`, { version: 1, arguments: { customer: 5 } }, acct.token);
+    expect(badArguments.status).toBe(400);
+    expect(badArguments.body.fields).toEqual([{ name: 'customer', description: 'must be a string' }]);
+    expect((await t.post(`/flows/${flowId}/simulate`, { version: 1, phones: { 'not-a-number': {} } }, acct.token)).status).toBe(400);
+  });
+});
+
+describe('switchboard flows simulate (offline CLI)', () => {
+  async function cli(args: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(args, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) }, {});
+    return { code, stdout, stderr };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-simulate-'));
+  const file = (name: string, content: unknown) => {
+    const path = join(dir, name);
+    writeFileSync(path, JSON.stringify(content));
+    return path;
+  };
+
+  it('prints the trace and exits 0 when the run matches the scenario', async () => {
+    const { code, stdout } = await cli(['flows', 'simulate', EXAMPLE_FILE, '--scenario', SCENARIO_FILE]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('call_customer (make_outbound_call) -> answered');
+    expect(stdout).toContain('call_agent (forward_to_external_number) -> connected');
+    expect(stdout).toMatch(/completed after 3 steps/);
+  });
+
+  it('exits 1 naming each difference when the run differs from the expectation', async () => {
+    const scenario = file('busy.json', { arguments: { contact_1: CUSTOMER, contact_2: AGENT }, phones: { [CUSTOMER]: { behavior: 'busy' } }, expect: { path: ['call_customer:answered'] } });
+    const { code, stderr } = await cli(['flows', 'simulate', EXAMPLE_FILE, '--scenario', scenario]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('step 1: expected call_customer:answered, got call_customer:busy');
+  });
+
+  it('prints JSON with --json, exits 1 for an invalid definition and 2 for a malformed scenario', async () => {
+    const json = await cli(['flows', 'simulate', EXAMPLE_FILE, '--scenario', SCENARIO_FILE, '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).status).toBe('completed');
+
+    const invalid = await cli(['flows', 'simulate', file('bad.json', { start: 'x', components: [] }), '--scenario', SCENARIO_FILE]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('unknown_start');
+
+    const malformed = await cli(['flows', 'simulate', EXAMPLE_FILE, '--scenario', file('scenario.json', { phones: { nope: {} } })]);
+    expect(malformed.code).toBe(2);
+    expect((await cli(['flows', 'simulate'])).code).toBe(2);
+  });
+});
