@@ -77,7 +77,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const callbacks = new CallbacksService(storage, clock, accounts, skills, calls, jobs);
   const dispatcher = new CallbackDispatcher({ storage, clock, skills, agents, telephony: overrides.telephony?.(telephony) ?? telephony, calls, jobs });
   // Validation checks make_outbound_call.from against the account's numbers.
-  const flows = new FlowsService(storage, clock, async (accountId) => (await numbers.routingEntries(accountId)).map((entry) => entry.number));
+  const flows = new FlowsService(storage, clock, async (accountId) => (await numbers.routingEntries(accountId)).map((entry) => entry.number), (language) => tts.resolve(language) !== undefined);
   const flowServices: FlowServices = {
     clock,
     telephony: overrides.telephony?.(telephony) ?? telephony,

@@ -24,7 +24,6 @@ describe.skipIf(!postgresUrl)('callbacks across two server processes (PostgreSQL
 
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
-    await schema?.drop();
   });
 
   it(`dials each of ${CALLBACKS} customers once and never reserves one agent twice, both nodes sharing the work`, async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CallbackDispatcher } from '../../src/domains/callbacks/index.js';
 import { createJobQueue } from '../../src/jobs/index.js';
 import { ManualClock } from '../../src/kernel/clock.js';
@@ -32,7 +32,6 @@ describe.each(DATABASES)('callbacks survive a node restart (%s)', (db) => {
       url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'switchboard-restart-')), 'test.db')}`;
     }
   });
-  afterAll(() => schema?.drop());
 
   it('resumes queued, retry-pending and mid-dial callbacks on the next node', async () => {
     const firstClock = new ManualClock();

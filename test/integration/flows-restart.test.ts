@@ -93,7 +93,6 @@ describe.each(DATABASES)('flow interactions survive a node restart (%s)', (db) =
       url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'switchboard-flows-restart-')), 'test.db')}`;
     }
   });
-  afterAll(() => schema?.drop());
 
   /** An account with the touchpoint number, its flow published, the customer's phone scripted, and the interaction started. */
   async function started(t: TestApp, definition: unknown, phone: Record<string, unknown>): Promise<{ acct: TestAccount; id: string }> {
@@ -240,7 +239,6 @@ describe.skipIf(!postgresUrl)('a flow interaction survives kill -9 of its server
   });
   afterAll(async () => {
     await Promise.all(nodes.map((node) => node.stop()));
-    await schema?.drop();
   });
 
   it('runs the interaction to its end on a new process after the one ringing the customer is killed', async () => {

@@ -46,7 +46,7 @@ export interface Response<T = any> {
 
 /** A running app plus helpers to call it the way a client would (real HTTP semantics via inject). */
 export class TestApp {
-  constructor(readonly app: Switchboard, private readonly schema?: IsolatedSchema) {}
+  constructor(readonly app: Switchboard) {}
 
   /**
    * On PostgreSQL every app gets a schema of its own (unless the test names a database), so its
@@ -56,12 +56,7 @@ export class TestApp {
   static async start(kind: DatabaseKind, overrides: AppOverrides = {}, env: Record<string, string> = {}): Promise<TestApp> {
     const schema = kind === 'postgres' && !env.DATABASE_URL && !overrides.storage ? await IsolatedSchema.create() : undefined;
     const config = testConfig(kind, schema ? { ...env, DATABASE_URL: schema.url } : env);
-    try {
-      return new TestApp(await createApp(config, { logger: createLogger('silent'), ...overrides }), schema);
-    } catch (error) {
-      await schema?.drop();
-      throw error;
-    }
+    return new TestApp(await createApp(config, { logger: createLogger('silent'), ...overrides }));
   }
 
   get services() {
@@ -106,7 +101,6 @@ export class TestApp {
 
   async close(): Promise<void> {
     await this.app.close();
-    await this.schema?.drop();
   }
 }
 

@@ -56,14 +56,24 @@ export class LoggedCall {
   /** Appends events stamped now; `save()` writes them. */
   add(...events: DistributiveOmit<CallEvent, 'at'>[]): this {
     const at = this.clock.now().toISOString();
-    this.record = { ...this.record, events: [...this.record.events, ...events.map((event) => ({ ...event, at }) as CallEvent)], updated_at: at };
+    this.record = { ...this.record, events: [...this.record.events, ...events.map((event) => ({ ...event, at }) as CallEvent)], updated_at: this.nextVersion() };
     return this;
   }
 
   end(outcome: CallOutcome): this {
     const at = this.clock.now().toISOString();
-    this.record = { ...this.record, outcome, ended_at: at, updated_at: at };
+    this.record = { ...this.record, outcome, ended_at: at, updated_at: this.nextVersion() };
     return this;
+  }
+
+  /**
+   * `updated_at` of the next version: now, but always later than the previous version's. The call
+   * log keeps the version with the latest `updated_at` whatever order concurrent writes land in,
+   * so two versions made within one millisecond must not tie.
+   */
+  private nextVersion(): string {
+    const previous = Date.parse(this.record.updated_at);
+    return new Date(Math.max(this.clock.now().getTime(), previous + 1)).toISOString();
   }
 
   save(): Promise<void> {

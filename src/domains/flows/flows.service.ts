@@ -27,7 +27,13 @@ export type AccountNumbers = (accountId: string) => Promise<Iterable<string>>;
  * versions. Only a draft that validates publishes; a published version never changes.
  */
 export class FlowsService {
-  constructor(private readonly storage: Storage, private readonly clock: Clock, private readonly accountNumbers: AccountNumbers) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly clock: Clock,
+    private readonly accountNumbers: AccountNumbers,
+    /** Whether text-to-speech has a voice for a language: prompts in another cannot publish. */
+    private readonly speaks: (language: string) => boolean,
+  ) {}
 
   async create(accountId: string, input: FlowInput): Promise<Flow> {
     const now = this.clock.now();
@@ -146,6 +152,6 @@ export class FlowsService {
   }
 
   private async check(accountId: string, draft: DraftDefinition): Promise<ValidationResult> {
-    return validateDefinition(draft, { accountNumbers: await this.accountNumbers(accountId) });
+    return validateDefinition(draft, { accountNumbers: await this.accountNumbers(accountId), speaks: this.speaks });
   }
 }

@@ -15,6 +15,8 @@ interface BadFixture {
   description: string;
   expect: ProblemCode[];
   account_numbers?: string[];
+  /** The languages the text-to-speech engine speaks, when the fixture checks them. */
+  languages?: string[];
   definition: any;
 }
 
@@ -62,7 +64,11 @@ describe('good flow definitions', () => {
 
 describe('bad flow definitions', () => {
   it.each(bad)('%s reports exactly its expected codes', (_name, fixture) => {
-    const context = fixture.account_numbers === undefined ? {} : { accountNumbers: fixture.account_numbers };
+    const { account_numbers: accountNumbers, languages } = fixture;
+    const context = {
+      ...(accountNumbers === undefined ? {} : { accountNumbers }),
+      ...(languages === undefined ? {} : { speaks: (language: string) => languages.includes(language) }),
+    };
     const result = validateDefinition(fixture.definition, context);
     expect(codes(result.problems)).toEqual([...fixture.expect].sort());
     expect(result.definition).toBeNull();

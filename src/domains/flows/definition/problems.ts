@@ -21,6 +21,7 @@ export const PROBLEM_CODES = [
   'undeclared_variable',
   'variable_possibly_unset',
   'unknown_from_number',
+  'unsupported_language',
 ] as const;
 
 export type ProblemCode = (typeof PROBLEM_CODES)[number];

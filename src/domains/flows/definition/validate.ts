@@ -13,6 +13,8 @@ import { buildScope, reportVariables } from './variable-checks.js';
 export interface ValidationContext {
   /** The account's own numbers; when given, every `make_outbound_call.from` must be one of them. */
   accountNumbers?: Iterable<string>;
+  /** Whether the text-to-speech engine has a voice for a language; when given, every `tts.language` must pass. */
+  speaks?: (language: string) => boolean;
 }
 
 export interface ValidationResult {
@@ -30,6 +32,24 @@ function reportForeignNumbers(nodes: readonly ComponentNode[], accountNumbers: I
       if (own.has(field.number)) continue;
       const path = [...node.path, 'config', ...field.path];
       problems.push(problem('unknown_from_number', node.label, path, `${toFieldLabel(path)} ${field.number} is not one of the account's numbers`));
+    }
+  }
+}
+
+/** Every `tts` prompt in a config (play_audio's own, or an IVR's `prompt`), with its path inside the config. */
+function ttsPrompts(value: unknown, path: (string | number)[] = []): { language: string; path: (string | number)[] }[] {
+  if (!isPlainObject(value)) return [];
+  const own = isPlainObject(value.tts) && typeof value.tts.language === 'string' ? [{ language: value.tts.language, path: [...path, 'tts', 'language'] }] : [];
+  return [...own, ...Object.entries(value).flatMap(([key, child]) => (key === 'tts' ? [] : ttsPrompts(child, [...path, key])))];
+}
+
+function reportUnspokenLanguages(nodes: readonly ComponentNode[], speaks: (language: string) => boolean, problems: DefinitionProblem[]): void {
+  for (const node of nodes) {
+    if (!isComplete(node)) continue;
+    for (const prompt of ttsPrompts(node.config)) {
+      if (speaks(prompt.language)) continue;
+      const path = [...node.path, 'config', ...prompt.path];
+      problems.push(problem('unsupported_language', node.label, path, `${toFieldLabel(path)} ${prompt.language} has no text-to-speech voice`));
     }
   }
 }
@@ -76,6 +96,7 @@ export function validateDefinition(input: unknown, context: ValidationContext = 
   ];
   reportVariables(nodes, buildScope(declared, nodes), facts, problems);
   if (context.accountNumbers !== undefined) reportForeignNumbers(nodes, context.accountNumbers, problems);
+  if (context.speaks !== undefined) reportUnspokenLanguages(nodes, context.speaks, problems);
 
   if (problems.length > 0 || trigger === null || variables === null || start === null) return { definition: null, problems };
   return { definition: assemble(trigger, variables, start, nodes), problems };

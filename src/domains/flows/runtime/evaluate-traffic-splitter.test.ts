@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../kernel/random.js';
 import { COMPONENT_SPECS } from '../definition/index.js';
 import { evaluateTrafficSplitter, stickyRoll, type TrafficSplitterConfig } from './evaluate-traffic-splitter.js';
 
@@ -8,19 +9,6 @@ const RUNS = 10_000;
 
 const splitter = (branches: { exit: string; percent: number }[], sticky_by?: string): TrafficSplitterConfig =>
   COMPONENT_SPECS.traffic_splitter.config.parse({ branches, ...(sticky_by === undefined ? {} : { sticky_by }) });
-
-/** A deterministic uniform [0, 1) source (Marsaglia's xorshift32), so the counts never flake. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 2 ** 32;
-  };
-}
 
 const neverRandom = () => {
   throw new Error('a sticky split must not roll at random');

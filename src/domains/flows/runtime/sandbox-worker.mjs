@@ -2,7 +2,7 @@
 /**
  * The worker thread of the `run_function` sandbox (sandbox.ts starts and manages these): the
  * user's JavaScript module runs here in QuickJS compiled to WebAssembly (`quickjs-emscripten`,
- * release sync variant, its .wasm file shipped in the package), with a deadline and a heap limit.
+ * release sync variant, its .wasm file shipped in the package), with a deadline and a memory cap.
  *
  * Plain JavaScript on purpose: a worker thread is loaded by Node itself, not by tsx or vitest,
  * so this file must run untransformed. It is type-checked through the JSDoc below (`allowJs`).
@@ -17,8 +17,26 @@
  * of anything or other I/O.
  *
  * The interrupt handler stops bytecode at the deadline; a single built-in call such as sorting a
- * huge array finishes first (the heap limit bounds how long that can take), and a thread that is
+ * huge array finishes first (the memory cap bounds how long that can take), and a thread that is
  * still busy well past the deadline is terminated by the pool.
+ *
+ * The memory cap. QuickJS's own limit (`runtime.setMemoryLimit`) does not bound a run's total in
+ * this build: QuickJS learns block sizes from `malloc_usable_size`, which it takes as 0 under
+ * Emscripten, so the running total it checks grows by a fixed 8 bytes per live allocation. It
+ * refuses any single allocation larger than the limit and, indirectly, very many small ones, but
+ * a loop keeping 100 KB strings or 1 MB typed arrays alive reached hundreds of MB under an 8 MB
+ * limit (while QuickJS's own `computeMemoryUsage` counted them). So the module's linear memory
+ * itself is the cap: every module is instantiated with a WebAssembly.Memory of our own whose
+ * `maximum` is sized for the run ({@link memoryCeiling}). Whatever QuickJS allocates, through any
+ * built-in, lives in that memory, which cannot grow past its maximum: the allocation fails,
+ * QuickJS throws its "out of memory" error, and the run reports `memory`. The memory tells when it
+ * is full ({@link CappedMemory}), so a run that filled it fails with `memory` whatever it did next
+ * (caught the error, or left too little memory to describe it), and the interrupt handler stops
+ * one that keeps going. A module is kept for the following runs with the same ceiling (its
+ * runtime is freed after each run, so they start from the same empty heap); one whose run came
+ * near its cap is dropped. WebAssembly memory never shrinks: each reply reports the module's
+ * memory size and whether the run came near the cap, and the pool then replaces the thread, which
+ * gives the memory back to the system.
  *
  * Message protocol (one request in flight per thread):
  * - the pool sends a {@link RunRequest};
@@ -26,9 +44,12 @@
  *   starts (the pool's watchdog counts from there), then {@link DoneReply} with the outcome;
  * - or, instead of both, {@link UnavailableReply} if the module cannot be instantiated.
  */
+import { Buffer } from 'node:buffer';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
-import { newQuickJSWASMModule, RELEASE_SYNC, Scope } from 'quickjs-emscripten';
+import { newQuickJSWASMModule, newVariant, RELEASE_SYNC, Scope } from 'quickjs-emscripten';
 
 /** @import { MessagePort } from 'node:worker_threads' */
 /** @import { DisposableResult, QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten' */
@@ -36,7 +57,7 @@ import { newQuickJSWASMModule, RELEASE_SYNC, Scope } from 'quickjs-emscripten';
 /**
  * @typedef {object} RunLimits
  * @property {number} timeoutMs Wall-clock budget for evaluating the module and running its default export.
- * @property {number} memoryMb Cap on the QuickJS heap of the run, in MiB.
+ * @property {number} memoryMb Cap on the memory of the run, in MiB (see {@link memoryCeiling}).
  */
 
 /** @typedef {'timeout' | 'memory' | 'exception' | 'invalid_result'} FailureReason */
@@ -67,6 +88,11 @@ import { newQuickJSWASMModule, RELEASE_SYNC, Scope } from 'quickjs-emscripten';
  * @property {number} id
  * @property {RunResult} outcome
  * @property {number} durationMs From the start of the run, in whole milliseconds.
+ * @property {number} memoryBytes Size of the WebAssembly memory of the module that ran the
+ *   function, after the run: what the thread keeps holding (it never shrinks) until the module is
+ *   dropped or the thread ends.
+ * @property {boolean} nearCap Whether the run asked the module's memory to grow past its maximum
+ *   (the run filled, or came close to filling, its memory; the module was dropped).
  */
 
 /**
@@ -88,6 +114,29 @@ const MIB = 1024 * 1024;
 const MAX_STACK_BYTES = 128 * 1024;
 /** Extra heap allowed while reading the thrown value after a failure (it may have hit the limit). */
 const DESCRIBE_HEADROOM_BYTES = MIB;
+const PAGE_BYTES = 64 * 1024;
+/** The size the module's memory starts at: the least its build accepts (its import's minimum). */
+const INITIAL_MEMORY_BYTES = 16 * MIB;
+/** The most the build's allocator asks for (its `emscripten_resize_heap` stops at 2 GiB). */
+const LARGEST_MEMORY_BYTES = 2048 * MIB;
+/**
+ * What the module itself occupies in its memory before any run: its 5 MiB stack, static data and
+ * allocator state (measured: about 5.2 MiB of the 16 MiB it starts with; 10.8 MiB are free).
+ */
+const MODULE_BASE_BYTES = 6 * MIB;
+/** Room for the sandbox's own work in a run: the harness, and reading the result or the failure. */
+const SANDBOX_HEADROOM_BYTES = MIB;
+/**
+ * Copies of the code and the variables a run holds: the C string handed to QuickJS, the string
+ * value and, for the variables, the parsed object. They are counted on top of the limit in whole
+ * MiB (so typical inputs, under 350 KB, count 1 MiB and runs with the same limit share a module).
+ */
+const INPUT_COPIES = 3;
+/**
+ * The build grows its memory by at least 5% of its current size per step and does not take a step
+ * that would pass the maximum, so up to 5% of the maximum can stay out of reach.
+ */
+const GROWTH_STEP = 1.05;
 /** Promise jobs run between two deadline checks while awaiting an async result. */
 const JOB_BATCH = 256;
 const MAX_ERROR_CHARS = 500;
@@ -155,6 +204,73 @@ const HARNESS = `(() => {
   return [call, collect];
 })()`;
 
+/**
+ * The parts of the WebAssembly JavaScript API used here (the project's TypeScript libraries do
+ * not declare it).
+ * @typedef {{ readonly buffer: ArrayBuffer, grow(deltaPages: number): number }} WasmMemory
+ */
+/**
+ * @typedef {object} WasmApi
+ * @property {new (descriptor: { initial: number, maximum: number }) => WasmMemory} Memory
+ * @property {(bytes: Uint8Array) => Promise<object>} compile
+ */
+/** @type {WasmApi} */
+const Wasm = Reflect.get(globalThis, 'WebAssembly');
+
+/**
+ * A module's linear memory, with a maximum: allocations that would take it past the maximum fail
+ * inside QuickJS. The build grows its memory through `grow` (its `emscripten_resize_heap`), which
+ * tries a 20%, then a 10%, then a 5% step (each at least what the allocation needs) and fails the
+ * allocation only if the last is refused too. So `refusals` counts refused steps (the memory came
+ * near its maximum) and `atCap` tells whether the latest request was refused (an allocation
+ * failed and none has needed, and got, more memory since: the memory is full).
+ */
+class CappedMemory extends Wasm.Memory {
+  /** @param {number} maximumBytes */
+  constructor(maximumBytes) {
+    super({ initial: INITIAL_MEMORY_BYTES / PAGE_BYTES, maximum: maximumBytes / PAGE_BYTES });
+    this.refusals = 0;
+    this.atCap = false;
+  }
+
+  /**
+   * @override
+   * @param {number} deltaPages
+   * @returns {number}
+   */
+  grow(deltaPages) {
+    try {
+      const previousPages = super.grow(deltaPages);
+      this.atCap = false;
+      return previousPages;
+    } catch (error) {
+      this.refusals++;
+      this.atCap = true;
+      throw error;
+    }
+  }
+}
+
+/**
+ * The memory maximum for a run: the module's own share, the sandbox's headroom, the run's limit
+ * and copies of its inputs, plus the growth step the build may be unable to take near the
+ * maximum; never below the 16 MiB every module starts with. So a run can use at least its limit,
+ * and at most about 1.05 × limit + 3 MiB, or the 10.8 MiB free in a fresh module if that is more
+ * (the baseline allowance: limits under about 8 MiB all get the 16 MiB minimum). Measured, in
+ * 64 KB strings: 10.7 MiB under limits of 1 to 8, 36.7 under 32, 132.9 under 128.
+ * @param {RunLimits} limits
+ * @param {string} code
+ * @param {string} varsJson
+ * @returns {number} bytes, a whole number of WebAssembly pages
+ */
+function memoryCeiling(limits, code, varsJson) {
+  const inputBytes = Buffer.byteLength(code, 'utf8') + Buffer.byteLength(varsJson, 'utf8');
+  const inputs = Math.ceil((INPUT_COPIES * inputBytes) / MIB) * MIB;
+  const wanted = (MODULE_BASE_BYTES + SANDBOX_HEADROOM_BYTES + Math.floor(limits.memoryMb * MIB) + inputs) * GROWTH_STEP;
+  const bytes = Math.ceil(wanted / PAGE_BYTES) * PAGE_BYTES;
+  return Math.min(LARGEST_MEMORY_BYTES, Math.max(INITIAL_MEMORY_BYTES, bytes));
+}
+
 /** A failure caused by the user's code (or its limits); anything else thrown inside a run is a host-level fault. */
 class SandboxFailure extends Error {
   /**
@@ -169,43 +285,80 @@ class SandboxFailure extends Error {
 }
 
 /**
- * The thread's QuickJS module, instantiated on the first request and again after a host-level
- * fault dropped it. Requests are served one at a time, so nothing else uses it meanwhile.
- * @type {Promise<QuickJSWASMModule> | undefined}
+ * @typedef {object} Engine A QuickJS module and the memory it was instantiated with.
+ * @property {QuickJSWASMModule} module
+ * @property {CappedMemory} memory
  */
-let modulePromise;
 
-/** @returns {Promise<QuickJSWASMModule>} */
-function acquireModule() {
-  modulePromise ??= instantiate();
-  return modulePromise;
-}
+/**
+ * The variant's WebAssembly code, compiled once per thread: every module instantiated from it
+ * shares the machine code, so a new module (another ceiling, or a replacement) costs a few ms.
+ * @type {Promise<object> | undefined}
+ */
+let compiledCode;
 
-/** @returns {Promise<QuickJSWASMModule>} */
-async function instantiate() {
-  try {
-    const module = await newQuickJSWASMModule(RELEASE_SYNC);
-    warmUp(module);
-    return module;
-  } catch (error) {
-    modulePromise = undefined;
+/**
+ * The thread's current module and the ceiling it was made for; replaced when a run needs another
+ * ceiling, and dropped after a host-level fault or a run that came near its cap. Requests are
+ * served one at a time, so nothing else uses it meanwhile.
+ * @type {{ ceilingBytes: number, engine: Promise<Engine> } | undefined}
+ */
+let current;
+
+/** @returns {Promise<object>} */
+function compileCode() {
+  compiledCode ??= (async () => {
+    // The .wasm file of the variant quickjs-emscripten depends on, resolved as that package would.
+    const resolveFromQuickJS = createRequire(import.meta.resolve('quickjs-emscripten'));
+    const bytes = await readFile(resolveFromQuickJS.resolve('@jitl/quickjs-wasmfile-release-sync/wasm'));
+    return Wasm.compile(bytes);
+  })().catch((/** @type {unknown} */ error) => {
+    compiledCode = undefined;
     throw error;
-  }
+  });
+  return compiledCode;
 }
 
 /**
- * The engine's first run in a new module is much slower than later ones (WebAssembly code is
- * compiled lazily); doing it here keeps that out of the first user function's time budget.
- * @param {QuickJSWASMModule} module
+ * @param {number} ceilingBytes
+ * @returns {Promise<Engine>}
  */
-function warmUp(module) {
-  const outcome = runInModule(module, 'export default (vars) => ({ warm: vars.warm })', '{"warm":"yes"}', WARM_UP_LIMITS, performance.now());
+function acquireEngine(ceilingBytes) {
+  if (current?.ceilingBytes !== ceilingBytes) {
+    const entry = { ceilingBytes, engine: instantiate(ceilingBytes) };
+    entry.engine.catch(() => {
+      if (current === entry) current = undefined;
+    });
+    current = entry;
+  }
+  return current.engine;
+}
+
+/**
+ * @param {number} ceilingBytes
+ * @returns {Promise<Engine>}
+ */
+async function instantiate(ceilingBytes) {
+  const memory = new CappedMemory(ceilingBytes);
+  const module = await newQuickJSWASMModule(newVariant(RELEASE_SYNC, { wasmModule: await compileCode(), wasmMemory: memory }));
+  const engine = { module, memory };
+  warmUp(engine);
+  return engine;
+}
+
+/**
+ * The engine's first run in a new module is slower than later ones; doing it here keeps that out
+ * of the first user function's time budget, and checks the module works.
+ * @param {Engine} engine
+ */
+function warmUp(engine) {
+  const outcome = runInModule(engine, 'export default (vars) => ({ warm: vars.warm })', '{"warm":"yes"}', WARM_UP_LIMITS, performance.now());
   if (!outcome.ok) throw new Error(`the QuickJS sandbox failed its warm-up run: ${outcome.error}`);
 }
 
 /** Drops the current module (its memory may be inconsistent); the next request instantiates a fresh one. */
 function discardModule() {
-  modulePromise = undefined;
+  current = undefined;
 }
 
 /**
@@ -213,10 +366,10 @@ function discardModule() {
  * @param {RunRequest} request
  */
 async function serve(port, request) {
-  /** @type {QuickJSWASMModule} */
-  let module;
+  /** @type {Engine} */
+  let engine;
   try {
-    module = await acquireModule();
+    engine = await acquireEngine(memoryCeiling(request.limits, request.code, request.varsJson));
   } catch (error) {
     /** @type {UnavailableReply} */
     const unavailable = { type: 'unavailable', id: request.id, error: error instanceof Error ? error.message : String(error) };
@@ -227,21 +380,30 @@ async function serve(port, request) {
   const started = { type: 'started', id: request.id };
   port.postMessage(started);
   const startedAt = performance.now();
-  const outcome = runInModule(module, request.code, request.varsJson, request.limits, startedAt);
+  const refusalsBefore = engine.memory.refusals;
+  const outcome = runInModule(engine, request.code, request.varsJson, request.limits, startedAt);
   /** @type {DoneReply} */
-  const done = { type: 'done', id: request.id, outcome, durationMs: Math.round(performance.now() - startedAt) };
+  const done = {
+    type: 'done',
+    id: request.id,
+    outcome,
+    durationMs: Math.round(performance.now() - startedAt),
+    memoryBytes: engine.memory.buffer.byteLength,
+    nearCap: engine.memory.refusals > refusalsBefore,
+  };
   port.postMessage(done);
 }
 
 /**
- * @param {QuickJSWASMModule} module
+ * @param {Engine} engine
  * @param {string} code
  * @param {string} varsJson
  * @param {RunLimits} limits
  * @param {number} startedAt
  * @returns {RunResult}
  */
-function runInModule(module, code, varsJson, limits, startedAt) {
+function runInModule(engine, code, varsJson, limits, startedAt) {
+  const refusalsBefore = engine.memory.refusals;
   const scope = new Scope();
   /** @type {QuickJSRuntime | undefined} */
   let runtime;
@@ -250,22 +412,26 @@ function runInModule(module, code, varsJson, limits, startedAt) {
   /** @type {RunResult} */
   let outcome;
   try {
-    runtime = scope.manage(module.newRuntime());
+    runtime = scope.manage(engine.module.newRuntime());
     runtime.setMaxStackSize(MAX_STACK_BYTES);
     const context = scope.manage(runtime.newContext());
-    run = new SandboxRun(runtime, context, scope, limits, startedAt + limits.timeoutMs);
+    run = new SandboxRun(runtime, context, scope, engine.memory, limits, startedAt + limits.timeoutMs);
     outcome = { ok: true, result: run.execute(code, varsJson) };
   } catch (error) {
     if (!(error instanceof SandboxFailure)) {
       // A host-level fault (the native stack overflowing inside WebAssembly, an abort): the
       // module's memory may be inconsistent, so it is dropped whole instead of disposed.
       discardModule();
-      return run?.timedOut ? run.timeoutResult() : hostFailure(error);
+      return run && (run.stopped !== undefined || run.hitMemoryCap()) ? run.stopResult() : hostFailure(error);
     }
     outcome = { ok: false, reason: error.reason, error: error.message };
   }
   try {
-    if (run?.timedOut && runtime?.hasPendingJob()) {
+    if (engine.memory.refusals > refusalsBefore) {
+      // QuickJS recovers from failed allocations, but the module may have run out of memory with
+      // host calls in flight: a fresh module (a few ms) is cheaper than trusting it.
+      discardModule();
+    } else if (run?.stopped !== undefined && runtime?.hasPendingJob()) {
       // Freeing a runtime whose promise jobs were cut off by the interrupt handler can trip
       // QuickJS's leak assertion (objects left on its GC list), which aborts the module: drop
       // the module instead, and the next run instantiates a fresh one.
@@ -297,17 +463,26 @@ class SandboxRun {
    * @param {QuickJSRuntime} runtime
    * @param {QuickJSContext} context
    * @param {Scope} scope
+   * @param {CappedMemory} memory The module's memory, whose maximum caps the run.
    * @param {RunLimits} limits
    * @param {number} deadline
    */
-  constructor(runtime, context, scope, limits, deadline) {
-    this.timedOut = false;
+  constructor(runtime, context, scope, memory, limits, deadline) {
+    /**
+     * Why the run was stopped (by the interrupt handler or a check between steps), once it was.
+     * @type {'timeout' | 'memory' | undefined}
+     */
+    this.stopped = undefined;
     /** @private @readonly */
     this.runtime = runtime;
     /** @private @readonly */
     this.context = context;
     /** @private @readonly */
     this.scope = scope;
+    /** @private @readonly */
+    this.memory = memory;
+    /** @private @readonly */
+    this.refusalsAtStart = memory.refusals;
     /** @private @readonly */
     this.limits = limits;
     /** @private @readonly */
@@ -328,8 +503,10 @@ class SandboxRun {
     const collect = this.manage(context.getProp(harness, 1));
     const vars = this.manage(context.newString(varsJson));
 
+    // Bounds single allocations (and, at 8 bytes each in this build, counts of them); the
+    // module's memory maximum bounds the total.
     this.runtime.setMemoryLimit(this.memoryLimitBytes);
-    this.runtime.setInterruptHandler(() => this.expired());
+    this.runtime.setInterruptHandler(() => this.mustStop());
 
     const namespace = this.settle(this.unwrap(context.evalCode(code, MODULE_FILENAME, { type: 'module' })), {
       reason: 'exception',
@@ -340,20 +517,41 @@ class SandboxRun {
       message: 'the function returned a Promise that never settles (the sandbox has no timers or I/O to wait for)',
     });
     const collected = this.unwrap(context.callFunction(collect, context.undefined, returned));
-    if (this.expired()) throw this.timeout();
+    // Also a run that hit the cap and caught QuickJS's error fails: whether it is stopped
+    // otherwise depends on where the interrupt handler happens to run.
+    if (this.mustStop()) throw this.stopFailure();
     if (context.typeof(collected) !== 'string') throw unreadableResult();
     return readCollected(context.getString(collected));
   }
 
-  /** @returns {boolean} */
-  expired() {
-    if (!this.timedOut && performance.now() >= this.deadline) this.timedOut = true;
-    return this.timedOut;
+  /**
+   * Whether the run has filled its module's memory: an allocation failed at the maximum, and no
+   * later one got more memory.
+   * @returns {boolean}
+   */
+  hitMemoryCap() {
+    return this.memory.atCap && this.memory.refusals > this.refusalsAtStart;
   }
 
-  /** @returns {RunResult} */
-  timeoutResult() {
-    const failure = this.timeout();
+  /**
+   * The interrupt handler, also checked between steps: whether the run must stop, because it hit
+   * its memory cap or its deadline passed (recorded in {@link stopped}).
+   * @returns {boolean}
+   */
+  mustStop() {
+    if (this.stopped === undefined) {
+      if (this.hitMemoryCap()) this.stopped = 'memory';
+      else if (performance.now() >= this.deadline) this.stopped = 'timeout';
+    }
+    return this.stopped !== undefined;
+  }
+
+  /**
+   * The outcome of a run that was stopped or hit its memory cap.
+   * @returns {RunResult}
+   */
+  stopResult() {
+    const failure = this.stopFailure();
     return { ok: false, reason: failure.reason, error: failure.message };
   }
 
@@ -361,8 +559,20 @@ class SandboxRun {
    * @private
    * @returns {SandboxFailure}
    */
-  timeout() {
-    return new SandboxFailure('timeout', `the function did not finish within ${this.limits.timeoutMs} ms`);
+  stopFailure() {
+    return this.stopped === 'timeout'
+      ? new SandboxFailure('timeout', `the function did not finish within ${this.limits.timeoutMs} ms`)
+      : this.memoryFailure();
+  }
+
+  /**
+   * @private
+   * @param {string} [detail] QuickJS's own error, when it reported the exhausted memory.
+   * @returns {SandboxFailure}
+   */
+  memoryFailure(detail) {
+    const message = `the function used more than ${this.limits.memoryMb} MB of memory`;
+    return new SandboxFailure('memory', detail ? `${message} (${detail})` : message);
   }
 
   /**
@@ -396,7 +606,7 @@ class SandboxRun {
       const state = this.context.getPromiseState(handle);
       if (state.type === 'fulfilled') return state.notAPromise ? handle : this.manage(state.value);
       if (state.type === 'rejected') throw this.failureFrom(this.manage(state.error));
-      if (this.expired()) throw this.timeout();
+      if (this.mustStop()) throw this.stopFailure();
       if (!this.runtime.hasPendingJob()) throw new SandboxFailure(neverSettles.reason, neverSettles.message);
       const jobs = this.runtime.executePendingJobs(JOB_BATCH);
       if (jobs.error) throw this.failureFrom(this.manage(jobs.error));
@@ -410,13 +620,16 @@ class SandboxRun {
    * @returns {SandboxFailure}
    */
   failureFrom(thrown) {
-    if (this.timedOut) return this.timeout();
+    // Stopped by the interrupt handler: what was thrown is QuickJS's "interrupted" error.
+    if (this.stopped !== undefined) return this.stopFailure();
     this.runtime.setMemoryLimit(this.memoryLimitBytes + DESCRIBE_HEADROOM_BYTES);
     const description = describeThrown(this.context, thrown);
-    if (this.expired()) return this.timeout();
-    if (description.outOfMemory) {
-      return new SandboxFailure('memory', `the function used more than ${this.limits.memoryMb} MB of memory (${description.text})`);
+    if (this.mustStop()) {
+      // The cap was hit (whatever was thrown afterwards: QuickJS's error, the user's own, or a
+      // value too large to read), or the deadline passed while the value was read.
+      return this.stopped === 'memory' && description.outOfMemory ? this.memoryFailure(description.text) : this.stopFailure();
     }
+    if (description.outOfMemory) return this.memoryFailure(description.text);
     return new SandboxFailure('exception', description.text);
   }
 }

@@ -166,6 +166,87 @@ describe('runUserFunction', () => {
     expect(objects).toMatchObject({ ok: false, reason: 'memory' });
   });
 
+  // QuickJS's own limit only sees single allocations in this build: these keep ~300 MB alive in
+  // pieces far below the limit. A long deadline, so that only the memory cap can stop them.
+  const hoarding = { memoryMb: 8, timeoutMs: 20_000 };
+
+  it('caps the total memory of a run: strings kept alive fail with a memory error', async () => {
+    const pieces = await run(
+      `export default () => { const all = []; for (let i = 0; i < 3000; i++) all.push('x'.repeat(100000) + i); return { n: all.length }; }`,
+      {},
+      hoarding,
+    );
+    expect(pieces).toMatchObject({ ok: false, reason: 'memory', error: expect.stringContaining('more than 8 MB') });
+
+    const concatenated = await run(
+      `export default () => { const all = []; for (let i = 0; i < 300000; i++) all.push('abcdefghij'.repeat(100) + i); return { n: all.length }; }`,
+      {},
+      hoarding,
+    );
+    expect(concatenated).toMatchObject({ ok: false, reason: 'memory' });
+
+    const atLoad = await run(
+      `globalThis.kept = []; for (let i = 0; i < 3000; i++) kept.push('x'.repeat(100000) + i); export default () => ({ n: kept.length })`,
+      {},
+      hoarding,
+    );
+    expect(atLoad).toMatchObject({ ok: false, reason: 'memory' });
+
+    const awaiting = await run(
+      `export default async () => { const all = []; for (let i = 0; i < 3000; i++) { await null; all.push('x'.repeat(100000) + i); } return { n: all.length }; }`,
+      {},
+      hoarding,
+    );
+    expect(awaiting).toMatchObject({ ok: false, reason: 'memory' });
+
+    expect(await run(`export default () => ({ after: 'fine' })`)).toMatchObject({ ok: true, result: { after: 'fine' } });
+  });
+
+  it('caps typed arrays and ArrayBuffers the same way', async () => {
+    const typed = await run(
+      `export default () => { const all = []; for (let i = 0; i < 300; i++) all.push(new Uint8Array(1e6)); return { n: all.length }; }`,
+      {},
+      hoarding,
+    );
+    expect(typed).toMatchObject({ ok: false, reason: 'memory', error: expect.stringContaining('more than 8 MB') });
+
+    const buffers = await run(
+      `export default () => { const all = []; for (let i = 0; i < 3000; i++) all.push(new ArrayBuffer(100000)); return { n: all.length }; }`,
+      {},
+      hoarding,
+    );
+    expect(buffers).toMatchObject({ ok: false, reason: 'memory' });
+
+    expect(await run(`export default () => ({ n: new Float64Array(1000).length })`)).toMatchObject({ ok: true, result: { n: '1000' } });
+  });
+
+  it('fails a function that fills its memory even if it catches the error, and stops one that keeps trying', async () => {
+    const caught = await run(
+      `export default () => { let all = []; try { for (;;) all.push('y'.repeat(65536)); } catch (e) { all = null; } return { survived: true }; }`,
+      {},
+      hoarding,
+    );
+    expect(caught).toMatchObject({ ok: false, reason: 'memory' });
+
+    const retrying = await run(
+      `export default () => { const all = []; for (;;) { try { all.push('x'.repeat(100000)); } catch (e) {} } }`,
+      {},
+      hoarding,
+    );
+    expect(retrying).toMatchObject({ ok: false, reason: 'memory', error: 'the function used more than 8 MB of memory' });
+
+    expect(await run(`export default () => ({ after: 'fine' })`)).toMatchObject({ ok: true, result: { after: 'fine' } });
+  });
+
+  it('lets a function use its whole memory limit, and not much more', async () => {
+    // Keeps `mb` MiB alive in strings of 64 KB.
+    const keep = (mb: number) =>
+      `export default () => { const all = []; for (let i = 0; i < ${mb} * 16; i++) all.push('z'.repeat(65500) + i); return { n: all.length }; }`;
+    expect(await run(keep(8), {}, { memoryMb: 8, timeoutMs: 20_000 })).toMatchObject({ ok: true, result: { n: '128' } });
+    expect(await run(keep(32), {}, { memoryMb: 32, timeoutMs: 20_000 })).toMatchObject({ ok: true, result: { n: '512' } });
+    expect(await run(keep(48), {}, { memoryMb: 32, timeoutMs: 20_000 })).toMatchObject({ ok: false, reason: 'memory' });
+  });
+
   it('runs small code under the smallest memory limit', async () => {
     expect(await run(`export default () => ({ a: 'b' })`, {}, { memoryMb: 1 })).toMatchObject({ ok: true, result: { a: 'b' } });
   });
@@ -361,6 +442,67 @@ describe('the sandbox pool', () => {
       });
       expect(pool.stats).toMatchObject({ workers: 1, terminated: 1, crashed: 0 });
     });
+  });
+
+  it('replaces a thread whose run filled its memory, or whose memory grew large, and keeps the others', async () => {
+    await withPool({ size: 1 }, async (pool) => {
+      const hoard = `export default () => { const all = []; for (let i = 0; i < 3000; i++) all.push('x'.repeat(100000) + i); return { n: all.length }; }`;
+      expect(await pool.run(hoard, {}, { memoryMb: 8, timeoutMs: 20_000 })).toMatchObject({ ok: false, reason: 'memory' });
+      expect(pool.stats).toMatchObject({ workers: 0, recycled: 1, terminated: 0, crashed: 0 });
+      expect(await pool.run(`export default () => ({ after: 'fine' })`, {}, limits)).toMatchObject({ ok: true, result: { after: 'fine' } });
+      expect(pool.stats).toMatchObject({ workers: 1, recycled: 1 });
+
+      // Within its limit, but the module's memory grew past twice the 16 MiB it starts with.
+      const large = `export default () => { const all = []; for (let i = 0; i < 640; i++) all.push('z'.repeat(65500) + i); return { n: all.length }; }`;
+      expect(await pool.run(large, {}, { memoryMb: 64, timeoutMs: 20_000 })).toMatchObject({ ok: true, result: { n: '640' } });
+      expect(pool.stats).toMatchObject({ workers: 0, recycled: 2 });
+
+      for (let i = 0; i < 3; i++) {
+        expect(await pool.run(`export default () => ({ s: 'a'.repeat(1000000).length })`, {}, limits)).toMatchObject({ ok: true });
+      }
+      expect(pool.stats).toMatchObject({ workers: 1, recycled: 2, terminated: 0, crashed: 0 });
+    });
+  });
+
+  it('keeps the process memory bounded while functions hoard memory again and again', async () => {
+    await withPool({ size: 1 }, async (pool) => {
+      const hoard = `export default () => { const all = []; for (let i = 0; i < 3000; i++) all.push('x'.repeat(100000) + i); return { n: all.length }; }`;
+      expect(await pool.run(`export default () => ({})`, {}, limits)).toMatchObject({ ok: true });
+      const before = process.memoryUsage().rss;
+      let most = before;
+      for (let i = 0; i < 8; i++) {
+        // Each may hold about 70 MB (its limit) until its thread is replaced; before the cap, each
+        // grew to 300 MB, and memory given to a WebAssembly module is never returned.
+        expect(await pool.run(hoard, {}, { memoryMb: 64, timeoutMs: 20_000 })).toMatchObject({ ok: false, reason: 'memory' });
+        most = Math.max(most, process.memoryUsage().rss);
+      }
+      expect(pool.stats).toMatchObject({ recycled: 8 });
+      expect(most - before).toBeLessThan(256 * 1024 * 1024);
+    });
+  });
+
+  it('reports a thread that exceeds its own heap limit as a memory failure', async () => {
+    await withWorkerFiles(
+      {
+        // Reports the start of the run, then fills the thread's V8 heap.
+        greedy: `import { parentPort } from 'node:worker_threads';
+          parentPort.on('message', (request) => {
+            parentPort.postMessage({ type: 'started', id: request.id });
+            const all = [];
+            for (;;) all.push({ n: all.length, text: String(Math.random()) });
+          });`,
+      },
+      async ({ greedy }) => {
+        await withPool({ size: 1, workerUrl: greedy, workerHeapMb: 16 }, async (pool) => {
+          expect(await pool.run('export default () => ({})', {}, limits)).toMatchObject({
+            ok: false,
+            reason: 'memory',
+            error: expect.stringContaining('the sandbox thread ran out of memory'),
+          });
+          expect(pool.stats).toMatchObject({ workers: 0, crashed: 1 });
+        });
+      },
+    );
   });
 
   it('reports a thread that dies during a run as an exception, and one that cannot start as a rejection', async () => {

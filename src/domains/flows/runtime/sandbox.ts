@@ -1,6 +1,6 @@
 /**
  * The `run_function` sandbox: the user's JavaScript module runs in QuickJS compiled to
- * WebAssembly, with a deadline and a heap limit, on a worker thread (sandbox-worker.mjs holds the
+ * WebAssembly, with a deadline and a memory cap, on a worker thread (sandbox-worker.mjs holds the
  * QuickJS side and describes what the code can reach: the ECMAScript built-ins only). This side
  * keeps a small pool of those threads, queues runs, checks what they report and stops the ones
  * that misbehave, so a user's infinite loop or huge allocation fails the component and never
@@ -17,6 +17,17 @@
  * - an idle thread does not keep the process alive (it is unref'd), a busy one does, like any
  *   pending work; `close()` waits for the runs already submitted, then terminates every thread.
  *
+ * Memory. A run's memory is capped inside the thread by the maximum of its QuickJS module's
+ * WebAssembly memory (see sandbox-worker.mjs). That memory never shrinks, so each reply reports
+ * its size and whether the run reached the cap, and a thread whose memory grew past
+ * {@link RECYCLE_ABOVE_BYTES} (twice the 16 MiB a module starts with), or whose run reached its
+ * cap, is terminated once the run is answered (`stats.recycled`): the next run starts a fresh
+ * thread, and a function that filled its memory leaves nothing behind (terminating the thread
+ * frees its memory at once, where a module dropped inside it would wait for garbage collection).
+ * A thread's own V8 heap (the glue, the strings passed in and out) is capped too
+ * (`workerHeapMb`, through the Worker's `resourceLimits`); a thread that exceeds it ends, and its
+ * run reports `memory`.
+ *
  * `runUserFunction` uses one shared pool of the default size, created on first use;
  * `closeSandbox()` closes it (the app's `close()` calls it) and a later run starts a new one.
  */
@@ -27,7 +38,12 @@ import type { DoneReply, RunRequest, RunResult, WorkerReply } from './sandbox-wo
 export interface SandboxLimits {
   /** Wall-clock budget for evaluating the module and running its default export. */
   timeoutMs: number;
-  /** Cap on the QuickJS heap of the run, in MiB (the empty runtime itself uses a few hundred KiB of it). */
+  /**
+   * Cap on the memory of the run, in MiB: everything QuickJS allocates for it (objects, strings,
+   * typed arrays, the result). A run can use at least this much and at most about 1.05 × this
+   * + 3 MiB, or about 10.8 MiB if that is more (the free part of the 16 MiB a module starts with).
+   * A run that fills it fails with `memory`, even if it catches QuickJS's error.
+   */
   memoryMb: number;
 }
 
@@ -44,6 +60,8 @@ export interface SandboxPoolOptions {
   graceMs?: number;
   /** The worker's entry point (default: sandbox-worker.mjs beside this file); tests substitute misbehaving ones. */
   workerUrl?: URL;
+  /** Cap on each thread's own V8 heap, in MiB (default 256); the QuickJS memory is outside it. */
+  workerHeapMb?: number;
 }
 
 export interface SandboxPoolStats {
@@ -55,11 +73,24 @@ export interface SandboxPoolStats {
   queued: number;
   /** Threads the pool terminated because they overran a deadline. */
   terminated: number;
-  /** Threads that crashed or exited by themselves. */
+  /** Threads that crashed or exited by themselves (including those that exceeded `workerHeapMb`). */
   crashed: number;
+  /**
+   * Threads terminated after a run because their WebAssembly memory had grown past
+   * {@link RECYCLE_ABOVE_BYTES} or the run had reached its memory cap.
+   */
+  recycled: number;
 }
 
 const DEFAULT_GRACE_MS = 1000;
+/**
+ * Default cap on a thread's V8 heap: its baseline is about 10 MiB; the largest result a run can
+ * produce (a few tens of MB at the largest memory limit) is held there a few times over.
+ */
+const DEFAULT_WORKER_HEAP_MB = 256;
+const MIB = 1024 * 1024;
+/** A thread whose QuickJS memory grew past this (twice the 16 MiB a module starts with) is replaced after its run. */
+const RECYCLE_ABOVE_BYTES = 32 * MIB;
 /** Bound on a thread's time to report that a run started: instantiating and warming up QuickJS. */
 const STARTUP_LIMIT_MS = 30_000;
 const WORKER_URL = new URL('./sandbox-worker.mjs', import.meta.url);
@@ -91,24 +122,36 @@ export class SandboxPool {
   private readonly size: number;
   private readonly graceMs: number;
   private readonly workerUrl: URL;
+  private readonly workerHeapMb: number;
   private readonly slots = new Set<Slot>();
   private readonly queue: Job[] = [];
   private readonly idleWaiters: (() => void)[] = [];
+  /** Terminations under way of threads already dropped from the pool; `close()` waits for them. */
+  private readonly terminations = new Set<Promise<void>>();
   private nextId = 1;
   private closed = false;
   private terminated = 0;
   private crashed = 0;
+  private recycled = 0;
 
   constructor(options: SandboxPoolOptions = {}) {
     this.size = Math.max(1, Math.floor(options.size ?? Math.min(2, availableParallelism())));
     this.graceMs = Math.max(0, options.graceMs ?? DEFAULT_GRACE_MS);
     this.workerUrl = options.workerUrl ?? WORKER_URL;
+    this.workerHeapMb = Math.max(1, options.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB);
   }
 
   get stats(): SandboxPoolStats {
     let busy = 0;
     for (const slot of this.slots) if (slot.job) busy++;
-    return { workers: this.slots.size, busy, queued: this.queue.length, terminated: this.terminated, crashed: this.crashed };
+    return {
+      workers: this.slots.size,
+      busy,
+      queued: this.queue.length,
+      terminated: this.terminated,
+      crashed: this.crashed,
+      recycled: this.recycled,
+    };
   }
 
   /** {@link runUserFunction} on this pool; rejects once the pool is closed. */
@@ -124,7 +167,7 @@ export class SandboxPool {
   async close(): Promise<void> {
     this.closed = true;
     if (!this.isIdle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    await Promise.all([...this.slots].map((slot) => this.retire(slot)));
+    await Promise.all([...[...this.slots].map((slot) => this.retire(slot)), ...this.terminations]);
   }
 
   private isIdle(): boolean {
@@ -158,7 +201,11 @@ export class SandboxPool {
 
   private spawn(): Slot {
     // The entry point is plain JavaScript: no loader (tsx) is needed, so none is inherited.
-    const worker = new Worker(this.workerUrl, { name: 'run_function sandbox', execArgv: [] });
+    const worker = new Worker(this.workerUrl, {
+      name: 'run_function sandbox',
+      execArgv: [],
+      resourceLimits: { maxOldGenerationSizeMb: this.workerHeapMb },
+    });
     const slot: Slot = { worker, job: undefined, startedAt: undefined, timer: undefined, retired: false };
     worker.on('message', (message: unknown) => this.onMessage(slot, message));
     worker.on('messageerror', (error: Error) => this.onCrash(slot, error));
@@ -201,6 +248,11 @@ export class SandboxPool {
       }
       case 'done': {
         this.release(slot);
+        if (reply.nearCap || reply.memoryBytes > RECYCLE_ABOVE_BYTES) {
+          // Its memory never shrinks: end the thread (which frees it) rather than keep it.
+          this.recycled++;
+          void this.retire(slot);
+        }
         job.resolve(toOutcome(reply));
         break;
       }
@@ -256,10 +308,11 @@ export class SandboxPool {
     this.crashed++;
     void this.retire(slot);
     if (job && startedAt !== undefined) {
+      const outOfMemory = 'code' in error && error.code === 'ERR_WORKER_OUT_OF_MEMORY';
       job.resolve({
         ok: false,
-        reason: 'exception',
-        error: truncate(`the sandbox failed: ${error.message}`),
+        reason: outOfMemory ? 'memory' : 'exception',
+        error: truncate(outOfMemory ? `the sandbox thread ran out of memory: ${error.message}` : `the sandbox failed: ${error.message}`),
         durationMs: Math.round(performance.now() - startedAt),
       });
     } else {
@@ -276,11 +329,13 @@ export class SandboxPool {
     slot.timer = undefined;
     slot.job = undefined;
     this.slots.delete(slot);
-    try {
-      await slot.worker.terminate();
-    } catch {
-      // Already gone: nothing left to stop.
-    }
+    const termination = slot.worker.terminate().then(
+      () => undefined,
+      () => undefined, // Already gone: nothing left to stop.
+    );
+    this.terminations.add(termination);
+    await termination;
+    this.terminations.delete(termination);
   }
 }
 
@@ -293,9 +348,9 @@ function readReply(message: unknown): WorkerReply | undefined {
       return typeof message.error === 'string' ? { type: 'unavailable', id: message.id, error: message.error } : undefined;
     case 'done': {
       const outcome = readRunResult(message.outcome);
-      const { durationMs } = message;
-      if (!outcome || typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) return undefined;
-      return { type: 'done', id: message.id, outcome, durationMs };
+      const { durationMs, memoryBytes, nearCap } = message;
+      if (!outcome || !isCount(durationMs) || !isCount(memoryBytes) || typeof nearCap !== 'boolean') return undefined;
+      return { type: 'done', id: message.id, outcome, durationMs, memoryBytes, nearCap };
     }
     default:
       return undefined;
@@ -324,6 +379,10 @@ function toOutcome(reply: DoneReply): SandboxOutcome {
   return outcome.ok
     ? { ok: true, result: outcome.result, durationMs }
     : { ok: false, error: outcome.error, reason: outcome.reason, durationMs };
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
 function isFailureReason(value: string): value is SandboxFailureReason {
