@@ -7,6 +7,7 @@ type Benchmark = () => Promise<{ run(args: string[]): Promise<void> }>;
 const BENCHMARKS: Record<string, Benchmark> = {
   continuity: () => import('./continuity.js'),
   callbacks: () => import('./callbacks.js'),
+  flows: () => import('./flows.js'),
 };
 
 function usage(): string {
