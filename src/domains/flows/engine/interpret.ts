@@ -52,6 +52,7 @@ export async function interpret(run: Run): Promise<Progress> {
   const { store, services, version } = run;
   const now = () => services.clock.now().toISOString();
   let progress = run.progress;
+  const held = heldCalls(run);
   if (run.interruptedLeg) await LoggedCall.closeInterrupted(run.services.calls, run.services.clock, run.accountId, run.interruptedLeg);
   while (progress.status === 'running') {
     const component = progress.current === null ? undefined : version.byId.get(progress.current);
@@ -63,19 +64,19 @@ export async function interpret(run: Run): Promise<Progress> {
           ? `component ${component.id} ran ${MAX_REPEATS} times in a row`
           : undefined;
     if (stop !== undefined || !component) {
-      await hangUp(run, progress.call);
+      await hangUp(held, progress.call);
       await store.fail(stop ?? 'no component', now());
       return { ...progress, status: 'failed', current: null, reason: stop ?? 'no component' };
     }
     const started = now();
-    const outcome = await runComponent(run, component, contextFor(run, progress, component));
+    const outcome = await runComponent(run, component, contextFor(run, progress, component, held));
     const step: Step = {
       component: component.id, type: component.type, exit: outcome.kind === 'fail' ? null : (outcome.exit ?? null),
       started_at: started, ended_at: now(), detail: outcome.detail,
     };
     const after = advance(progress, component, outcome);
     // The call is closed in the log before the interaction reads as over.
-    if (after.status !== 'running') await hangUp(run, after.call);
+    if (after.status !== 'running') await hangUp(held, after.call);
     if (!(await store.advance(step, after, step.ended_at))) return progress;
     progress = after;
   }
@@ -88,7 +89,23 @@ function runComponent(run: Run, component: FlowComponent, context: StepContext):
   return (handler as (config: unknown, context: StepContext) => Promise<StepOutcome>)(component.config, context);
 }
 
-function contextFor(run: Run, progress: Progress, component: FlowComponent): StepContext {
+/**
+ * The held call's call-log entry, read once per run: the interpreter is the only writer of that
+ * entry while it runs, so the copy in hand is the latest (no read per event).
+ */
+function heldCalls(run: Run): (callId: string) => Promise<LoggedCall> {
+  const known = new Map<string, Promise<LoggedCall>>();
+  return (callId) => {
+    let call = known.get(callId);
+    if (!call) {
+      call = LoggedCall.resume(run.services.calls, run.services.clock, run.accountId, callId);
+      known.set(callId, call);
+    }
+    return call;
+  };
+}
+
+function contextFor(run: Run, progress: Progress, component: FlowComponent, held: (callId: string) => Promise<LoggedCall>): StepContext {
   const { services, accountId } = run;
   const variables = progress.variables;
   return {
@@ -104,21 +121,18 @@ function contextFor(run: Run, progress: Progress, component: FlowComponent): Ste
     placing: (callId) => run.store.placing(progress.steps, callId, services.clock.now().toISOString()),
     logOnCall: async (...events) => {
       if (!progress.call) return;
-      const call = await LoggedCall.resume(services.calls, services.clock, accountId, progress.call.call_id);
-      await call.add(...events).save();
+      await (await held(progress.call.call_id)).add(...events).save();
     },
   };
 }
 
 
 /** The platform's side of the call ends with the interaction. */
-async function hangUp(run: Run, call: ActiveCall | null): Promise<void> {
+async function hangUp(held: (callId: string) => Promise<LoggedCall>, call: ActiveCall | null): Promise<void> {
   if (!call) return;
-  const { calls, clock } = run.services;
-  const record = await calls.get(run.accountId, call.call_id);
-  if (record.ended_at !== null) return;
-  const forwarded = record.events.some((event) => event.type === 'bridged');
-  const logged = await LoggedCall.resume(calls, clock, run.accountId, call.call_id);
+  const logged = await held(call.call_id);
+  if (logged.ended) return;
+  const forwarded = logged.events.some((event) => event.type === 'bridged');
   await logged.add({ type: 'hangup', by: forwarded ? 'callee' : 'platform' }).end(forwarded ? 'forwarded' : 'completed').save();
 }
 
