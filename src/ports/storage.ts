@@ -72,6 +72,26 @@ export interface Database {
     account_id: string; interaction_id: string; seq: number; component: string; type: string; exit: string | null;
     started_at: string; ended_at: string; detail: string;
   };
+  /** Custom case statuses; the six built-in ones are not rows (their ids are their category names). */
+  case_statuses: {
+    account_id: string; id: string; name: string; name_key: string; category: string; active: number; created_at: string; updated_at: string;
+  };
+  /** `custom_fields` and `related` are JSON text; `search_text` is title, description and note bodies. */
+  cases: {
+    account_id: string; id: string; title: string; description: string | null; status_id: string; status_category: string;
+    type: string; priority: string | null; priority_rank: number; requester_id: string | null; requester_name: string | null;
+    requester_email: string | null; requester_phone: string | null; assignee_id: string | null; group_id: string | null;
+    problem_id: string | null; due_at: string | null; resolution: string | null; custom_fields: string; channel: string | null;
+    related: string; search_text: string; created_by: string; created_at: string; updated_at: string;
+    resolved_at: string | null; closed_at: string | null; deleted_at: string | null;
+  };
+  case_notes: { account_id: string; id: string; case_id: string; body: string; visibility: string; author: string; created_at: string };
+  /** One entry per change; `old_value`/`new_value` are JSON text. */
+  case_audit: {
+    account_id: string; id: string; case_id: string; actor: string; action: string; field: string | null;
+    old_value: string | null; new_value: string | null; detail: string | null; created_at: string;
+  };
+  case_settings: { account_id: string; auto_close_after_days: number; updated_at: string };
   sim_phones: { account_id: string; number: string; script: string; updated_at: string };
   /**
    * Admission times (ms since the epoch, ascending) within each account's bucket's last two windows

@@ -7,6 +7,7 @@ import { callbackAgents } from './0003_callback_agents.js';
 import { flows } from './0004_flows.js';
 import { rateLimits } from './0005_rate_limits.js';
 import { interactions } from './0006_interactions.js';
+import { cases } from './0007_cases.js';
 
 /** Every migration, by name; a released migration is never edited, only followed by a new one. */
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
@@ -17,6 +18,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0004_flows': flows(dialect),
     '0005_rate_limits': rateLimits(dialect),
     '0006_interactions': interactions(dialect),
+    '0007_cases': cases(dialect),
   };
 }
 
