@@ -183,7 +183,7 @@ async function ceiling(run: FlowsApp, gc: Gc): Promise<Omit<MemoryResult, 'side'
     const ids = { interactionId: newId(), flowId: fixture.longRingFlowId, flowVersionId: versionId };
     const progress = startState(definition, ids, { contact_1: number, contact_2: agent(0) });
     const services: FlowServices = { ...base, calls: new MemoryCallRecords() };
-    return interpret({ accountId: fixture.accountId, ...ids, version, progress, services, handlers: COMPONENT_HANDLERS, store: { advance: () => Promise.resolve(true), fail: () => Promise.resolve(), placing: () => Promise.resolve() } });
+    return interpret({ accountId: fixture.accountId, ...ids, version, progress, services, handlers: COMPONENT_HANDLERS, store: { advance: () => Promise.resolve(true), fail: () => Promise.resolve(), reserveLeg: () => Promise.resolve() } });
   };
   for (let i = 0; i < WARMUP; i++) await start(BUSY_CUSTOMER);
   const before = await settledReading(gc);

@@ -379,7 +379,7 @@ export async function measureCeiling(run: FlowsApp, settings: Settings): Promise
             return Promise.resolve(true);
           },
           fail: () => Promise.resolve(),
-          placing: () => Promise.resolve(),
+          reserveLeg: () => Promise.resolve(),
         },
       }).then(
         (final) => {

@@ -18,6 +18,8 @@ import { closeSandbox } from './domains/flows/runtime/sandbox.js';
 import { FetchHttpClient } from './adapters/http/fetch-client.js';
 import { DirectorySecrets } from './adapters/secrets/directory-secrets.js';
 import { FlowSimulator } from './simulation/index.js';
+import { CaseSearchService, CaseStatusesService } from './domains/cases/index.js';
+import { CaseAutomation, CaseSettingsService, CasesService } from './domains/cases/index.js';
 import { createJobHandlers, createJobQueue, createWorker, scheduleRecurringJobs, workerMetrics, type Worker } from './jobs/index.js';
 import { buildServer } from './http/server.js';
 import { Metrics } from './http/metrics.js';
@@ -92,12 +94,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const engine = new FlowEngine({ storage, jobs, services: flowServices, handlers: COMPONENT_HANDLERS });
   // Starting a flow is limited per account across every node (API.md: 2 per second by default).
   const interactions = new InteractionsService(storage, engine, (accountId) => rateLimiter.enforceAccountLimit(accountId, 'flows_interactions_per_second'));
+  const caseStatuses = new CaseStatusesService(storage, clock);
+  const caseSearch = new CaseSearchService(storage, caseStatuses);
+  const caseSettings = new CaseSettingsService(storage, clock, jobs);
+  const cases = new CasesService({ storage, clock, jobs, statuses: caseStatuses, settings: caseSettings, timeZoneOf: async (accountId) => (await accounts.getAccount(accountId)).timezone });
   const worker = createWorker({
     storage,
     clock,
     logger,
     schemas: JOB_PAYLOADS,
-    handlers: createJobHandlers({ storage, clock, callbacks: dispatcher, flows: engine }),
+    handlers: createJobHandlers({ storage, clock, callbacks: dispatcher, flows: engine, cases: new CaseAutomation(storage, clock, caseStatuses, caseSettings) }),
     concurrency: config.SWITCHBOARD_WORKER_CONCURRENCY,
     leaseMs: config.SWITCHBOARD_JOB_LEASE_S * 1000,
   });
@@ -127,7 +133,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     return { status: healthy ? 'ready' : 'degraded', checks };
   };
 
-  const services: AppServices = { clock, storage, metrics, accounts, rateLimiter, directory: { numbers, skills, agents, groups }, continuity, calls, callbacks, flows, interactions, simulator, network, readiness };
+  const services: AppServices = { clock, storage, metrics, accounts, rateLimiter, directory: { numbers, skills, agents, groups }, continuity, calls, callbacks, flows, interactions, simulator, caseSearch, cases: { cases, statuses: caseStatuses, settings: caseSettings }, network, readiness };
   const server = await buildServer(services, {
     logger,
     adminToken: config.SWITCHBOARD_ADMIN_TOKEN,

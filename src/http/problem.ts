@@ -17,6 +17,8 @@ export const PROBLEMS = {
   unknown_skill: { status: 400, title: 'Unknown skill' },
   invalid_flow_definition: { status: 422, title: 'Flow definition is invalid' },
   flow_not_published: { status: 404, title: 'Flow has no published version' },
+  closing_is_automatic: { status: 422, title: 'Cases are closed only by auto-close' },
+  case_closed: { status: 409, title: 'Case is closed' },
   rate_limited: { status: 429, title: 'Too many requests' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
   internal_error: { status: 500, title: 'Internal server error' },

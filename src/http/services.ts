@@ -7,6 +7,8 @@ import type { SimulatedNetwork } from '../adapters/telephony/simulated/index.js'
 import type { CallbacksService } from '../domains/callbacks/index.js';
 import type { FlowsService, InteractionsService } from '../domains/flows/index.js';
 import type { FlowSimulator } from '../simulation/index.js';
+import type { CaseSearchService } from '../domains/cases/index.js';
+import type { CaseServices } from '../domains/cases/index.js';
 import type { Metrics } from './metrics.js';
 
 export interface ReadinessReport {
@@ -29,6 +31,9 @@ export interface AppServices {
   flows: FlowsService;
   interactions: InteractionsService;
   simulator: FlowSimulator;
+  caseSearch: CaseSearchService;
+  /** Cases (create, change, trash, notes, audit), their statuses and the account's case settings. */
+  cases: CaseServices;
   /** Present only under the simulated telephony adapter; the /sim routes answer 404 otherwise. */
   network: SimulatedNetwork | undefined;
   readiness(): Promise<ReadinessReport>;

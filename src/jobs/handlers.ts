@@ -3,14 +3,17 @@ import type { JOB_PAYLOADS } from '../ports/jobs.js';
 import type { Storage } from '../ports/storage.js';
 import type { CallbackDispatcher } from '../domains/callbacks/index.js';
 import type { FlowEngine } from '../domains/flows/index.js';
-import { done, type JobHandlers } from './handler.js';
+import type { CaseAutomation } from '../domains/cases/index.js';
+import { done, repeatAt, type JobHandlers } from './handler.js';
 import { idempotencyPurge } from './idempotency-purge.js';
+import { caseTrashPurge } from './case-trash-purge.js';
 
 export interface JobDependencies {
   storage: Storage;
   clock: Clock;
   callbacks: CallbackDispatcher;
   flows: FlowEngine;
+  cases: CaseAutomation;
 }
 
 /** A handler for every job type in `JOB_PAYLOADS`; adding a type there fails to compile here until it has one. */
@@ -37,7 +40,7 @@ export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB
     'flow.run': async ({ interaction_id }, { accountId, detach, attempt, maxAttempts }) => {
       detach();
       try {
-        await flows.run(accountId, interaction_id);
+        await flows.run(accountId, interaction_id, attempt > 1);
       } catch (error) {
         // The last attempt: the interaction would otherwise stay running with nothing left to run it.
         if (attempt >= maxAttempts) await flows.giveUp(accountId, interaction_id, error instanceof Error ? error.message : String(error));
@@ -45,5 +48,11 @@ export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB
       }
       return done();
     },
+    // Re-checks the case and the account's current delay: a lengthened delay has it wait again.
+    'case.auto_close': async ({ case_id }, { accountId }) => {
+      const again = await deps.cases.autoClose(accountId, case_id);
+      return again ? repeatAt(again) : done();
+    },
+    'case.trash_purge': caseTrashPurge({ cases: deps.cases, clock: deps.clock }),
   } satisfies JobHandlers<typeof JOB_PAYLOADS>;
 }

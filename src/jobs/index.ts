@@ -7,3 +7,4 @@ export { done, repeatAt, type JobContext, type JobHandler, type JobHandlers, typ
 export { DEFAULT_BACKOFF, retryDelayMs, type BackoffPolicy } from './backoff.js';
 export { IDEMPOTENCY_PURGE_EVERY_MS, idempotencyPurge } from './idempotency-purge.js';
 export { IDEMPOTENCY_RETENTION_MS } from './retention.js';
+export { CASE_TRASH_PURGE_EVERY_MS, caseTrashPurge } from './case-trash-purge.js';

@@ -27,6 +27,29 @@ export async function insertJob(executor: Executor, row: JobRow): Promise<boolea
   return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
 }
 
+/** Deletes the account's pending job holding `dedupeKey`; true when there was one. */
+export async function cancelPendingJob(executor: Executor, accountId: string, dedupeKey: string): Promise<boolean> {
+  const result = await executor
+    .deleteFrom('jobs')
+    .where('account_id', '=', accountId)
+    .where('dedupe_key', '=', dedupeKey)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** Moves every pending job of one type in the account to `runAt`; how many moved. */
+export async function reschedulePendingJobs(executor: Executor, accountId: string, type: string, runAt: string, now: string): Promise<number> {
+  const result = await executor
+    .updateTable('jobs')
+    .set({ run_at: runAt, updated_at: now })
+    .where('account_id', '=', accountId)
+    .where('type', '=', type)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 export interface ClaimRequest {
   workerId: string;
   /** Only these types: a node never claims a job it has no handler for (rolling deploys, test workers). */

@@ -4,7 +4,7 @@ import { newId } from '../kernel/ids.js';
 import { CHANNELS } from '../ports/channels.js';
 import { DEFAULT_MAX_ATTEMPTS, type Job, type JobQueue, type NewJob } from '../ports/jobs.js';
 import type { Database, Executor, Storage } from '../ports/storage.js';
-import { insertJob, type JobRow } from './jobs.repo.js';
+import { cancelPendingJob, insertJob, reschedulePendingJobs, type JobRow } from './jobs.repo.js';
 
 export interface JobQueueDependencies {
   storage: Storage;
@@ -63,14 +63,30 @@ export function createJobQueue<J extends { type: string; payload: unknown } = Jo
       return id;
     },
 
-    async transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-      const claimed: JobRow[] = [];
-      const result = await storage.db.transaction().execute((trx) => {
-        claimedIn.set(trx, claimed);
+    async transaction<T>(work: (trx: Transaction<Database>) => Promise<T>, options: { shared?: boolean } = {}): Promise<T> {
+      // A shared transaction collects the claims of every piece of work in it; the first to learn
+      // that it committed hands them all over. A group that failed is rolled back with its claims,
+      // each piece running again in a transaction of its own: only the last one it ran in counts.
+      let committedIn: Transaction<Database> | undefined;
+      const run = (trx: Transaction<Database>) => {
+        committedIn = trx;
+        if (!claimedIn.has(trx)) claimedIn.set(trx, []);
         return work(trx);
-      });
-      if (claimed.length > 0) local?.adopt(claimed);
+      };
+      const result = await (options.shared ? storage.batch(run) : storage.db.transaction().execute(run));
+      const claimed = committedIn && claimedIn.get(committedIn);
+      if (claimed && claimed.length > 0) local?.adopt(claimed.splice(0));
       return result;
+    },
+
+    cancel(executor: Executor, accountId: string, dedupeKey: string): Promise<boolean> {
+      return cancelPendingJob(executor, accountId, dedupeKey);
+    },
+
+    async reschedule(executor: Executor, accountId: string, type: J['type'], runAt: Date): Promise<number> {
+      const moved = await reschedulePendingJobs(executor, accountId, type, iso(runAt), iso(clock.now()));
+      if (moved > 0) await storage.notify(executor, CHANNELS.jobs, type);
+      return moved;
     },
 
     attach(worker: LocalWorker): void {

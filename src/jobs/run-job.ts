@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { iso, type Clock } from '../kernel/clock.js';
 import type { Logger } from '../kernel/logger.js';
-import type { Executor } from '../ports/storage.js';
+import type { Executor, Storage } from '../ports/storage.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import type { JobContext, JobHandler, JobOutcome } from './handler.js';
 import { claimOf, completeJob, failJob, rescheduleJob, retryJob, type Claim, type JobRow } from './jobs.repo.js';
@@ -17,6 +17,8 @@ export type Disposition =
 
 export interface RunJobDependencies {
   db: Executor;
+  /** Where a finished job's deletion goes: it shares a commit with other short writes. */
+  batch: Storage['batch'];
   clock: Clock;
   logger: Logger;
   workerId: string;
@@ -77,7 +79,7 @@ export async function runJob(
 
   switch (outcome.kind) {
     case 'done':
-      return ifStillHeld(await completeJob(deps.db, claim), { kind: 'succeeded' }, logger);
+      return ifStillHeld(await deps.batch((trx) => completeJob(trx, claim)), { kind: 'succeeded' }, logger);
     case 'repeat':
       return ifStillHeld(await rescheduleJob(deps.db, claim, iso(outcome.at), now(deps)), { kind: 'repeated', nextRunAt: outcome.at }, logger);
   }

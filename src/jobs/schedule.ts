@@ -2,6 +2,7 @@ import type { Clock } from '../kernel/clock.js';
 import type { JobQueue } from '../ports/jobs.js';
 import type { Storage } from '../ports/storage.js';
 import { scheduleIdempotencyPurge } from './idempotency-purge.js';
+import { scheduleCaseTrashPurge } from './case-trash-purge.js';
 
 /**
  * Makes sure every recurring job exists. Each is a singleton by dedupe key and reschedules itself
@@ -9,4 +10,5 @@ import { scheduleIdempotencyPurge } from './idempotency-purge.js';
  */
 export async function scheduleRecurringJobs(queue: JobQueue, storage: Storage, clock: Clock): Promise<void> {
   await scheduleIdempotencyPurge(queue, storage.db, clock);
+  await scheduleCaseTrashPurge(queue, storage.db, clock);
 }

@@ -121,6 +121,7 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
     const logger = options.logger.child({ worker: this.id });
     this.run = {
       db: options.storage.db,
+      batch: (work) => options.storage.batch(work),
       clock: options.clock,
       logger,
       workerId: this.id,

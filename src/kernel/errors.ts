@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'unknown_skill'
   | 'invalid_flow_definition'
   | 'flow_not_published'
+  | 'closing_is_automatic'
+  | 'case_closed'
   | 'rate_limited'
   | 'service_unavailable'
   | 'internal_error';

@@ -18,6 +18,10 @@ export const JOB_PAYLOADS = {
   'callback.connect': z.object({ callback_id: z.string().min(1) }),
   /** Runs an interaction from where it stands until it ends. */
   'flow.run': z.object({ interaction_id: z.string().min(1) }),
+  /** Closes a resolved case once the account's auto-close delay has passed since it was resolved (re-checked when it runs). */
+  'case.auto_close': z.object({ case_id: z.string().min(1) }),
+  /** Deletes cases trashed more than 30 days ago; a singleton that reschedules itself hourly. */
+  'case.trash_purge': z.object({}),
 } satisfies PayloadSchemas;
 
 /** Payload schemas by job type; tests and later modules build their own sets of this shape. */
@@ -62,6 +66,14 @@ export type NewJob<J extends { type: string; payload: unknown } = Job> = J & Job
  */
 export interface JobQueue<J extends { type: string; payload: unknown } = Job> {
   enqueue(executor: Executor, job: NewJob<J>): Promise<string | null>;
-  /** Runs `work` in a transaction; once it commits, jobs it enqueued with `here` start on this node. */
-  transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in a transaction; once it commits, jobs it enqueued with `here` start on this node.
+   * `shared`: the transaction may be shared with other short writes (`Storage.batch`), for a few
+   * quick statements on a hot path.
+   */
+  transaction<T>(work: (trx: Transaction<Database>) => Promise<T>, options?: { shared?: boolean }): Promise<T>;
+  /** Deletes the account's pending job holding `dedupeKey` (a running one is left to finish); true when there was one. */
+  cancel(executor: Executor, accountId: string, dedupeKey: string): Promise<boolean>;
+  /** Makes every pending job of `type` in the account due at `runAt`, and wakes workers; resolves to how many moved. */
+  reschedule(executor: Executor, accountId: string, type: J['type'], runAt: Date): Promise<number>;
 }

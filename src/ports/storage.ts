@@ -95,8 +95,8 @@ export interface Database {
   sim_phones: { account_id: string; number: string; script: string; updated_at: string };
   /**
    * Admission times (ms since the epoch, ascending) within each account's bucket's last two windows
-   * and the latest request's decision (0/1). `hits` is bigint[] on PostgreSQL and a JSON array (text)
-   * on SQLite; only the rate limiter's one statement reads or writes this table.
+   * and the latest request's decision (0/1). `hits` is bigint[]; only the rate limiter's one statement reads
+   * or writes this table, on PostgreSQL (on SQLite, whose database one process owns, the log is in memory).
    */
   rate_limits: { account_id: string; bucket: string; hits: number[] | string; admitted: number };
   /** Durable background work; finished jobs are deleted, so rows are pending, running or failed. */
@@ -121,6 +121,12 @@ export interface Storage {
   ping(timeoutMs?: number): Promise<void>;
   /** Subscribes to a cross-node notification channel (PostgreSQL LISTEN); local-only on SQLite. */
   listen(channel: string, onMessage: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
+  /**
+   * Runs `work` in a transaction it may share with other work submitted meanwhile (group commit);
+   * resolves after that transaction committed. For short writes on the hot path, each its own
+   * unit: work that throws rejects alone (the others run again without it).
+   */
+  batch<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Publishes on a channel inside `executor`'s transaction when it is one (delivered at commit). */
   notify(executor: Executor, channel: string, payload: string): Promise<void>;
   close(): Promise<void>;

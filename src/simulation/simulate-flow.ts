@@ -74,7 +74,7 @@ export async function simulateFlow(definition: FlowDefinition, scenario: Scenari
           return Promise.resolve(true);
         },
         fail: () => Promise.resolve(),
-        placing: () => Promise.resolve(),
+        reserveLeg: () => Promise.resolve(),
       },
     }),
   );

@@ -224,7 +224,7 @@ describe.each(DATABASES)('flow interactions (%s)', (db) => {
     };
     const engine = new FlowEngine({ storage, jobs: createJobQueue({ storage, clock }), services: broken, handlers: COMPONENT_HANDLERS });
     const { interaction_id } = await engine.start(acct.id, flowId, { contact_1: CUSTOMER, contact_2: AGENT });
-    const handlers = createJobHandlers({ storage, clock, callbacks: undefined as never, flows: engine });
+    const handlers = createJobHandlers({ storage, clock, callbacks: undefined as never, flows: engine, cases: undefined as never });
     const context = (attempt: number) => ({ id: 'job', accountId: acct.id, attempt, maxAttempts: 10, signal: new AbortController().signal, logger: createLogger('silent'), detach: () => undefined });
 
     await expect(handlers['flow.run']({ interaction_id }, context(1))).rejects.toThrow('the trunk is down');

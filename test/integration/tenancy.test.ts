@@ -13,6 +13,8 @@ interface Seeded {
   callbackId: string;
   flowId: string;
   interactionId: string;
+  caseId: string;
+  caseStatusId: string;
 }
 
 type Case =
@@ -76,6 +78,21 @@ const CASES: Record<string, Case> = {
   'GET /flows/{flow_id}/executions': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/executions` },
   'GET /interactions/{interaction_id}': { kind: 'foreign', url: (a) => `/interactions/${a.interactionId}` },
   'POST /flows/{flow_id}/simulate': { kind: 'foreign', url: (a) => `/flows/${a.flowId}/simulate`, body: {} },
+  'GET /cases': { kind: 'own', url: '/cases', status: 200, mustNotContain: (a) => [a.caseId, 'Secret case'] },
+  'POST /cases': { kind: 'own', url: '/cases', body: { title: 'B case' }, status: 201, mustNotContain: (a) => [a.caseId, 'Secret case'] },
+  'GET /cases/{id}': { kind: 'foreign', url: (a) => `/cases/${a.caseId}` },
+  'PATCH /cases/{id}': { kind: 'foreign', url: (a) => `/cases/${a.caseId}`, body: { title: 'stolen' } },
+  'DELETE /cases/{id}': { kind: 'foreign', url: (a) => `/cases/${a.caseId}` },
+  'POST /cases/{id}/restore': { kind: 'foreign', url: (a) => `/cases/${a.caseId}/restore` },
+  'POST /cases/{id}/notes': { kind: 'foreign', url: (a) => `/cases/${a.caseId}/notes`, body: { body: 'stolen' } },
+  'GET /cases/{id}/notes': { kind: 'foreign', url: (a) => `/cases/${a.caseId}/notes` },
+  'GET /cases/{id}/audit': { kind: 'foreign', url: (a) => `/cases/${a.caseId}/audit` },
+  'GET /cases/settings': { kind: 'own', url: '/cases/settings', status: 200, mustNotContain: () => ['7'] },
+  'PUT /cases/settings': { kind: 'own', url: '/cases/settings', body: { auto_close_after_days: 9 }, status: 200 },
+  'GET /case-statuses': { kind: 'own', url: '/case-statuses', status: 200, mustNotContain: (a) => [a.caseStatusId, 'Secret status'] },
+  'POST /case-statuses': { kind: 'own', url: '/case-statuses', body: { name: 'B status', category: 'open' }, status: 201 },
+  'GET /case-statuses/{id}': { kind: 'foreign', url: (a) => `/case-statuses/${a.caseStatusId}` },
+  'PATCH /case-statuses/{id}': { kind: 'foreign', url: (a) => `/case-statuses/${a.caseStatusId}`, body: { name: 'stolen' } },
 };
 
 /** A flow that publishes: it dials from account A's number. */
@@ -110,12 +127,16 @@ describe.each(DATABASES)('tenancy: every authenticated route across two accounts
     expect((await t.post(`/flows/${flowId}/publish`, undefined, a.token)).status).toBe(201);
     const started = await t.post(`/flows/${flowId}/interactions`, {}, a.token);
     expect(started.status).toBe(202);
-    return { skill, agent, group, callId: 'a-call', queuedCallId: queued.call_id, callbackId, flowId, interactionId: started.body.interaction_id as string };
+    const caseStatusId = (await t.post('/case-statuses', { name: 'Secret status', category: 'pending' }, a.token)).body.id as string;
+    const caseId = (await t.post('/cases', { title: 'Secret case', status: 'Secret status', assignee_id: agent.id, related: { callbacks: [callbackId] } }, a.token)).body.id as string;
+    await t.post(`/cases/${caseId}/notes`, { body: 'secret note' }, a.token);
+    await t.put('/cases/settings', { auto_close_after_days: 7 }, a.token);
+    return { skill, agent, group, callId: 'a-call', queuedCallId: queued.call_id, callbackId, flowId, interactionId: started.body.interaction_id as string, caseId, caseStatusId };
   }
 
   /** What account A can see of itself, to prove B's requests changed none of it. */
   async function stateOf(a: TestAccount, seeded: Seeded) {
-    const paths = ['/numbers', '/skills', '/agents', '/groups', '/fallback-experience/settings', '/fallback-experience/activation', `/sim/phones/${EXTERNAL}`, `/calls/${seeded.queuedCallId}`, `/callbacks/${seeded.callbackId}`, `/flows/${seeded.flowId}`, `/flows/${seeded.flowId}/versions`, `/interactions/${seeded.interactionId}`, `/flows/${seeded.flowId}/executions`];
+    const paths = ['/numbers', '/skills', '/agents', '/groups', '/fallback-experience/settings', '/fallback-experience/activation', `/sim/phones/${EXTERNAL}`, `/calls/${seeded.queuedCallId}`, `/callbacks/${seeded.callbackId}`, `/flows/${seeded.flowId}`, `/flows/${seeded.flowId}/versions`, `/interactions/${seeded.interactionId}`, `/flows/${seeded.flowId}/executions`, `/cases/${seeded.caseId}`, `/cases/${seeded.caseId}/notes`, `/cases/${seeded.caseId}/audit`, '/cases/settings', '/case-statuses'];
     return Promise.all(paths.map(async (path) => (await t.get(path, a.token)).body));
   }
 

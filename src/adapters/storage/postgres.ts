@@ -2,6 +2,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Database, Executor, Storage } from '../../ports/storage.js';
 import { withTimeout } from '../../kernel/timeout.js';
+import { GroupCommit } from './group-commit.js';
 
 const TIMESTAMPTZ = 1184;
 const INT8 = 20;
@@ -29,6 +30,7 @@ export function createPostgresStorage(url: string, poolSize = 10): Storage {
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const listener = new Listener(url);
+  const group = new GroupCommit(db);
 
   return {
     db,
@@ -36,6 +38,7 @@ export function createPostgresStorage(url: string, poolSize = 10): Storage {
     async ping(timeoutMs = 2000) {
       await withTimeout(sql`select 1`.execute(db), timeoutMs, 'database ping timed out');
     },
+    batch: (work) => group.run(work),
     listen: (channel, onMessage, onReconnect) => listener.subscribe(channel, onMessage, onReconnect),
     async notify(executor: Executor, channel, payload) {
       await sql`select pg_notify(${channel}, ${payload})`.execute(executor);

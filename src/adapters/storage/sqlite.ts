@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Database, Storage } from '../../ports/storage.js';
+import { GroupCommit } from './group-commit.js';
 
 /** Statements kept prepared; the platform's queries are a few hundred distinct texts. */
 const STATEMENT_CACHE = 1000;
@@ -43,6 +44,7 @@ export function createSqliteStorage(url: string): Storage {
   // One process owns an SQLite database, so notifications never leave it.
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
+  const group = new GroupCommit(db);
 
   return {
     db,
@@ -51,6 +53,7 @@ export function createSqliteStorage(url: string): Storage {
       connection.prepare('select 1').get();
       return Promise.resolve();
     },
+    batch: (work) => group.run(work),
     listen: (channel, onMessage) => {
       bus.on(channel, onMessage);
       return Promise.resolve(() => {

@@ -3,12 +3,16 @@ import { DomainError, notFound } from '../../kernel/errors.js';
 import type { Storage } from '../../ports/storage.js';
 import type { AccountLimits } from './accounts.model.js';
 import { accountsRepo } from './accounts.repo.js';
-import { rateLimitsRepo } from './rate-limits.repo.js';
+import { MemoryAdmissions } from './memory-admissions.js';
+import { rateLimitsRepo, type AdmitRequest, type AdmitResult } from './rate-limits.repo.js';
 
 export type Admission = { admitted: true } | { admitted: false; retryAfterS: number };
 
 /** Every limit is per second: a request is admitted while fewer than N lie in the last second. */
 const WINDOW_MS = 1000;
+
+/** One in-memory log per SQLite database (whichever limiter instance asks), since one process owns it. */
+const memoryLogs = new WeakMap<object, MemoryAdmissions>();
 
 /** 429 `rate_limited` with `Retry-After` in whole seconds. */
 export const rateLimited = (retryAfterS: number): DomainError =>
@@ -17,9 +21,10 @@ export const rateLimited = (retryAfterS: number): DomainError =>
 /**
  * Per-account request limits counted in the database, so every node shares one count: at most
  * `perSecond` requests of an account's bucket are admitted in any one-second interval, however
- * many processes serve them. Each admission is one atomic statement on the (account, bucket)
- * row; time comes from the injected clock, so nodes are assumed to keep their clocks in step.
- * Fails (rejects) when the database is unreachable.
+ * many processes serve them. On PostgreSQL each admission is one atomic statement on the
+ * (account, bucket) row; on SQLite, whose database one process owns, the same log is kept in that
+ * process's memory. Time comes from the injected clock, so nodes are assumed to keep their clocks
+ * in step. Fails (rejects) when the database is unreachable.
  */
 export class RateLimiter {
   constructor(
@@ -30,11 +35,19 @@ export class RateLimiter {
   async admit(accountId: string, bucket: string, perSecond: number): Promise<Admission> {
     if (!Number.isInteger(perSecond) || perSecond < 1) throw new RangeError(`perSecond must be a positive integer, not ${perSecond}`);
     const atMs = this.clock.now().getTime();
-    const result = await rateLimitsRepo(this.storage.db, this.storage.dialect).admit({ accountId, bucket, atMs, limit: perSecond, windowMs: WINDOW_MS });
+    const result = await this.decide({ accountId, bucket, atMs, limit: perSecond, windowMs: WINDOW_MS });
     if (result.admitted) return { admitted: true };
     // No retry time: refused as stamped too long before a newer admission; any fresh request is judged anew.
     const retryAtMs = result.retryAtMs ?? atMs + WINDOW_MS;
     return { admitted: false, retryAfterS: Math.max(1, Math.ceil((retryAtMs - atMs) / 1000)) };
+  }
+
+  private decide(request: AdmitRequest): Promise<AdmitResult> {
+    const { db, dialect } = this.storage;
+    if (dialect === 'postgres') return rateLimitsRepo(db).admit(request);
+    let log = memoryLogs.get(db);
+    if (!log) memoryLogs.set(db, (log = new MemoryAdmissions()));
+    return Promise.resolve(log.admit(request));
   }
 
   /** Admits one request or throws 429 `rate_limited` with `Retry-After`. */

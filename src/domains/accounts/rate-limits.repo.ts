@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { DialectName, Executor } from '../../ports/storage.js';
+import type { Executor } from '../../ports/storage.js';
 
 export interface AdmitRequest {
   accountId: string;
@@ -56,36 +56,12 @@ function pgAdmit({ accountId, bucket, atMs, limit, windowMs }: AdmitRequest): Ra
       case when admitted = 1 then null else hits[cardinality(hits) - ${max} + 1] + ${span} end as retry_at`;
 }
 
-/** The same statement for SQLite, with the log as a JSON array; numbers are bound as reals, hence the casts. */
-function sqliteAdmit({ accountId, bucket, atMs, limit, windowMs }: AdmitRequest): RawBuilder<Row> {
-  const at = sql`cast(${atMs} as integer)`;
-  const span = sql`cast(${windowMs} as integer)`;
-  const max = sql`cast(${limit} as integer)`;
-  const fresh = sql`${at} >= coalesce((select max(value) from json_each(r.hits)), ${at}) - ${span}`;
-  const room = sql`(select count(*) from json_each(r.hits) where value > ${at} - ${span}) < ${max}`;
-  const admit = sql`(${fresh} and ${room})`;
-  return sql<Row>`
-    insert into rate_limits as r (account_id, bucket, hits, admitted)
-    values (${accountId}, ${bucket}, json_array(${at}), 1)
-    on conflict (account_id, bucket) do update set
-      admitted = case when ${admit} then 1 else 0 end,
-      hits = case when ${admit}
-        then (
-          select json_group_array(value order by value) from (
-            select value from json_each(r.hits) where value > ${at} - 2 * ${span}
-            union all select ${at}))
-        else r.hits end
-    returning admitted,
-      case when admitted = 1 or json_array_length(hits) < ${max} then null
-        else json_extract(hits, '$[' || (json_array_length(hits) - ${max}) || ']') + ${span} end as retry_at`;
-}
-
-export function rateLimitsRepo(db: Executor, dialect: DialectName) {
+/** PostgreSQL only: on SQLite the log is kept in memory (`memory-admissions.ts`). */
+export function rateLimitsRepo(db: Executor) {
   return {
     /** Must run outside a transaction: the row lock is held until commit. */
     async admit(request: AdmitRequest): Promise<AdmitResult> {
-      const statement = dialect === 'postgres' ? pgAdmit(request) : sqliteAdmit(request);
-      const row = (await statement.execute(db)).rows[0];
+      const row = (await pgAdmit(request).execute(db)).rows[0];
       if (!row) throw new Error('rate limit upsert returned no row');
       return { admitted: row.admitted === 1, retryAtMs: row.retry_at === null ? null : Number(row.retry_at) };
     },

@@ -11,6 +11,9 @@ import { callsRoutes } from './calls.routes.js';
 import { simRoutes } from './sim.routes.js';
 import { callbacksRoutes } from './callbacks.routes.js';
 import { flowsRoutes } from './flows.routes.js';
+import { casesListRoutes } from './cases-list.routes.js';
+import { casesRoutes } from './cases.routes.js';
+import { caseStatusesRoutes } from './case-statuses.routes.js';
 
 /** Every route module, registered in this order by buildServer. */
 export const ROUTE_MODULES: readonly RouteModule[] = [
@@ -26,4 +29,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   simRoutes,
   callbacksRoutes,
   flowsRoutes,
+  casesListRoutes,
+  casesRoutes,
+  caseStatusesRoutes,
 ];

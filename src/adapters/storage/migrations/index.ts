@@ -8,6 +8,8 @@ import { flows } from './0004_flows.js';
 import { rateLimits } from './0005_rate_limits.js';
 import { interactions } from './0006_interactions.js';
 import { cases } from './0007_cases.js';
+import { caseSearch } from './0008_case_search.js';
+import { casesCore } from './0009_cases_core.js';
 
 /** Every migration, by name; a released migration is never edited, only followed by a new one. */
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
@@ -19,6 +21,8 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0005_rate_limits': rateLimits(dialect),
     '0006_interactions': interactions(dialect),
     '0007_cases': cases(dialect),
+    '0008_case_search': caseSearch(dialect),
+    '0009_cases_core': casesCore(),
   };
 }
 

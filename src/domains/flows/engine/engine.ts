@@ -45,28 +45,35 @@ export class FlowEngine {
     const id = newId(now.getTime());
     const executionId = newId(now.getTime());
     const state = startState(version.definition, { interactionId: id, flowId, flowVersionId: published.flow_version_id }, args);
+    // The first component's leg id is reserved with the row, like every later one with the step before it.
+    const leg = newId(now.getTime());
     const row: InteractionRow = {
       account_id: accountId, id, flow_id: flowId, flow_version_id: published.flow_version_id, flow_execution_id: executionId, status: 'running',
-      arguments: JSON.stringify(args), variables: JSON.stringify(state.variables), current: state.current, call: null, placing: null, steps: 0, repeats: 0,
+      arguments: JSON.stringify(args), variables: JSON.stringify(state.variables), current: state.current, call: null, placing: leg, steps: 0, repeats: 0,
       reason: null, created_at: at, updated_at: at, ended_at: null,
     };
     await jobs.transaction(async (trx) => {
       await interactionsRepo(trx).insert(row);
       await jobs.enqueue(trx, { type: 'flow.run', payload: { interaction_id: id }, accountId, here: true });
-    });
+    }, { shared: true });
     return { interaction_id: id, flow_version_id: published.flow_version_id, flow_execution_id: executionId };
   }
 
-  /** Runs the interaction from where it is until it ends (or another runner took it over). */
-  async run(accountId: string, interactionId: string): Promise<void> {
+  /**
+   * Runs the interaction from where it is until it ends (or another runner took it over). A run
+   * after the first (`resumed`: the node running it died, or the platform failed mid-step) may
+   * find the component's leg left ringing: it is closed, and the component gets a new one.
+   */
+  async run(accountId: string, interactionId: string, resumed: boolean): Promise<void> {
     const row = await interactionsRepo(this.deps.storage.db).find(accountId, interactionId);
     if (row?.status !== 'running') return;
     const progress: Progress = {
       status: 'running', current: row.current, variables: parseJson<Record<string, string>>(row.variables),
       call: row.call === null ? null : parseJson<ActiveCall>(row.call), steps: Number(row.steps), repeats: Number(row.repeats), reason: null,
+      leg: resumed ? null : row.placing,
     };
     await interpret({
-      accountId, interactionId, flowId: row.flow_id, flowVersionId: row.flow_version_id, progress, interruptedLeg: row.placing,
+      accountId, interactionId, flowId: row.flow_id, flowVersionId: row.flow_version_id, progress, interruptedLeg: resumed ? row.placing : null,
       version: await this.version(accountId, row.flow_version_id),
       store: this.store(accountId, interactionId),
       services: this.deps.services,
@@ -82,9 +89,10 @@ export class FlowEngine {
   private store(accountId: string, interactionId: string): ProgressStore {
     const { storage } = this.deps;
     return {
-      advance: (step, progress, at) => storage.db.transaction().execute((trx) => interactionsRepo(trx).advance(accountId, interactionId, step, progress, at)),
+      // Steps of many interactions share commits: each resolves once its own step is durable.
+      advance: (step, progress, at) => storage.batch((trx) => interactionsRepo(trx).advance(accountId, interactionId, step, progress, at)),
       fail: (reason, at) => interactionsRepo(storage.db).fail(accountId, interactionId, reason, at),
-      placing: (steps, callId, at) => interactionsRepo(storage.db).notePlacing(accountId, interactionId, steps, callId, at),
+      reserveLeg: (steps, legId, at) => interactionsRepo(storage.db).reserveLeg(accountId, interactionId, steps, legId, at),
     };
   }
 

@@ -39,6 +39,11 @@ export interface Progress {
   steps: number;
   repeats: number;
   reason: string | null;
+  /**
+   * The call-log id reserved for a leg the current component may place, written with the state
+   * before the component runs: a run resuming after a crash finds the leg it may have left ringing.
+   */
+  leg: string | null;
 }
 
 export function interactionsRepo(db: Executor) {
@@ -73,7 +78,7 @@ export function interactionsRepo(db: Executor) {
         .updateTable('interactions')
         .set({
           status: progress.status, current: progress.current, variables: JSON.stringify(progress.variables), call: progress.call && JSON.stringify(progress.call),
-          placing: null, steps: progress.steps, repeats: progress.repeats, reason: progress.reason, updated_at: at, ended_at: progress.status === 'running' ? null : at,
+          placing: progress.leg, steps: progress.steps, repeats: progress.repeats, reason: progress.reason, updated_at: at, ended_at: progress.status === 'running' ? null : at,
         })
         .where('account_id', '=', accountId)
         .where('id', '=', id)
@@ -90,8 +95,8 @@ export function interactionsRepo(db: Executor) {
         .execute();
       return true;
     },
-    /** Notes the call leg the current component is about to dial, so a run after a crash can close it; fenced like `advance`. */
-    async notePlacing(accountId: string, id: string, steps: number, callId: string, at: string): Promise<void> {
+    /** Reserves the leg id of the current component (a resumed run's; fresh runs get it from `insert` or `advance`); fenced like `advance`. */
+    async reserveLeg(accountId: string, id: string, steps: number, callId: string, at: string): Promise<void> {
       await db
         .updateTable('interactions')
         .set({ placing: callId, updated_at: at })

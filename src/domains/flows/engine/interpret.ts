@@ -1,3 +1,4 @@
+import { newId } from '../../../kernel/ids.js';
 import { LoggedCall } from '../../continuity/index.js';
 import type { FlowComponent, FlowDefinition } from '../definition/index.js';
 import { renderTemplate } from '../runtime/render-template.js';
@@ -25,8 +26,8 @@ export interface ProgressStore {
   advance(step: Step, progress: Progress, at: string): Promise<boolean>;
   /** Ends the interaction as failed without a step (a limit was reached). */
   fail(reason: string, at: string): Promise<void>;
-  /** Notes the leg the component at step `steps` is about to dial (cleared by the next `advance`). */
-  placing(steps: number, callId: string, at: string): Promise<void>;
+  /** Reserves the call-log id of a leg the component at step `steps` may place (when the state in hand has none). */
+  reserveLeg(steps: number, legId: string, at: string): Promise<void>;
 }
 
 export interface Run {
@@ -55,6 +56,11 @@ export async function interpret(run: Run): Promise<Progress> {
   const held = heldCalls(run);
   if (run.interruptedLeg) await LoggedCall.closeInterrupted(run.services.calls, run.services.clock, run.accountId, run.interruptedLeg);
   while (progress.status === 'running') {
+    if (progress.leg === null) {
+      const leg = newId(services.clock.now().getTime());
+      await store.reserveLeg(progress.steps, leg, now());
+      progress = { ...progress, leg };
+    }
     const component = progress.current === null ? undefined : version.byId.get(progress.current);
     const stop = !component
       ? `the flow has no component ${String(progress.current)}`
@@ -74,7 +80,7 @@ export async function interpret(run: Run): Promise<Progress> {
       component: component.id, type: component.type, exit: outcome.kind === 'fail' ? null : (outcome.exit ?? null),
       started_at: started, ended_at: now(), detail: outcome.detail,
     };
-    const after = advance(progress, component, outcome);
+    const after = advance(progress, component, outcome, services.clock.now().getTime());
     // The call is closed in the log before the interaction reads as over.
     if (after.status !== 'running') await hangUp(held, after.call);
     if (!(await store.advance(step, after, step.ended_at))) return progress;
@@ -118,7 +124,7 @@ function contextFor(run: Run, progress: Progress, component: FlowComponent, held
     wired: new Set(Object.keys(component.exits)),
     services,
     render: (text) => renderTemplate(text, variables),
-    placing: (callId) => run.store.placing(progress.steps, callId, services.clock.now().toISOString()),
+    legId: progress.leg ?? newId(services.clock.now().getTime()),
     logOnCall: async (...events) => {
       if (!progress.call) return;
       await (await held(progress.call.call_id)).add(...events).save();
@@ -137,15 +143,16 @@ async function hangUp(held: (callId: string) => Promise<LoggedCall>, call: Activ
 }
 
 /** The state after a component's outcome: where to go next, or how the interaction ended. */
-function advance(progress: Progress, component: FlowComponent, outcome: StepOutcome): Progress {
+function advance(progress: Progress, component: FlowComponent, outcome: StepOutcome, nowMs: number): Progress {
   const steps = progress.steps + 1;
-  if (outcome.kind === 'fail') return { ...progress, status: 'failed', current: null, steps, reason: `${component.id}: ${outcome.error}` };
-  if (outcome.kind === 'end') return { ...progress, status: 'completed', current: null, steps };
+  if (outcome.kind === 'fail') return { ...progress, status: 'failed', current: null, steps, reason: `${component.id}: ${outcome.error}`, leg: null };
+  if (outcome.kind === 'end') return { ...progress, status: 'completed', current: null, steps, leg: null };
   const variables = outcome.variables ? { ...progress.variables, ...outcome.variables } : progress.variables;
   const call = outcome.call === undefined ? progress.call : outcome.call;
   const target = component.exits[outcome.exit];
   // An optional exit left unwired ends the flow there.
-  if (target === undefined) return { ...progress, status: 'completed', current: null, variables, call, steps };
+  if (target === undefined) return { ...progress, status: 'completed', current: null, variables, call, steps, leg: null };
   const repeats = target === component.id ? progress.repeats + 1 : 0;
-  return { ...progress, current: target, variables, call, steps, repeats };
+  // The next component's leg id is reserved with this step, in the same write.
+  return { ...progress, current: target, variables, call, steps, repeats, leg: newId(nowMs) };
 }

@@ -17,7 +17,7 @@ export function startState(definition: FlowDefinition, ids: InteractionIds, args
   const declared: [string, string][] = Object.entries(definition.variables).map(([name, value]) => [name, value === null ? '' : String(value)]);
   const builtIn = { interaction_id: ids.interactionId, flow_id: ids.flowId, flow_version_id: ids.flowVersionId, contact_number: '', touchpoint_number: '' };
   const variables: Record<string, string> = { ...Object.fromEntries(declared), ...builtIn, ...argumentValues(definition, args) };
-  return { status: 'running', current: definition.start, variables, call: null, steps: 0, repeats: 0, reason: null };
+  return { status: 'running', current: definition.start, variables, call: null, steps: 0, repeats: 0, reason: null, leg: null };
 }
 
 function argumentValues(definition: FlowDefinition, args: Record<string, unknown>): Record<string, string> {

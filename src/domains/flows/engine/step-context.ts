@@ -47,8 +47,8 @@ export interface StepContext {
   services: FlowServices;
   /** `text` with its `{{variable}}` placeholders filled in. */
   render(text: string): string;
-  /** Records, before dialling, the call-log id of the leg about to be placed (see `ProgressStore.placing`). */
-  placing(callId: string): Promise<void>;
+  /** The call-log id a leg this component places takes: reserved before it ran (see `Progress.leg`). */
+  legId: string;
   /** Appends events to the held call's entry in the call log (no-op without a call). */
   logOnCall(...events: DistributiveOmit<CallEvent, 'at'>[]): Promise<void>;
 }

@@ -6,12 +6,11 @@ import type { ComponentHandler, StepContext } from '../step-context.js';
 /** A new leg the flow places, in the call log from its first ring. */
 function placeLeg(context: StepContext, from: string, to: string): LoggedCall {
   const { calls, clock } = context.services;
-  return new LoggedCall(calls, clock, context.accountId, { kind: 'flow_call', direction: 'outbound', from, to });
+  return new LoggedCall(calls, clock, context.accountId, { id: context.legId, kind: 'flow_call', direction: 'outbound', from, to });
 }
 
 /** Dials `to` on `leg` and logs how the leg ended unless it was answered. */
 async function ring(context: StepContext, leg: LoggedCall, to: string, ringTimeoutS: number) {
-  await context.placing(leg.id);
   const logged = leg.save();
   const outcome = await context.services.telephony.dial(context.accountId, to, ringTimeoutS, (event) => void leg.add(event).save());
   await logged;

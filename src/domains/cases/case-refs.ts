@@ -1,0 +1,51 @@
+import type { FieldProblem } from '../../kernel/errors.js';
+import type { Executor } from '../../ports/storage.js';
+import { parseJson } from '../../kernel/json.js';
+import type { CaseRow } from './case-view.js';
+import type { CaseRelated } from './cases.model.js';
+
+type IdTable = 'agents' | 'groups' | 'calls' | 'interactions' | 'callbacks';
+
+async function missingIds(db: Executor, table: IdTable, accountId: string, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom(table).select('id').where('account_id', '=', accountId).where('id', 'in', ids).execute();
+  const found = new Set(rows.map((row) => row.id));
+  return ids.filter((id) => !found.has(id));
+}
+
+/** The related kinds checked against the account's records; messages are accepted as given (messaging keeps no table yet). */
+const RELATED_TABLES = { calls: 'calls', interactions: 'interactions', callbacks: 'callbacks' } as const satisfies Partial<Record<keyof CaseRelated, IdTable>>;
+
+/**
+ * Checks what a case points at, for the fields this write changed: the assignee is an agent of
+ * the account, the group one of its groups, the problem a problem case of the account (not in
+ * the trash), related calls, interactions and callbacks exist in the account.
+ */
+export async function checkReferences(db: Executor, accountId: string, before: CaseRow | undefined, next: CaseRow): Promise<FieldProblem[]> {
+  const problems: FieldProblem[] = [];
+  const changed = (field: 'assignee_id' | 'group_id' | 'problem_id' | 'related') => next[field] !== null && next[field] !== before?.[field];
+
+  if (changed('assignee_id') && (await missingIds(db, 'agents', accountId, [next.assignee_id ?? ''])).length > 0) {
+    problems.push({ name: 'assignee_id', description: 'is not an agent of this account' });
+  }
+  if (changed('group_id') && (await missingIds(db, 'groups', accountId, [next.group_id ?? ''])).length > 0) {
+    problems.push({ name: 'group_id', description: 'is not a group of this account' });
+  }
+  if (changed('problem_id') && next.problem_id !== next.id) {
+    const problem = await db
+      .selectFrom('cases')
+      .select(['type', 'deleted_at'])
+      .where('account_id', '=', accountId)
+      .where('id', '=', next.problem_id ?? '')
+      .executeTakeFirst();
+    if (!problem || problem.deleted_at !== null || problem.type !== 'problem') problems.push({ name: 'problem_id', description: 'is not a problem case of this account' });
+  }
+  if (changed('related')) {
+    const related = parseJson<CaseRelated>(next.related);
+    for (const [kind, table] of Object.entries(RELATED_TABLES) as [keyof typeof RELATED_TABLES, IdTable][]) {
+      const missing = await missingIds(db, table, accountId, related[kind]);
+      if (missing.length > 0) problems.push({ name: `related.${kind}`, description: `not found in this account: ${missing.join(', ')}` });
+    }
+  }
+  return problems;
+}

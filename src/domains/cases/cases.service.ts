@@ -1,0 +1,215 @@
+import type { Transaction } from 'kysely';
+import type { Clock } from '../../kernel/clock.js';
+import { invalid, notFound, type FieldProblem } from '../../kernel/errors.js';
+import { decodeCursor, pageOf, type Page } from '../../kernel/page.js';
+import type { Job, JobQueue } from '../../ports/jobs.js';
+import type { Database, Executor, Storage } from '../../ports/storage.js';
+import { z } from 'zod';
+import { caseActivityRepo, type ActivityKey, type NewAuditEntry } from './case-activity.repo.js';
+import { cancelAutoClose, scheduleAutoClose } from './case-automation.js';
+import { newSequentialId } from './case-ids.js';
+import { planChange, type Plan } from './case-plan.js';
+import { checkReferences } from './case-refs.js';
+import type { CaseSettingsService } from './case-settings.service.js';
+import { toCaseView, type CaseRow } from './case-view.js';
+import { caseClosed, caseNotTrashed, caseTrashed } from './cases.errors.js';
+import { buildSearchText, type CaseAuditEntry, type CaseNote, type CaseView, type NoteVisibility } from './cases.model.js';
+import { casesRepo, changedColumns } from './cases.repo.js';
+import type { CreateCaseInput, UpdateCaseInput } from './cases.schema.js';
+import { noonIn } from './due-date.js';
+import type { CaseStatusesService } from './statuses.service.js';
+
+export interface CasesDependencies {
+  storage: Storage;
+  clock: Clock;
+  jobs: JobQueue<Job>;
+  statuses: CaseStatusesService;
+  settings: CaseSettingsService;
+  /** The account's IANA time zone, for `due_date`. */
+  timeZoneOf: (accountId: string) => Promise<string>;
+}
+
+type Trx = Transaction<Database>;
+const activityKey = z.tuple([z.string(), z.string()]);
+
+/**
+ * Cases: create, read, change, trash and restore, notes and the audit trail. Every write runs in
+ * one transaction that locks the case, writes its audit entries, and enqueues (or cancels) its
+ * auto-close; resolving a problem resolves its open incidents in the same transaction.
+ */
+export class CasesService {
+  constructor(private readonly deps: CasesDependencies) {}
+
+  async create(accountId: string, actor: string, input: CreateCaseInput): Promise<CaseView> {
+    const dueDateAt = await this.dueDateAt(accountId, input.due_date);
+    const now = this.deps.clock.now();
+    const at = now.toISOString();
+    return this.deps.jobs.transaction(async (trx) => {
+      const requestedStatus = input.status === undefined ? undefined : await this.deps.statuses.byName(accountId, input.status, trx);
+      const plan = planChange(input, { current: undefined, currentStatus: undefined, requestedStatus, dueDateAt, now: at });
+      const row: CaseRow = { ...plan.next, account_id: accountId, id: newSequentialId(now.getTime()), created_by: actor, created_at: at, updated_at: at };
+      const problems = [...plan.problems, ...(await checkReferences(trx, accountId, undefined, row))];
+      if (problems.length > 0) throw invalid(onePerField(problems));
+      row.search_text = buildSearchText(row.title, row.description, []);
+      await casesRepo(trx, this.deps.storage.dialect).insert(row);
+      const view = toCaseView(row, plan.status.name);
+      await this.writeAudit(trx, accountId, actor, row.id, at, [{ action: 'created', new_value: initialValues(view) }]);
+      await this.afterStatusChange(trx, accountId, actor, { ...plan, next: row });
+      return view;
+    });
+  }
+
+  async get(accountId: string, id: string): Promise<CaseView> {
+    const row = await casesRepo(this.deps.storage.db, this.deps.storage.dialect).find(accountId, id);
+    if (!row) throw notFound('case');
+    return toCaseView(row, await this.statusName(accountId, row.status_id));
+  }
+
+  async update(accountId: string, actor: string, id: string, input: UpdateCaseInput): Promise<CaseView> {
+    const dueDateAt = await this.dueDateAt(accountId, input.due_date);
+    const at = this.deps.clock.now().toISOString();
+    return this.deps.jobs.transaction(async (trx) => {
+      const cases = casesRepo(trx, this.deps.storage.dialect);
+      const current = await this.writable(trx, accountId, id);
+      const currentStatus = await this.deps.statuses.byId(accountId, current.status_id, trx);
+      const requestedStatus = input.status === undefined ? undefined : await this.deps.statuses.byName(accountId, input.status, trx);
+      const plan = planChange(input, { current, currentStatus, requestedStatus, dueDateAt, now: at });
+      const problems = [...plan.problems, ...(await checkReferences(trx, accountId, current, plan.next))];
+      if (current.type === 'problem' && plan.next.type !== 'problem' && (await cases.hasIncidents(accountId, id))) {
+        problems.push({ name: 'type', description: 'incidents are linked to this problem' });
+      }
+      if (problems.length > 0) throw invalid(onePerField(problems));
+      if (plan.audit.length === 0) return toCaseView(current, plan.status.name);
+      const { next } = plan;
+      if (next.title !== current.title || next.description !== current.description) {
+        next.search_text = buildSearchText(next.title, next.description, await caseActivityRepo(trx).noteBodies(accountId, id));
+      }
+      await cases.update(accountId, id, changedColumns(current, next));
+      await this.writeAudit(trx, accountId, actor, id, at, plan.audit);
+      await this.afterStatusChange(trx, accountId, actor, plan);
+      return toCaseView(next, plan.status.name);
+    });
+  }
+
+  /** Moves the case to the trash (kept 30 days, then purged); trashing it again changes nothing. */
+  async trash(accountId: string, actor: string, id: string): Promise<void> {
+    const at = this.deps.clock.now().toISOString();
+    await this.deps.storage.db.transaction().execute(async (trx) => {
+      const row = await this.find(trx, accountId, id);
+      if (row.deleted_at !== null) return;
+      await casesRepo(trx, this.deps.storage.dialect).update(accountId, id, { deleted_at: at, updated_at: at });
+      await this.writeAudit(trx, accountId, actor, id, at, [{ action: 'trashed', field: 'deleted_at', old_value: null, new_value: at }]);
+    });
+  }
+
+  async restore(accountId: string, actor: string, id: string): Promise<CaseView> {
+    const at = this.deps.clock.now().toISOString();
+    const row = await this.deps.storage.db.transaction().execute(async (trx) => {
+      const found = await this.find(trx, accountId, id);
+      if (found.deleted_at === null) throw caseNotTrashed();
+      await casesRepo(trx, this.deps.storage.dialect).update(accountId, id, { deleted_at: null, updated_at: at });
+      await this.writeAudit(trx, accountId, actor, id, at, [{ action: 'restored', field: 'deleted_at', old_value: found.deleted_at, new_value: null }]);
+      return { ...found, deleted_at: null, updated_at: at };
+    });
+    return toCaseView(row, await this.statusName(accountId, row.status_id));
+  }
+
+  async addNote(accountId: string, actor: string, id: string, input: { body: string; visibility: NoteVisibility }): Promise<CaseNote> {
+    const now = this.deps.clock.now();
+    const at = now.toISOString();
+    return this.deps.storage.db.transaction().execute(async (trx) => {
+      const row = await this.writable(trx, accountId, id);
+      const note: CaseNote = { id: newSequentialId(now.getTime()), case_id: id, body: input.body, visibility: input.visibility, author: actor, created_at: at };
+      const activity = caseActivityRepo(trx);
+      await activity.insertNote(accountId, note);
+      const searchText = buildSearchText(row.title, row.description, await activity.noteBodies(accountId, id));
+      await casesRepo(trx, this.deps.storage.dialect).update(accountId, id, { search_text: searchText, updated_at: at });
+      await this.writeAudit(trx, accountId, actor, id, at, [{ action: 'note_added', new_value: { id: note.id, visibility: note.visibility } }]);
+      return note;
+    });
+  }
+
+  async notes(accountId: string, id: string, cursor: string | undefined, perPage: number): Promise<Page<CaseNote>> {
+    const after = decodeCursor(cursor, activityKey);
+    await this.find(this.deps.storage.db, accountId, id);
+    const activity = caseActivityRepo(this.deps.storage.db);
+    const [rows, total] = await Promise.all([activity.notes(accountId, id, after, perPage + 1), activity.countNotes(accountId, id)]);
+    return pageOf(rows, perPage, total, (note): ActivityKey => [note.created_at, note.id]);
+  }
+
+  /** The case's audit trail, oldest first. */
+  async audit(accountId: string, id: string, cursor: string | undefined, perPage: number): Promise<Page<CaseAuditEntry>> {
+    const after = decodeCursor(cursor, activityKey);
+    await this.find(this.deps.storage.db, accountId, id);
+    const activity = caseActivityRepo(this.deps.storage.db);
+    const [rows, total] = await Promise.all([activity.audit(accountId, id, after, perPage + 1), activity.countAudit(accountId, id)]);
+    return pageOf(rows, perPage, total, (entry): ActivityKey => [entry.created_at, entry.id]);
+  }
+
+  /** The case; `trx` locks it for a change. */
+  private async find(executor: Executor, accountId: string, id: string, lock = executor !== this.deps.storage.db): Promise<CaseRow> {
+    const row = await casesRepo(executor, this.deps.storage.dialect).find(accountId, id, lock);
+    if (!row) throw notFound('case');
+    return row;
+  }
+
+  /** The case, locked for a change: closed cases never change, trashed ones must be restored first. */
+  private async writable(trx: Trx, accountId: string, id: string): Promise<CaseRow> {
+    const row = await this.find(trx, accountId, id);
+    if (row.status_category === 'closed') throw caseClosed();
+    if (row.deleted_at !== null) throw caseTrashed();
+    return row;
+  }
+
+  private async statusName(accountId: string, statusId: string): Promise<string> {
+    return (await this.deps.statuses.byId(accountId, statusId))?.name ?? statusId;
+  }
+
+  private async dueDateAt(accountId: string, dueDate: string | null | undefined): Promise<string | null | undefined> {
+    if (dueDate === undefined || dueDate === null) return dueDate;
+    return noonIn(dueDate, await this.deps.timeZoneOf(accountId)).toISOString();
+  }
+
+  private async writeAudit(trx: Trx, accountId: string, actor: string, caseId: string, at: string, entries: NewAuditEntry[]): Promise<void> {
+    const ms = Date.parse(at);
+    await caseActivityRepo(trx).insertAudit(accountId, entries.map((entry) => ({
+      id: newSequentialId(ms), case_id: caseId, actor, action: entry.action, field: entry.field ?? null,
+      old_value: entry.old_value ?? null, new_value: entry.new_value ?? null, detail: entry.detail ?? null, created_at: at,
+    })));
+  }
+
+  /** Resolving schedules the auto-close (and resolves a problem's open incidents); reopening cancels it. */
+  private async afterStatusChange(trx: Trx, accountId: string, actor: string, plan: Pick<Plan, 'next' | 'status' | 'resolved' | 'reopened'>): Promise<void> {
+    const { next } = plan;
+    if (plan.reopened) await cancelAutoClose(this.deps.jobs, trx, accountId, next.id);
+    if (!plan.resolved || next.resolved_at === null) return;
+    const { auto_close_after_days: days } = await this.deps.settings.get(accountId, trx);
+    await scheduleAutoClose(this.deps.jobs, trx, accountId, next.id, next.resolved_at, days);
+    if (next.type !== 'problem') return;
+    const cases = casesRepo(trx, this.deps.storage.dialect);
+    const names = await this.deps.statuses.names(accountId, trx);
+    for (const incident of await cases.openIncidentsOf(accountId, next.id)) {
+      const changes = { status_id: plan.status.id, status_category: plan.status.category, resolution: next.resolution, resolved_at: next.resolved_at, updated_at: next.resolved_at };
+      await cases.update(accountId, incident.id, changes);
+      const detail = `resolved with problem ${next.id}`;
+      await this.writeAudit(trx, accountId, actor, incident.id, next.resolved_at, [
+        { action: 'resolved_by_problem', field: 'status', old_value: names.get(incident.status_id) ?? incident.status_id, new_value: plan.status.name, detail },
+        ...(incident.resolution === next.resolution ? [] : [{ action: 'resolved_by_problem', field: 'resolution', old_value: incident.resolution, new_value: next.resolution, detail }]),
+      ]);
+      await scheduleAutoClose(this.deps.jobs, trx, accountId, incident.id, next.resolved_at, days);
+    }
+  }
+}
+
+/** What the `created` audit entry records: every field the case started with. */
+function initialValues(view: CaseView): Record<string, unknown> {
+  const { id: _id, created_at: _created, updated_at: _updated, resolved_at: _resolved, closed_at: _closed, deleted_at: _deleted, ...fields } = view;
+  return fields;
+}
+
+/** A field found wrong twice (not a problem, and not an incident) is named once, with both reasons. */
+function onePerField(problems: FieldProblem[]): FieldProblem[] {
+  const byName = new Map<string, string[]>();
+  for (const { name, description } of problems) byName.set(name, [...(byName.get(name) ?? []), description]);
+  return [...byName].map(([name, descriptions]) => ({ name, description: descriptions.join('; ') }));
+}

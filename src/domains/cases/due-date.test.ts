@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { noonIn } from './due-date.js';
+import { newSequentialId } from './case-ids.js';
+
+describe('noonIn', () => {
+  it.each([
+    ['2026-12-01', 'UTC', '2026-12-01T12:00:00.000Z'],
+    ['2026-12-01', 'Europe/Lisbon', '2026-12-01T12:00:00.000Z'],
+    ['2026-07-01', 'Europe/Lisbon', '2026-07-01T11:00:00.000Z'],
+    ['2026-03-08', 'America/New_York', '2026-03-08T16:00:00.000Z'],
+    ['2026-11-01', 'America/New_York', '2026-11-01T17:00:00.000Z'],
+    ['2026-07-01', 'Asia/Kolkata', '2026-07-01T06:30:00.000Z'],
+    ['2026-12-01', 'Pacific/Auckland', '2026-11-30T23:00:00.000Z'],
+    // Lord Howe leaves its half-hour daylight saving time at 02:00 that day.
+    ['2026-04-05', 'Australia/Lord_Howe', '2026-04-05T01:30:00.000Z'],
+  ])('%s in %s is %s', (date, zone, expected) => {
+    expect(noonIn(date, zone).toISOString()).toBe(expected);
+  });
+});
+
+describe('newSequentialId', () => {
+  it('increases strictly, within one millisecond and when the clock goes back', () => {
+    const ids = [newSequentialId(1000), newSequentialId(1000), newSequentialId(1000), newSequentialId(999), newSequentialId(2000)];
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
