@@ -2,7 +2,7 @@ import type { Clock } from '../../kernel/clock.js';
 import type { Job, JobQueue } from '../../ports/jobs.js';
 import type { Executor, Storage } from '../../ports/storage.js';
 import { caseActivityRepo } from './case-activity.repo.js';
-import { newSequentialId } from './case-ids.js';
+import { newId } from '../../kernel/ids.js';
 import type { CaseSettingsService } from './case-settings.service.js';
 import { casesRepo, purgeTrashedBatch, PURGE_BATCH } from './cases.repo.js';
 import { BUILT_IN_STATUS, SYSTEM_ACTOR } from './cases.model.js';
@@ -58,7 +58,7 @@ export class CaseAutomation {
       await cases.update(accountId, caseId, { status_id: closed.id, status_category: closed.category, closed_at: at, updated_at: at });
       const before = await this.statuses.byId(accountId, row.status_id, trx);
       await caseActivityRepo(trx).insertAudit(accountId, [{
-        id: newSequentialId(now.getTime()), case_id: caseId, actor: SYSTEM_ACTOR, action: 'auto_closed', field: 'status',
+        id: newId(now.getTime()), case_id: caseId, actor: SYSTEM_ACTOR, action: 'auto_closed', field: 'status',
         old_value: before?.name ?? row.status_id, new_value: closed.name, detail: `closed ${days} days after it was resolved`, created_at: at,
       }]);
       return undefined;

@@ -7,7 +7,7 @@ import type { Database, Executor, Storage } from '../../ports/storage.js';
 import { z } from 'zod';
 import { caseActivityRepo, type ActivityKey, type NewAuditEntry } from './case-activity.repo.js';
 import { cancelAutoClose, scheduleAutoClose } from './case-automation.js';
-import { newSequentialId } from './case-ids.js';
+import { newId } from '../../kernel/ids.js';
 import { planChange, type Plan } from './case-plan.js';
 import { checkReferences } from './case-refs.js';
 import type { CaseSettingsService } from './case-settings.service.js';
@@ -47,7 +47,7 @@ export class CasesService {
     return this.deps.jobs.transaction(async (trx) => {
       const requestedStatus = input.status === undefined ? undefined : await this.deps.statuses.byName(accountId, input.status, trx);
       const plan = planChange(input, { current: undefined, currentStatus: undefined, requestedStatus, dueDateAt, now: at });
-      const row: CaseRow = { ...plan.next, account_id: accountId, id: newSequentialId(now.getTime()), created_by: actor, created_at: at, updated_at: at };
+      const row: CaseRow = { ...plan.next, account_id: accountId, id: newId(now.getTime()), created_by: actor, created_at: at, updated_at: at };
       const problems = [...plan.problems, ...(await checkReferences(trx, accountId, undefined, row))];
       if (problems.length > 0) throw invalid(onePerField(problems));
       row.search_text = buildSearchText(row.title, row.description, []);
@@ -119,7 +119,7 @@ export class CasesService {
     const at = now.toISOString();
     return this.deps.storage.db.transaction().execute(async (trx) => {
       const row = await this.writable(trx, accountId, id);
-      const note: CaseNote = { id: newSequentialId(now.getTime()), case_id: id, body: input.body, visibility: input.visibility, author: actor, created_at: at };
+      const note: CaseNote = { id: newId(now.getTime()), case_id: id, body: input.body, visibility: input.visibility, author: actor, created_at: at };
       const activity = caseActivityRepo(trx);
       await activity.insertNote(accountId, note);
       const searchText = buildSearchText(row.title, row.description, await activity.noteBodies(accountId, id));
@@ -173,7 +173,7 @@ export class CasesService {
   private async writeAudit(trx: Trx, accountId: string, actor: string, caseId: string, at: string, entries: NewAuditEntry[]): Promise<void> {
     const ms = Date.parse(at);
     await caseActivityRepo(trx).insertAudit(accountId, entries.map((entry) => ({
-      id: newSequentialId(ms), case_id: caseId, actor, action: entry.action, field: entry.field ?? null,
+      id: newId(ms), case_id: caseId, actor, action: entry.action, field: entry.field ?? null,
       old_value: entry.old_value ?? null, new_value: entry.new_value ?? null, detail: entry.detail ?? null, created_at: at,
     })));
   }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { noonIn } from './due-date.js';
-import { newSequentialId } from './case-ids.js';
 
 describe('noonIn', () => {
   it.each([
@@ -15,14 +14,5 @@ describe('noonIn', () => {
     ['2026-04-05', 'Australia/Lord_Howe', '2026-04-05T01:30:00.000Z'],
   ])('%s in %s is %s', (date, zone, expected) => {
     expect(noonIn(date, zone).toISOString()).toBe(expected);
-  });
-});
-
-describe('newSequentialId', () => {
-  it('increases strictly, within one millisecond and when the clock goes back', () => {
-    const ids = [newSequentialId(1000), newSequentialId(1000), newSequentialId(1000), newSequentialId(999), newSequentialId(2000)];
-    expect([...ids].sort()).toEqual(ids);
-    expect(new Set(ids).size).toBe(ids.length);
-    expect(ids[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });
