@@ -42,7 +42,21 @@ const ACTIONS = [
 ];
 const PLANS = ['Basic', 'Plus', 'Premium', 'Business', 'Enterprise'];
 const FIRST = ['Ana', 'Ben', 'Carla', 'David', 'Elena', 'Farid', 'Grace', 'Hugo', 'Ines', 'Jamal', 'Kenji', 'Lena', 'Marta', 'Nadia', 'Omar', 'Priya', 'Rui', 'Sofia', 'Tomás', 'Zoë'];
-const LAST = ['Almeida', 'Brown', 'Costa', 'Dubois', 'Evans', 'Fischer', 'García', 'Hansen', 'Ivanova', 'Jensen', 'Kowalski', 'Lopes', 'Müller', "O'Brien", 'Novak', 'Silva', 'Tanaka', 'Weber'];
+const COMMON_LAST = ['Almeida', 'Brown', 'Costa', 'Dubois', 'Evans', 'Fischer', 'García', 'Hansen', 'Ivanova', 'Jensen', 'Kowalski', 'Lopes', 'Müller', "O'Brien", 'Novak', 'Silva', 'Tanaka', 'Weber'];
+const HEADS = ['Al', 'Ber', 'Car', 'Dal', 'Ed', 'Fer', 'Gal', 'Har', 'Iv', 'Jan', 'Kar', 'Lo', 'Mar', 'Nor', 'Ol', 'Pe', 'Quin', 'Ros', 'Sil', 'Tor', 'Ul', 'Val', 'Wes', 'Yan', 'Zim'];
+const TAILS = ['meida', 'nard', 'valho', 'ton', 'wards', 'reira', 'lagher', 'per', 'anov', 'sen', 'ski', 'pes', 'tins', 'dahl', 'iveira', 'lan', 'si', 'va', 'res', 'rich', 'ente', 'ley', 'mer', 'ova', 'quez'];
+const ENDS = ['', 'son', 'ez', 'ini', 'berg'];
+/**
+ * Surnames with a long tail, as a customer base has them: the 18 common ones first, then 3,125
+ * made of syllables; surname `k` is drawn with a weight of 1 / (k + 10), so the commonest covers
+ * about 1.7% of the customers and most cover a few in ten thousand.
+ */
+export const SURNAMES = [...COMMON_LAST, ...HEADS.flatMap((h) => TAILS.flatMap((t) => ENDS.map((e) => `${h}${t}${e}`)))];
+const surname = (rng: Rng) => {
+  const n = SURNAMES.length;
+  const k = Math.min(n - 1, Math.floor(10 * Math.exp(rng() * Math.log((n + 10) / 10)) - 10));
+  return SURNAMES[k] as string;
+};
 const CITIES = ['Lisbon', 'Porto', 'Madrid', 'Paris', 'Berlin', 'Dublin', 'London', 'Warsaw', 'Prague', 'Vienna', 'Rome', 'Oslo'];
 const SERVICES = ['email', 'voicemail', 'the payment gateway', 'SMS delivery', 'the status page', 'single sign-on', 'call recording', 'the IVR'];
 
@@ -103,9 +117,9 @@ export function title(rng: Rng): string {
   return pick(rng, TITLES)(rng);
 }
 
-export function description(rng: Rng): string {
+/** What the customer wrote, starting with their name. */
+export function description(rng: Rng, name: string): string {
   const count = 2 + Math.floor(rng() * 3);
-  const name = `${pick(rng, FIRST)} ${pick(rng, LAST)}`;
   const sentences = [`${name} contacted us.`];
   for (let i = 0; i < count; i++) sentences.push(pick(rng, SENTENCES)(rng));
   return sentences.join(' ');
@@ -115,6 +129,10 @@ export function note(rng: Rng): string {
   return pick(rng, NOTES)(rng);
 }
 
-export const requesterName = (rng: Rng) => `${pick(rng, FIRST)} ${pick(rng, LAST)}`;
+/** Customer `k`'s name, the same on every case of theirs. */
+export const requesterName = (k: number) => {
+  const rng = random(k * 104_729 + 3);
+  return `${pick(rng, FIRST)} ${surname(rng)}`;
+};
 
 export { pick, weighted };

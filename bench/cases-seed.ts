@@ -57,7 +57,7 @@ export async function setUp(base: string): Promise<Fixture> {
   const groups: string[] = [];
   for (let g = 0; g < GROUPS; g++) {
     const members = agents.filter((_, a) => a % GROUPS === g);
-    groups.push((await post<{ id: string }>('/groups', { name: `Team ${g + 1}`, members }, token)).id);
+    groups.push((await post<{ id: string }>('/groups', { name: `Team ${g + 1}`, agent_ids: members }, token)).id);
   }
   const custom: Status[] = [];
   for (const status of CUSTOM_STATUSES) custom.push(await post<Status>('/case-statuses', status, token));
@@ -109,10 +109,10 @@ export function generate(fixture: Fixture, count: number, from: number, to: numb
     const assigned = status.category !== 'new' || rng() < 0.3;
     const agent = assigned && rng() < 0.95 ? Math.floor(rng() ** 1.3 * AGENTS) : undefined;
     const requester = Math.floor(rng() * REQUESTERS);
-    const name = requesterName(rng);
+    const name = requesterName(requester);
     const id = newId(createdMs);
     const caseTitle = title(rng);
-    const caseDescription = description(rng);
+    const caseDescription = description(rng, name);
     const closedish = status.category === 'resolved' || status.category === 'closed';
     const updatedMs = Math.min(nowMs - 1000, createdMs + Math.floor(rng() * Math.min(ageDays, 14) * 86_400_000));
     const createdAt = new Date(createdMs).toISOString();

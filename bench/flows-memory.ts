@@ -178,6 +178,7 @@ async function ceiling(run: FlowsApp, gc: Gc): Promise<Omit<MemoryResult, 'side'
     http: { request: () => Promise.reject(new Error('no HTTP in the example flow')) },
     secrets: { read: () => Promise.reject(new Error('no secret in the example flow')) },
     callbacks: { request: () => Promise.reject(new Error('no callback in the example flow')) },
+    cases: { create: () => Promise.reject(new Error('no case in the example flow')), update: () => Promise.reject(new Error('no case in the example flow')) },
   };
   const start = (number: string) => {
     const ids = { interactionId: newId(), flowId: fixture.longRingFlowId, flowVersionId: versionId };

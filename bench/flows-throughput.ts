@@ -416,6 +416,7 @@ function shareServices(run: FlowsApp, telephony: CallControl): Omit<FlowServices
     http: { request: () => Promise.reject(new Error('the example flow makes no HTTP request')) },
     secrets: { read: () => Promise.reject(new Error('the example flow reads no secret')) },
     callbacks: { request: () => Promise.reject(new Error('the example flow requests no callback')) },
+    cases: { create: () => Promise.reject(new Error('the example flow creates no case')), update: () => Promise.reject(new Error('the example flow updates no case')) },
   };
 }
 

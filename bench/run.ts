@@ -8,6 +8,7 @@ const BENCHMARKS: Record<string, Benchmark> = {
   continuity: () => import('./continuity.js'),
   callbacks: () => import('./callbacks.js'),
   flows: () => import('./flows.js'),
+  cases: () => import('./cases.js'),
 };
 
 function usage(): string {

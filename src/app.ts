@@ -25,6 +25,16 @@ import { buildServer } from './http/server.js';
 import { Metrics } from './http/metrics.js';
 import type { AppServices, ReadinessReport } from './http/services.js';
 import type { App } from './http/types.js';
+import type { EventPublisher } from './ports/events.js';
+import { AppMessagingAdapter, AppStreams } from './adapters/channels/app-messaging/index.js';
+import { whatsAppAdapter, whatsAppWebhook } from './adapters/channels/whatsapp/index.js';
+import { fbMessengerAdapter, fbMessengerWebhook } from './adapters/channels/fb-messenger/index.js';
+import { smsAdapter, smsWebhook } from './adapters/channels/sms/index.js';
+import { emailAdapter, emailWebhook } from './adapters/channels/email/index.js';
+import { createMessaging, type ChannelAdapters, type ChannelWebhooks, type CircuitBreakerOptions } from './domains/messaging/index.js';
+import { exposeMessagingMetrics } from './http/messaging-metrics.js';
+import { CredentialsCipher } from './domains/messaging/index.js';
+import { createWebhooks, type WebhooksModuleDependencies } from './domains/webhooks/index.js';
 
 export interface AppOverrides {
   clock?: Clock;
@@ -33,6 +43,13 @@ export interface AppOverrides {
   tts?: TextToSpeech;
   /** Wraps the telephony adapter the platform places its calls through (a benchmark times the dials this way). */
   telephony?: (adapter: CallControl) => CallControl;
+  /** Channel adapters replacing the built-in ones (tests point them at a local stand-in provider). */
+  channelAdapters?: Partial<ChannelAdapters>;
+  /** Provider status webhooks (`POST /webhooks/<channel>`), by channel. */
+  channelWebhooks?: ChannelWebhooks;
+  circuitBreaker?: CircuitBreakerOptions;
+  /** Outbound webhook delivery: its HTTP client, timeout and retry policy (tests shorten them). */
+  webhooks?: Partial<Pick<WebhooksModuleDependencies, 'http' | 'timeoutMs' | 'retry' | 'random'>>;
 }
 
 export interface Switchboard {
@@ -68,6 +85,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     for (const skillId of skillIds) await wakeCallbackQueue(executor, accountId, skillId);
   }, (work) => jobs.transaction(work));
   const groups = new GroupsService(storage, clock);
+  // Outbound webhooks: domains publish their events through it inside their own transactions.
+  // Signing secrets are sealed at rest with the same key as channel credentials.
+  const webhooks = createWebhooks({ storage, clock, jobs, http: new FetchHttpClient(), sealer: new CredentialsCipher(config.SWITCHBOARD_CREDENTIALS_KEY ?? config.signingSecret), ...overrides.webhooks });
   const calls = new CallLog(storage.db, logger, { bufferLimit: config.SWITCHBOARD_CALL_LOG_BUFFER });
   const tts = overrides.tts ?? new EspeakTts();
   const continuity = new ContinuityService(storage, clock, numbers, calls, tts, logger);
@@ -80,30 +100,57 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const dispatcher = new CallbackDispatcher({ storage, clock, skills, agents, telephony: overrides.telephony?.(telephony) ?? telephony, calls, jobs });
   // Validation checks make_outbound_call.from against the account's numbers.
   const flows = new FlowsService(storage, clock, async (accountId) => (await numbers.routingEntries(accountId)).map((entry) => entry.number), (language) => tts.resolve(language) !== undefined);
+  const caseStatuses = new CaseStatusesService(storage, clock);
+  const caseSettings = new CaseSettingsService(storage, clock, jobs);
+  const cases = new CasesService({ storage, clock, jobs, statuses: caseStatuses, settings: caseSettings, timeZoneOf: async (accountId) => (await accounts.getAccount(accountId)).timezone, events: webhooks.publisher });
   const flowServices: FlowServices = {
     clock,
     telephony: overrides.telephony?.(telephony) ?? telephony,
     tts,
     calls,
     callbacks,
+    // create_case and update_case: the case's audit names the flow; the note follows the change.
+    cases: {
+      create: (accountId, actor, fields) => cases.create(accountId, actor, fields),
+      update: async (accountId, actor, caseId, { note, ...fields }) => {
+        await cases.update(accountId, actor, caseId, fields);
+        if (note) await cases.addNote(accountId, actor, caseId, note);
+      },
+    },
     random: Math.random,
     http: new FetchHttpClient(),
     secrets: new DirectorySecrets(config.SWITCHBOARD_SECRETS_DIR ?? join(config.SWITCHBOARD_DATA_DIR, 'secrets')),
   };
-  const simulator = new FlowSimulator(flows, skills, tts);
+  const simulator = new FlowSimulator(flows, skills, tts, caseStatuses);
   const engine = new FlowEngine({ storage, jobs, services: flowServices, handlers: COMPONENT_HANDLERS });
   // Starting a flow is limited per account across every node (API.md: 2 per second by default).
   const interactions = new InteractionsService(storage, engine, (accountId) => rateLimiter.enforceAccountLimit(accountId, 'flows_interactions_per_second'));
-  const caseStatuses = new CaseStatusesService(storage, clock);
   const caseSearch = new CaseSearchService(storage, caseStatuses);
-  const caseSettings = new CaseSettingsService(storage, clock, jobs);
-  const cases = new CasesService({ storage, clock, jobs, statuses: caseStatuses, settings: caseSettings, timeZoneOf: async (accountId) => (await accounts.getAccount(accountId)).timezone });
+  const events: EventPublisher = webhooks.publisher;
+  const appStreams = new AppStreams(storage, clock, logger);
+  const channelAdapters: ChannelAdapters = {
+    appMessaging: new AppMessagingAdapter(appStreams, clock),
+    fbMessenger: fbMessengerAdapter,
+    whatsApp: whatsAppAdapter,
+    sms: smsAdapter,
+    email: emailAdapter,
+    ...overrides.channelAdapters,
+  };
+  const channelWebhooks: ChannelWebhooks = { fbMessenger: fbMessengerWebhook, whatsApp: whatsAppWebhook, sms: smsWebhook, email: emailWebhook, ...overrides.channelWebhooks };
+  const messaging = createMessaging({
+    storage, clock, jobs, events, adapters: channelAdapters, webhooks: channelWebhooks,
+    countryOf: async (accountId) => (await accounts.getAccount(accountId)).default_country,
+    credentialsKey: config.SWITCHBOARD_CREDENTIALS_KEY ?? config.signingSecret,
+    circuitBreaker: overrides.circuitBreaker,
+  });
+  await appStreams.start({ event: (accountId, messageId) => messaging.messages.appEvent(accountId, messageId), backlog: (accountId, profileId) => messaging.messages.appBacklog(accountId, profileId) });
+  exposeMessagingMetrics(metrics, { stats: messaging.stats, breaker: messaging.breaker, openStreams: () => appStreams.openStreams });
   const worker = createWorker({
     storage,
     clock,
     logger,
     schemas: JOB_PAYLOADS,
-    handlers: createJobHandlers({ storage, clock, callbacks: dispatcher, flows: engine, cases: new CaseAutomation(storage, clock, caseStatuses, caseSettings) }),
+    handlers: createJobHandlers({ storage, clock, callbacks: dispatcher, flows: engine, cases: new CaseAutomation(storage, clock, caseStatuses, caseSettings, webhooks.publisher), messages: messaging.delivery, webhooks: webhooks.sender }),
     concurrency: config.SWITCHBOARD_WORKER_CONCURRENCY,
     leaseMs: config.SWITCHBOARD_JOB_LEASE_S * 1000,
   });
@@ -133,7 +180,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     return { status: healthy ? 'ready' : 'degraded', checks };
   };
 
-  const services: AppServices = { clock, storage, metrics, accounts, rateLimiter, directory: { numbers, skills, agents, groups }, continuity, calls, callbacks, flows, interactions, simulator, caseSearch, cases: { cases, statuses: caseStatuses, settings: caseSettings }, network, readiness };
+  const services: AppServices = { clock, storage, metrics, accounts, rateLimiter, directory: { numbers, skills, agents, groups }, continuity, calls, callbacks, flows, interactions, simulator, caseSearch, cases: { cases, statuses: caseStatuses, settings: caseSettings }, network, readiness, messaging, appStreams, webhooks: webhooks.endpoints };
   const server = await buildServer(services, {
     logger,
     adminToken: config.SWITCHBOARD_ADMIN_TOKEN,
@@ -151,6 +198,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     services,
     worker,
     async close() {
+      // Open app streams would keep the server from closing; their apps reconnect elsewhere.
+      await appStreams.stop();
       await server.close();
       await worker.stop();
       // The run_function worker threads (idle ones never keep the process alive; this frees them).

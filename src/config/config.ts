@@ -21,6 +21,8 @@ export const configSchema = z.object({
   // Only the simulated network ships today; the SIP edge adds its own value when it lands.
   SWITCHBOARD_TELEPHONY: z.enum(['simulated']).default('simulated'),
   SWITCHBOARD_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Channel provider credentials are encrypted under a key derived from this (default: the signing secret).
+  SWITCHBOARD_CREDENTIALS_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   SWITCHBOARD_DATA_DIR: z.string().min(1).default('./data'),
   // Secrets flows refer to by name (a Salesforce connection's token_ref): one file per name, as a
   // container platform mounts them. Defaults to SWITCHBOARD_DATA_DIR/secrets.

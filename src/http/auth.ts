@@ -37,9 +37,11 @@ export function authHook(accounts: AccountsService, adminToken: string | undefin
       await unauthorized(reply, token ? 'the access token is invalid or expired' : 'a bearer access token is required');
       return;
     }
-    if (!principal.scopes.has(auth.scope)) {
-      await sendProblem(reply, problem('insufficient_scope', `this route requires the scope ${auth.scope}`), {
-        'www-authenticate': `Bearer error="insufficient_scope", scope="${auth.scope}"`,
+    const accepted = 'anyScope' in auth ? auth.anyScope : [auth.scope];
+    if (!accepted.some((scope) => principal.scopes.has(scope))) {
+      const named = accepted.length === 1 ? `the scope ${accepted.join('')}` : `one of the scopes ${accepted.join(', ')}`;
+      await sendProblem(reply, problem('insufficient_scope', `this route requires ${named}`), {
+        'www-authenticate': `Bearer error="insufficient_scope", scope="${accepted.join(' ')}"`,
       });
       return;
     }

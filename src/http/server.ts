@@ -84,7 +84,8 @@ export async function buildServer(services: AppServices, options: ServerOptions)
 function securityOf(auth: RouteAuth | undefined): Record<string, string[]>[] {
   if (auth === undefined || auth === 'public') return [];
   if (auth === 'admin') return [{ operator: [] }];
-  return [{ oauth2: [auth.scope] }];
+  // Alternatives: any one of the listed requirements satisfies the route.
+  return 'anyScope' in auth ? auth.anyScope.map((scope) => ({ oauth2: [scope] })) : [{ oauth2: [auth.scope] }];
 }
 
 function toArray<T>(value: T | T[] | undefined): T[] {

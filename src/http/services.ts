@@ -9,6 +9,9 @@ import type { FlowsService, InteractionsService } from '../domains/flows/index.j
 import type { FlowSimulator } from '../simulation/index.js';
 import type { CaseSearchService } from '../domains/cases/index.js';
 import type { CaseServices } from '../domains/cases/index.js';
+import type { MessagingServices } from '../domains/messaging/index.js';
+import type { AppStreams } from '../adapters/channels/app-messaging/index.js';
+import type { WebhooksService } from '../domains/webhooks/index.js';
 import type { Metrics } from './metrics.js';
 
 export interface ReadinessReport {
@@ -34,6 +37,12 @@ export interface AppServices {
   caseSearch: CaseSearchService;
   /** Cases (create, change, trash, notes, audit), their statuses and the account's case settings. */
   cases: CaseServices;
+  /** Omnichannel messaging: sends, profiles, channel configuration, receipts. */
+  messaging: MessagingServices;
+  /** The customer app streams (appMessaging) open on this node. */
+  appStreams: AppStreams;
+  /** Outbound webhook endpoints and their deliveries. */
+  webhooks: WebhooksService;
   /** Present only under the simulated telephony adapter; the /sim routes answer 404 otherwise. */
   network: SimulatedNetwork | undefined;
   readiness(): Promise<ReadinessReport>;

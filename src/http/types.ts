@@ -5,8 +5,8 @@ import type { Principal, Scope } from '../domains/accounts/index.js';
 /** The Fastify instance every route module receives: Zod schemas give typed bodies and queries. */
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
-/** How a route is authorised: an OAuth scope, the operator token, or nothing. */
-export type RouteAuth = { scope: Scope } | 'admin' | 'public';
+/** How a route is authorised: an OAuth scope (or any one of several), the operator token, or nothing. */
+export type RouteAuth = { scope: Scope } | { anyScope: readonly Scope[] } | 'admin' | 'public';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -4,9 +4,12 @@ import type { Storage } from '../ports/storage.js';
 import type { CallbackDispatcher } from '../domains/callbacks/index.js';
 import type { FlowEngine } from '../domains/flows/index.js';
 import type { CaseAutomation } from '../domains/cases/index.js';
+import type { MessageDelivery } from '../domains/messaging/index.js';
+import type { WebhookSender } from '../domains/webhooks/index.js';
 import { done, repeatAt, type JobHandlers } from './handler.js';
 import { idempotencyPurge } from './idempotency-purge.js';
 import { caseTrashPurge } from './case-trash-purge.js';
+import { webhookPurge } from './webhook-purge.js';
 
 export interface JobDependencies {
   storage: Storage;
@@ -14,6 +17,8 @@ export interface JobDependencies {
   callbacks: CallbackDispatcher;
   flows: FlowEngine;
   cases: CaseAutomation;
+  messages: MessageDelivery;
+  webhooks: WebhookSender;
 }
 
 /** A handler for every job type in `JOB_PAYLOADS`; adding a type there fails to compile here until it has one. */
@@ -54,5 +59,34 @@ export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB
       return again ? repeatAt(again) : done();
     },
     'case.trash_purge': caseTrashPurge({ cases: deps.cases, clock: deps.clock }),
+    // A send waits on providers (each attempt bounded): no worker slot while it does.
+    'message.send': async ({ message_id }, { accountId, detach, signal, attempt, maxAttempts }) => {
+      detach();
+      try {
+        await deps.messages.deliver(accountId, message_id, signal);
+      } catch (error) {
+        // The last attempt: the message would otherwise stay processing with nothing left to send it.
+        if (attempt >= maxAttempts) await deps.messages.giveUp(accountId, message_id, error instanceof Error ? error.message : String(error));
+        throw error;
+      }
+      return done();
+    },
+    'message.escalate': async ({ message_id, rule }, { accountId, detach, signal }) => {
+      detach();
+      await deps.messages.escalate(accountId, message_id, rule, signal);
+      return done();
+    },
+    'message.expire': async ({ message_id }, { accountId }) => {
+      await deps.messages.expire(accountId, message_id);
+      return done();
+    },
+    // An attempt waits on the customer's receiver (at most its timeout): no worker slot meanwhile.
+    // A failed attempt repeats the job at the backoff's time, with the attempts kept on the delivery.
+    'webhook.deliver': async ({ delivery_id }, { accountId, detach }) => {
+      detach();
+      const again = await deps.webhooks.deliver(accountId, delivery_id);
+      return again ? repeatAt(again) : done();
+    },
+    'webhook.purge': webhookPurge(deps),
   } satisfies JobHandlers<typeof JOB_PAYLOADS>;
 }

@@ -8,3 +8,4 @@ export { DEFAULT_BACKOFF, retryDelayMs, type BackoffPolicy } from './backoff.js'
 export { IDEMPOTENCY_PURGE_EVERY_MS, idempotencyPurge } from './idempotency-purge.js';
 export { IDEMPOTENCY_RETENTION_MS } from './retention.js';
 export { CASE_TRASH_PURGE_EVERY_MS, caseTrashPurge } from './case-trash-purge.js';
+export { WEBHOOK_PURGE_EVERY_MS, webhookPurge } from './webhook-purge.js';

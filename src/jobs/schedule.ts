@@ -3,6 +3,7 @@ import type { JobQueue } from '../ports/jobs.js';
 import type { Storage } from '../ports/storage.js';
 import { scheduleIdempotencyPurge } from './idempotency-purge.js';
 import { scheduleCaseTrashPurge } from './case-trash-purge.js';
+import { scheduleWebhookPurge } from './webhook-purge.js';
 
 /**
  * Makes sure every recurring job exists. Each is a singleton by dedupe key and reschedules itself
@@ -11,4 +12,5 @@ import { scheduleCaseTrashPurge } from './case-trash-purge.js';
 export async function scheduleRecurringJobs(queue: JobQueue, storage: Storage, clock: Clock): Promise<void> {
   await scheduleIdempotencyPurge(queue, storage.db, clock);
   await scheduleCaseTrashPurge(queue, storage.db, clock);
+  await scheduleWebhookPurge(queue, storage.db, clock);
 }

@@ -18,7 +18,7 @@ function randomInto(target: Buffer, from: number): void {
 const REWIND_TOLERANCE_MS = 10_000;
 
 /** The last id made: its time and bytes, so the next one in the same millisecond is one more. */
-let last = { ms: -Infinity, bytes: Buffer.alloc(16) };
+const last = { ms: -Infinity, bytes: Buffer.alloc(16) };
 
 /**
  * Time-ordered identifiers (UUIDv7 layout): keyset paging by id follows creation order, and

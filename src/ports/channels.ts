@@ -6,4 +6,6 @@
 export const CHANNELS = {
   routing: 'switchboard_routing',
   jobs: 'switchboard_jobs',
+  /** `{a: account, p: profile, m: message}`: a message for an app stream open on another node. */
+  appMessages: 'switchboard_app_messages',
 } as const;

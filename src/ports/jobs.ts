@@ -22,6 +22,16 @@ export const JOB_PAYLOADS = {
   'case.auto_close': z.object({ case_id: z.string().min(1) }),
   /** Deletes cases trashed more than 30 days ago; a singleton that reschedules itself hourly. */
   'case.trash_purge': z.object({}),
+  /** Sends a message through its rules from where it stands until a channel takes it or none is left. */
+  'message.send': z.object({ message_id: z.string().min(1) }),
+  /** The receipt rule `rule` waits for did not come in time: tries the next channels (a no-op if it came). */
+  'message.escalate': z.object({ message_id: z.string().min(1), rule: z.number().int().min(0) }),
+  /** Expires a message no channel has taken by its `expiresOn`, and stops any escalation still to come. */
+  'message.expire': z.object({ message_id: z.string().min(1) }),
+  /** Tries to deliver one webhook event to one endpoint; a failed try repeats it with backoff until 24 h after the event. */
+  'webhook.deliver': z.object({ delivery_id: z.string().min(1) }),
+  /** Deletes webhook events and final deliveries older than 30 days; a singleton that reschedules itself hourly. */
+  'webhook.purge': z.object({}),
 } satisfies PayloadSchemas;
 
 /** Payload schemas by job type; tests and later modules build their own sets of this shape. */

@@ -93,6 +93,37 @@ export interface Database {
   };
   case_settings: { account_id: string; auto_close_after_days: number; updated_at: string };
   sim_phones: { account_id: string; number: string; script: string; updated_at: string };
+  /** A customer's addresses and opt-outs (`/profiles`); `opt_outs` is a JSON array of channel ids; only the app token's hash is kept. */
+  message_profiles: {
+    account_id: string; id: string; phone_number: string | null; email: string | null; fb_messenger_id: string | null; whatsapp_id: string | null;
+    opt_outs: string; last_inbound_whatsapp_at: string | null; app_token_id: string | null; app_token_hash: string | null;
+    app_token_issued_at: string | null; created_at: string; updated_at: string;
+  };
+  /** One send (`POST /messages`); JSON text: recipient, custom_body, channel_options, metadata, rules, channel_status, attempts. */
+  messages: {
+    account_id: string; id: string; status: string; profile_id: string | null; recipient: string; body: string; title: string | null;
+    custom_body: string; channel_options: string; metadata: string; rules: string; expires_on: string | null;
+    routing: string; next_rule: number; waiting_rule: number | null; channel: string | null; channel_status: string; attempts: string;
+    created_at: string; updated_at: string;
+  };
+  /** The provider's id for each channel that accepted a message (receipts are found by it). */
+  message_deliveries: { account_id: string; message_id: string; channel: string; provider: string | null; provider_message_id: string; created_at: string };
+  /** The account's providers of one channel; `providers` is JSON text whose credentials are encrypted. */
+  channel_configs: { account_id: string; channel: string; providers: string; updated_at: string };
+  /** App streams (`GET /app/stream`) open on some node, refreshed while open. */
+  app_sessions: { account_id: string; profile_id: string; id: string; node: string; seen_at: string };
+  /** An account's outbound webhook endpoint; `events` is a JSON array of types and `family.*` patterns; `secret` is sealed. */
+  webhook_endpoints: {
+    account_id: string; id: string; url: string; description: string | null; events: string; secret: string;
+    enabled: number; disabled_reason: string | null; created_at: string; updated_at: string;
+  };
+  /** An event published to at least one endpoint; `data` is JSON text. */
+  webhook_events: { account_id: string; id: string; type: string; data: string; created_at: string };
+  /** One event to one endpoint; `attempts` is JSON text; `status` is pending, succeeded or failed. */
+  webhook_deliveries: {
+    account_id: string; id: string; endpoint_id: string; event_id: string; event_type: string; status: string; attempts: string;
+    next_attempt_at: string | null; failure_reason: string | null; created_at: string; updated_at: string;
+  };
   /**
    * Admission times (ms since the epoch, ascending) within each account's bucket's last two windows
    * and the latest request's decision (0/1). `hits` is bigint[]; only the rate limiter's one statement reads

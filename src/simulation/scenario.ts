@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { phoneScriptSchema } from '../adapters/telephony/simulated/index.js';
+import { NOTE_VISIBILITIES } from '../domains/cases/index.js';
 import { callSchema } from '../domains/continuity/index.js';
 import { isE164 } from '../kernel/phone.js';
 
@@ -57,5 +58,17 @@ export const simulationResultSchema = z.object({
   calls: z.array(callSchema).describe('The calls the flow placed, as GET /calls shows them'),
   requests: z.array(z.object({ method: z.string(), url: z.string() })),
   callbacks: z.array(z.object({ skill: z.string(), number: z.string() })).describe('Callbacks request_direct_callback would have queued'),
+  cases: z
+    .object({
+      created: z.array(z.object({ case_id: z.string(), fields: z.record(z.string(), z.unknown()) })),
+      updated: z.array(
+        z.object({
+          case_id: z.string(),
+          changes: z.record(z.string(), z.unknown()),
+          note: z.object({ body: z.string(), visibility: z.enum(NOTE_VISIBILITIES) }).nullable(),
+        }),
+      ),
+    })
+    .describe('Cases create_case would have created and changes update_case would have made (simulated-case-<n> ids); nothing is stored'),
   expectations: z.object({ met: z.boolean(), mismatches: z.array(z.string()) }).optional(),
 });

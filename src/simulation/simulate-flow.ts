@@ -8,6 +8,7 @@ import { seededRandom } from '../kernel/random.js';
 import type { TextToSpeech } from '../ports/tts.js';
 import { checkExpectations, type ExpectationReport } from './expectations.js';
 import { MemoryCallRecords } from './memory-calls.js';
+import { MemoryCases, type CaseStatusLookup, type SimulatedCase, type SimulatedCaseUpdate } from './memory-cases.js';
 import type { Scenario } from './scenario.js';
 import { onVirtualTime } from './virtual-time.js';
 
@@ -16,6 +17,8 @@ export interface SimulationParts {
   tts: Pick<TextToSpeech, 'languages' | 'resolve'>;
   /** Whether request_direct_callback's skill exists; without it, every skill does. */
   skillExists?: (name: string) => Promise<boolean>;
+  /** The account's case status by name, for create_case and update_case; without it, only the built-in ones exist. */
+  caseStatus?: CaseStatusLookup;
 }
 
 export interface SimulationResult {
@@ -28,6 +31,8 @@ export interface SimulationResult {
   calls: CallRecord[];
   requests: { method: string; url: string }[];
   callbacks: { skill: string; number: string }[];
+  /** What create_case and update_case would have written; nothing is stored. */
+  cases: { created: SimulatedCase[]; updated: SimulatedCaseUpdate[] };
   expectations?: ExpectationReport;
 }
 
@@ -45,6 +50,7 @@ export async function simulateFlow(definition: FlowDefinition, scenario: Scenari
   const calls = new MemoryCallRecords();
   const http = new ScriptedHttpClient(scenario.http);
   const callbacks: { skill: string; number: string }[] = [];
+  const cases = new MemoryCases(clock, parts.caseStatus);
   const services: FlowServices = {
     clock,
     telephony: new ScriptedCallControl((_accountId, number) => Promise.resolve(phones.get(number) ?? DEFAULT_SCRIPT), clock),
@@ -56,6 +62,7 @@ export async function simulateFlow(definition: FlowDefinition, scenario: Scenari
         callbacks.push({ skill, number });
       },
     },
+    cases,
     random: seededRandom(scenario.seed),
     http,
     // Requests are answered by the script, so a connection's token is never really used.
@@ -88,6 +95,7 @@ export async function simulateFlow(definition: FlowDefinition, scenario: Scenari
     calls: calls.all(),
     requests: http.sent.map((r) => ({ method: r.method, url: r.url })),
     callbacks,
+    cases: { created: cases.created, updated: cases.updated },
     ...(scenario.expect ? { expectations: checkExpectations(scenario.expect, status, steps) } : {}),
   };
 }

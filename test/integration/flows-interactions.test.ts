@@ -219,12 +219,12 @@ describe.each(DATABASES)('flow interactions (%s)', (db) => {
     const { storage, calls, callbacks } = t.services;
     const broken: FlowServices = {
       clock, calls, callbacks, http: new FetchHttpClient(), secrets: new DirectorySecrets(tmpdir()), random: Math.random,
-      tts: new EspeakTts(),
+      tts: new EspeakTts(), cases: { create: () => Promise.reject(new Error('no cases here')), update: () => Promise.reject(new Error('no cases here')) },
       telephony: new TrunkDown(() => Promise.resolve({ behavior: 'answer', answer_after_s: 0 }), clock),
     };
     const engine = new FlowEngine({ storage, jobs: createJobQueue({ storage, clock }), services: broken, handlers: COMPONENT_HANDLERS });
     const { interaction_id } = await engine.start(acct.id, flowId, { contact_1: CUSTOMER, contact_2: AGENT });
-    const handlers = createJobHandlers({ storage, clock, callbacks: undefined as never, flows: engine, cases: undefined as never });
+    const handlers = createJobHandlers({ storage, clock, callbacks: undefined as never, flows: engine, cases: undefined as never, messages: undefined as never, webhooks: undefined as never });
     const context = (attempt: number) => ({ id: 'job', accountId: acct.id, attempt, maxAttempts: 10, signal: new AbortController().signal, logger: createLogger('silent'), detach: () => undefined });
 
     await expect(handlers['flow.run']({ interaction_id }, context(1))).rejects.toThrow('the trunk is down');

@@ -3,6 +3,7 @@ import { DATABASES, TestApp, type TestAccount } from '../support/harness.js';
 
 const NUMBER = '+14155550100';
 const EXTERNAL = '+14155559999';
+const A_PHONE = '+14155550166';
 
 interface Seeded {
   skill: { id: string };
@@ -15,6 +16,8 @@ interface Seeded {
   interactionId: string;
   caseId: string;
   caseStatusId: string;
+  messageId: string;
+  webhookId: string;
 }
 
 type Case =
@@ -93,6 +96,23 @@ const CASES: Record<string, Case> = {
   'POST /case-statuses': { kind: 'own', url: '/case-statuses', body: { name: 'B status', category: 'open' }, status: 201 },
   'GET /case-statuses/{id}': { kind: 'foreign', url: (a) => `/case-statuses/${a.caseStatusId}` },
   'PATCH /case-statuses/{id}': { kind: 'foreign', url: (a) => `/case-statuses/${a.caseStatusId}`, body: { name: 'stolen' } },
+  'POST /messages': { kind: 'own', url: '/messages', body: { body: 'B message', to: { profileId: 'cust-a' }, rules: ['sms'] }, status: 201, mustNotContain: (a) => [a.messageId, A_PHONE] },
+  'GET /messages': { kind: 'own', url: '/messages', status: 200, mustNotContain: (a) => [a.messageId, 'Secret message'] },
+  'GET /messages/{messageId}': { kind: 'foreign', url: (a) => `/messages/${a.messageId}` },
+  'PUT /profiles/{profileId}': { kind: 'own', url: '/profiles/cust-b', body: { phone_number: '+14155550177' }, status: 200, mustNotContain: () => [A_PHONE] },
+  'GET /profiles/{profileId}': { kind: 'foreign', url: () => '/profiles/cust-a' },
+  'DELETE /profiles/{profileId}': { kind: 'foreign', url: () => '/profiles/cust-a' },
+  'POST /profiles/{profileId}/app-token': { kind: 'foreign', url: () => '/profiles/cust-a/app-token' },
+  'DELETE /profiles/{profileId}/app-token': { kind: 'foreign', url: () => '/profiles/cust-a/app-token' },
+  'PUT /channels/{channel}': { kind: 'own', url: '/channels/email', body: { providers: [{ name: 'b-mail', base_url: 'http://127.0.0.1:9' }] }, status: 200, mustNotContain: () => ['a-sms'] },
+  'GET /channels/{channel}': { kind: 'foreign', url: () => '/channels/sms' },
+  'DELETE /channels/{channel}': { kind: 'foreign', url: () => '/channels/sms' },
+  'POST /webhooks': { kind: 'own', url: '/webhooks', body: { url: 'http://127.0.0.1:9/b-hook', events: ['case.*'] }, status: 201, mustNotContain: (a) => [a.webhookId, 'a-hook'] },
+  'GET /webhooks': { kind: 'own', url: '/webhooks', status: 200, mustNotContain: (a) => [a.webhookId, 'a-hook'] },
+  'GET /webhooks/{id}': { kind: 'foreign', url: (a) => `/webhooks/${a.webhookId}` },
+  'PATCH /webhooks/{id}': { kind: 'foreign', url: (a) => `/webhooks/${a.webhookId}`, body: { url: 'http://127.0.0.1:9/stolen' } },
+  'DELETE /webhooks/{id}': { kind: 'foreign', url: (a) => `/webhooks/${a.webhookId}` },
+  'GET /webhooks/{id}/deliveries': { kind: 'foreign', url: (a) => `/webhooks/${a.webhookId}/deliveries` },
 };
 
 /** A flow that publishes: it dials from account A's number. */
@@ -131,12 +151,18 @@ describe.each(DATABASES)('tenancy: every authenticated route across two accounts
     const caseId = (await t.post('/cases', { title: 'Secret case', status: 'Secret status', assignee_id: agent.id, related: { callbacks: [callbackId] } }, a.token)).body.id as string;
     await t.post(`/cases/${caseId}/notes`, { body: 'secret note' }, a.token);
     await t.put('/cases/settings', { auto_close_after_days: 7 }, a.token);
-    return { skill, agent, group, callId: 'a-call', queuedCallId: queued.call_id, callbackId, flowId, interactionId: started.body.interaction_id as string, caseId, caseStatusId };
+    expect((await t.put('/channels/sms', { providers: [{ name: 'a-sms', base_url: 'http://127.0.0.1:9', credentials: { token: 'a-secret' } }] }, a.token)).status).toBe(200);
+    expect((await t.put('/profiles/cust-a', { phone_number: A_PHONE }, a.token)).status).toBe(200);
+    expect((await t.post('/profiles/cust-a/app-token', undefined, a.token)).status).toBe(201);
+    const messageId = (await t.post('/messages', { body: 'Secret message', to: { profileId: 'cust-a' }, rules: ['sms'] }, a.token)).body.messageId as string;
+    const webhookId = (await t.post('/webhooks', { url: 'http://127.0.0.1:9/a-hook', events: ['case.*'] }, a.token)).body.id as string;
+    expect((await t.patch(`/cases/${caseId}`, { priority: 'high' }, a.token)).status).toBe(200);
+    return { skill, agent, group, callId: 'a-call', queuedCallId: queued.call_id, callbackId, flowId, interactionId: started.body.interaction_id as string, caseId, caseStatusId, messageId, webhookId };
   }
 
   /** What account A can see of itself, to prove B's requests changed none of it. */
   async function stateOf(a: TestAccount, seeded: Seeded) {
-    const paths = ['/numbers', '/skills', '/agents', '/groups', '/fallback-experience/settings', '/fallback-experience/activation', `/sim/phones/${EXTERNAL}`, `/calls/${seeded.queuedCallId}`, `/callbacks/${seeded.callbackId}`, `/flows/${seeded.flowId}`, `/flows/${seeded.flowId}/versions`, `/interactions/${seeded.interactionId}`, `/flows/${seeded.flowId}/executions`, `/cases/${seeded.caseId}`, `/cases/${seeded.caseId}/notes`, `/cases/${seeded.caseId}/audit`, '/cases/settings', '/case-statuses'];
+    const paths = ['/numbers', '/skills', '/agents', '/groups', '/fallback-experience/settings', '/fallback-experience/activation', `/sim/phones/${EXTERNAL}`, `/calls/${seeded.queuedCallId}`, `/callbacks/${seeded.callbackId}`, `/flows/${seeded.flowId}`, `/flows/${seeded.flowId}/versions`, `/interactions/${seeded.interactionId}`, `/flows/${seeded.flowId}/executions`, `/cases/${seeded.caseId}`, `/cases/${seeded.caseId}/notes`, `/cases/${seeded.caseId}/audit`, '/cases/settings', '/case-statuses', `/messages/${seeded.messageId}`, '/profiles/cust-a', '/channels/sms', `/webhooks/${seeded.webhookId}`, `/webhooks/${seeded.webhookId}/deliveries`];
     return Promise.all(paths.map(async (path) => (await t.get(path, a.token)).body));
   }
 

@@ -1,4 +1,4 @@
-/** Every OAuth scope the API knows. A route names exactly one. */
+/** Every OAuth scope the API knows. A route names exactly one (the /webhooks routes accept any of several). */
 export const SCOPES = [
   'continuity-settings:read',
   'continuity-settings:write',

@@ -1,5 +1,7 @@
 import type { Clock } from '../../kernel/clock.js';
 import type { Job, JobQueue } from '../../ports/jobs.js';
+import type { EventPublisher } from '../../ports/events.js';
+import { toCaseView } from './case-view.js';
 import type { Executor, Storage } from '../../ports/storage.js';
 import { caseActivityRepo } from './case-activity.repo.js';
 import { newId } from '../../kernel/ids.js';
@@ -37,6 +39,8 @@ export class CaseAutomation {
     private readonly clock: Clock,
     private readonly statuses: CaseStatusesService,
     private readonly settings: CaseSettingsService,
+    /** Where case.updated and case.closed go when auto-close closes a case. */
+    private readonly events?: EventPublisher,
   ) {}
 
   /**
@@ -61,6 +65,9 @@ export class CaseAutomation {
         id: newId(now.getTime()), case_id: caseId, actor: SYSTEM_ACTOR, action: 'auto_closed', field: 'status',
         old_value: before?.name ?? row.status_id, new_value: closed.name, detail: `closed ${days} days after it was resolved`, created_at: at,
       }]);
+      const view = toCaseView({ ...row, status_id: closed.id, status_category: closed.category, closed_at: at, updated_at: at }, closed.name) as unknown as Record<string, unknown>;
+      await this.events?.publish(trx, accountId, 'case.updated', view);
+      await this.events?.publish(trx, accountId, 'case.closed', view);
       return undefined;
     });
   }

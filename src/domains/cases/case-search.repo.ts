@@ -4,8 +4,11 @@ import { PRIORITY_RANK } from './cases.model.js';
 import type { CaseFilters, CasePosition, CaseSort, SortOrder } from './case-search.model.js';
 import type { CaseRow } from './case-view.js';
 
-/** A listed case: every column but `search_text`, which lists never show and can be large. */
-export type ListedCaseRow = Omit<CaseRow, 'search_text'>;
+/**
+ * A listed case: every column but `search_text`, which lists never show and can be large, and
+ * the name of its status when it is a custom one (a built-in status's id is its name).
+ */
+export type ListedCaseRow = Omit<CaseRow, 'search_text'> & { custom_status_name: string | null };
 
 const COLUMNS = [
   'account_id', 'id', 'title', 'description', 'status_id', 'status_category', 'type', 'priority', 'priority_rank',
@@ -100,7 +103,16 @@ export function caseSearchRepo(db: Executor, dialect: DialectName) {
       limit: number,
     ): Promise<ListedCaseRow[]> {
       const columns = SORT_COLUMNS[order.sort];
-      let query = filtered(accountId, filters, fullText).select(COLUMNS);
+      let query = filtered(accountId, filters, fullText)
+        .select(COLUMNS)
+        .select((eb) =>
+          eb
+            .selectFrom('case_statuses')
+            .select('case_statuses.name')
+            .whereRef('case_statuses.account_id', '=', 'cases.account_id')
+            .whereRef('case_statuses.id', '=', 'cases.status_id')
+            .as('custom_status_name'),
+        );
       if (after) {
         const op = order.direction === 'desc' ? '<' : '>';
         query = query.where((eb) =>

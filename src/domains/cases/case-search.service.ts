@@ -56,16 +56,15 @@ export class CaseSearchService {
     const repo = caseSearchRepo(this.storage.db, this.storage.dialect);
     const fullText = filters.words ? await repo.fullText(filters.words, filters) : undefined;
     const after = cursor && positionOf(cursor);
-    const [rows, counted, names] = await Promise.all([
+    const [rows, counted] = await Promise.all([
       repo.page(accountId, filters, fullText, { sort: query.sort, direction: query.order }, after, perPage + 1),
       cursor ? cursor.total : repo.count(accountId, filters, fullText, TOTAL_LIMIT + 1),
-      this.statuses.names(accountId),
     ]);
     const items = rows.slice(0, perPage);
     const last = items[items.length - 1];
     const next = rows.length > perPage && last ? encodeCursor(nextCursor(query.sort, query.order, last, counted)) : undefined;
     return {
-      items: items.map((row) => toCaseView({ ...row, search_text: '' }, names.get(row.status_id) ?? row.status_id)),
+      items: items.map(({ custom_status_name: name, ...row }) => toCaseView({ ...row, search_text: '' }, name ?? row.status_id)),
       total: Math.min(counted, TOTAL_LIMIT),
       totalExact: counted <= TOTAL_LIMIT,
       next,

@@ -3,6 +3,7 @@ import type { Clock } from '../../kernel/clock.js';
 import { invalid, notFound, type FieldProblem } from '../../kernel/errors.js';
 import { decodeCursor, pageOf, type Page } from '../../kernel/page.js';
 import type { Job, JobQueue } from '../../ports/jobs.js';
+import type { EventPublisher } from '../../ports/events.js';
 import type { Database, Executor, Storage } from '../../ports/storage.js';
 import { z } from 'zod';
 import { caseActivityRepo, type ActivityKey, type NewAuditEntry } from './case-activity.repo.js';
@@ -27,6 +28,8 @@ export interface CasesDependencies {
   settings: CaseSettingsService;
   /** The account's IANA time zone, for `due_date`. */
   timeZoneOf: (accountId: string) => Promise<string>;
+  /** Where case.created, case.updated and case.resolved go (the account's webhooks), inside each change's transaction. */
+  events?: EventPublisher;
 }
 
 type Trx = Transaction<Database>;
@@ -55,6 +58,7 @@ export class CasesService {
       const view = toCaseView(row, plan.status.name);
       await this.writeAudit(trx, accountId, actor, row.id, at, [{ action: 'created', new_value: initialValues(view) }]);
       await this.afterStatusChange(trx, accountId, actor, { ...plan, next: row });
+      await this.publish(trx, accountId, 'case.created', view, plan.resolved);
       return view;
     });
   }
@@ -87,7 +91,9 @@ export class CasesService {
       await cases.update(accountId, id, changedColumns(current, next));
       await this.writeAudit(trx, accountId, actor, id, at, plan.audit);
       await this.afterStatusChange(trx, accountId, actor, plan);
-      return toCaseView(next, plan.status.name);
+      const view = toCaseView(next, plan.status.name);
+      await this.publish(trx, accountId, 'case.updated', view, plan.resolved);
+      return view;
     });
   }
 
@@ -197,7 +203,15 @@ export class CasesService {
         ...(incident.resolution === next.resolution ? [] : [{ action: 'resolved_by_problem', field: 'resolution', old_value: incident.resolution, new_value: next.resolution, detail }]),
       ]);
       await scheduleAutoClose(this.deps.jobs, trx, accountId, incident.id, next.resolved_at, days);
+      await this.publish(trx, accountId, 'case.updated', toCaseView({ ...incident, ...changes }, plan.status.name), true);
     }
+  }
+
+  /** Publishes the change (and case.resolved when it resolved the case) in its transaction. */
+  private async publish(trx: Trx, accountId: string, type: 'case.created' | 'case.updated', view: CaseView, resolved: boolean): Promise<void> {
+    const data = view as unknown as Record<string, unknown>;
+    await this.deps.events?.publish(trx, accountId, type, data);
+    if (resolved) await this.deps.events?.publish(trx, accountId, 'case.resolved', data);
   }
 }
 

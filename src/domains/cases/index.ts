@@ -10,6 +10,7 @@ export { CasesService, type CasesDependencies } from './cases.service.js';
 export { CaseSettingsService } from './case-settings.service.js';
 export { CaseAutomation, TRASH_RETENTION_MS, autoCloseKey } from './case-automation.js';
 export { noonIn } from './due-date.js';
+export { planChange } from './case-plan.js';
 export * from './cases.schema.js';
 export * from './case-search.model.js';
 export * from './case-search.schema.js';

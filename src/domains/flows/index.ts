@@ -5,7 +5,7 @@ export { startState } from './engine/start-state.js';
 export type { Step, Interaction, InteractionStatus } from './engine/interaction.model.js';
 export { InteractionsService, type StartAdmission } from './engine/interactions.service.js';
 export * from './engine/interactions.schema.js';
-export type { ComponentHandlers, FlowServices, CallbackRequests, SecretStore } from './engine/step-context.js';
+export type { ComponentHandlers, FlowServices, CallbackRequests, CaseChange, CaseRequests, SecretStore } from './engine/step-context.js';
 export { COMPONENT_HANDLERS } from './engine/handlers/index.js';
 export {
   INTERACTIONS_METHOD,

@@ -14,6 +14,12 @@ import { flowsRoutes } from './flows.routes.js';
 import { casesListRoutes } from './cases-list.routes.js';
 import { casesRoutes } from './cases.routes.js';
 import { caseStatusesRoutes } from './case-statuses.routes.js';
+import { messagesRoutes } from './messages.routes.js';
+import { profilesRoutes } from './profiles.routes.js';
+import { channelsRoutes } from './channels.routes.js';
+import { appStreamRoutes } from './app-stream.routes.js';
+import { channelWebhooksRoutes } from './channel-webhooks.routes.js';
+import { webhooksRoutes } from './webhooks.routes.js';
 
 /** Every route module, registered in this order by buildServer. */
 export const ROUTE_MODULES: readonly RouteModule[] = [
@@ -32,4 +38,10 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   casesListRoutes,
   casesRoutes,
   caseStatusesRoutes,
+  messagesRoutes,
+  profilesRoutes,
+  channelsRoutes,
+  appStreamRoutes,
+  channelWebhooksRoutes,
+  webhooksRoutes,
 ];

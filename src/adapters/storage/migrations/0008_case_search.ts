@@ -14,13 +14,19 @@ const SEPARATORS = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~‘’‚‛“”„‟�
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /**
+ * PostgreSQL indexes this much of a case's text: a tsvector holds at most 1 MB, and a write whose
+ * text would overflow it fails, so a case with megabytes of notes could take no more notes.
+ */
+export const POSTGRES_INDEXED_CHARS = 500_000;
+
+/**
  * Full-text search over `cases.search_text` and the indexes behind `GET /cases`.
  *
  * Matching, the same on both dialects: a word is a run of letters and digits; every word of the
  * query must occur somewhere in the title, description or a note; case-insensitive, whole words
  * only (no prefixes, no stemming, no stop words); accents count (`café` is not `cafe`).
  * - PostgreSQL: a stored generated `tsvector` (the `simple` configuration, positions stripped:
- *   nothing ranks or matches phrases) with a GIN index.
+ *   nothing ranks or matches phrases) with a GIN index, over the first 500,000 characters.
  * - SQLite: an FTS5 table over `cases` (external content, keyed by the table's rowid) kept by
  *   triggers. `VACUUM` may renumber the rowids of a table without an INTEGER PRIMARY KEY; after one,
  *   `INSERT INTO cases_fts(cases_fts) VALUES ('rebuild')` re-reads every case.
@@ -35,7 +41,7 @@ export function caseSearch(dialect: DialectName): Migration {
   return {
     async up(db: AnyDb) {
       if (dialect === 'postgres') {
-        const normalised = `translate(search_text, ${literal(SEPARATORS)}, ${literal(' '.repeat([...SEPARATORS].length))})`;
+        const normalised = `translate(left(search_text, ${POSTGRES_INDEXED_CHARS}), ${literal(SEPARATORS)}, ${literal(' '.repeat([...SEPARATORS].length))})`;
         await sql
           .raw(`alter table cases add column search_vector tsvector generated always as (strip(to_tsvector('simple'::regconfig, ${normalised}))) stored`)
           .execute(db);

@@ -10,6 +10,8 @@ import { interactions } from './0006_interactions.js';
 import { cases } from './0007_cases.js';
 import { caseSearch } from './0008_case_search.js';
 import { casesCore } from './0009_cases_core.js';
+import { messaging } from './0010_messaging.js';
+import { webhooks } from './0011_webhooks.js';
 
 /** Every migration, by name; a released migration is never edited, only followed by a new one. */
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
@@ -23,6 +25,8 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0007_cases': cases(dialect),
     '0008_case_search': caseSearch(dialect),
     '0009_cases_core': casesCore(),
+    '0010_messaging': messaging(dialect),
+    '0011_webhooks': webhooks(dialect),
   };
 }
 

@@ -35,6 +35,19 @@ export const phoneOrTemplate = z
     'must be an E.164 number such as +14155550100, or a template such as {{customer_number}}',
   );
 
+/** An email address, or a template that yields one at run time. */
+export const emailOrTemplate = z
+  .string()
+  .trim()
+  .max(254, 'must be at most 254 characters')
+  .refine((value) => hasTemplate(value) || z.email().safeParse(value).success, 'must be an email address, or a template such as {{customer_email}}');
+
+/** A calendar date (YYYY-MM-DD), or a template that yields one at run time. */
+export const dateOrTemplate = z
+  .string()
+  .trim()
+  .refine((value) => hasTemplate(value) || z.iso.date().safeParse(value).success, 'must be a date such as 2026-11-30, or a template such as {{due_date}}');
+
 export const timeZone = z.string().refine(isTimeZone, coded('invalid_timezone', 'must be an IANA time zone such as Europe/Lisbon'));
 
 const isHttpUrl = (value: string, protocols: readonly string[]): boolean =>

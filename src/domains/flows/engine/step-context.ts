@@ -3,6 +3,7 @@ import type { CallControl, CallEvent } from '../../../ports/telephony.js';
 import type { HttpClient } from '../../../ports/http-client.js';
 import type { TextToSpeech } from '../../../ports/tts.js';
 import type { CallRecords } from '../../continuity/index.js';
+import type { CreateCaseInput, NoteVisibility, UpdateCaseInput } from '../../cases/index.js';
 import type { ComponentConfig, ComponentType } from '../definition/index.js';
 import type { ActiveCall } from './interaction.model.js';
 import type { StepOutcome } from './outcome.js';
@@ -12,6 +13,22 @@ export interface CallbackRequests {
   request(accountId: string, skillName: string, callbackNumber: string): Promise<void>;
 }
 
+/** What update_case changes: fields as `PATCH /cases/{id}` takes them, and a note to add. */
+export type CaseChange = Pick<UpdateCaseInput, 'status' | 'priority' | 'assignee_id' | 'group_id' | 'resolution'> & {
+  note?: { body: string; visibility: NoteVisibility };
+};
+
+/**
+ * What flows use from the cases domain, acting as `actor` (`flow:<flow_id>`). A refusal rejects
+ * with a DomainError (`validation_failed` with fields, `not_found`, `case_closed`,
+ * `closing_is_automatic`, `conflict` for a case in the trash); any other error is the platform failing.
+ */
+export interface CaseRequests {
+  create(accountId: string, actor: string, fields: CreateCaseInput): Promise<{ id: string }>;
+  /** Changes the case, then adds the note if there is one. */
+  update(accountId: string, actor: string, caseId: string, change: CaseChange): Promise<void>;
+}
+
 /** The platform's parts a component may use; the simulator hands in its own network, clock and HTTP. */
 export interface FlowServices {
   clock: Clock;
@@ -19,6 +36,8 @@ export interface FlowServices {
   tts: TextToSpeech;
   calls: CallRecords;
   callbacks: CallbackRequests;
+  /** What create_case and update_case write through. */
+  cases: CaseRequests;
   /** Uniform in [0, 1): the traffic splitter's draw. */
   random: () => number;
   /** What execute_action and salesforce_data_dip send their requests through. */

@@ -1,6 +1,7 @@
 import type { ComponentSpec } from '../component-spec.js';
 import { calendarRules } from './calendar-rules.js';
 import { conditionalStatement } from './conditional-statement.js';
+import { createCase } from './create-case.js';
 import { endFlow } from './end-flow.js';
 import { executeAction } from './execute-action.js';
 import { forwardToExternalNumber } from './forward-to-external-number.js';
@@ -13,6 +14,7 @@ import { salesforceDataDip } from './salesforce-data-dip.js';
 import { standardIvr } from './standard-ivr.js';
 import { timeRules } from './time-rules.js';
 import { trafficSplitter } from './traffic-splitter.js';
+import { updateCase } from './update-case.js';
 import { voiceIvr } from './voice-ivr.js';
 import { voiceTranscription } from './voice-transcription.js';
 
@@ -32,6 +34,8 @@ export const COMPONENT_TYPES = [
   'execute_action',
   'run_function',
   'salesforce_data_dip',
+  'create_case',
+  'update_case',
   'end_flow',
 ] as const;
 
@@ -54,6 +58,8 @@ export const COMPONENT_SPECS = {
   execute_action: executeAction,
   run_function: runFunction,
   salesforce_data_dip: salesforceDataDip,
+  create_case: createCase,
+  update_case: updateCase,
   end_flow: endFlow,
 } satisfies Record<ComponentType, ComponentSpec>;
 

@@ -1,0 +1,78 @@
+import type { Clock } from '../../kernel/clock.js';
+import { parseJson } from '../../kernel/json.js';
+import type { ChannelId, ProviderConfig } from '../../ports/message-channels.js';
+import type { Executor, Storage } from '../../ports/storage.js';
+import { channelConfigRepo, type ChannelConfigRow, type StoredProvider } from './channel-config.repo.js';
+import type { CredentialsCipher } from './credentials-cipher.js';
+import { appMessagingNeedsNoProvider, channelNotConfigured } from './messaging.errors.js';
+
+/** A channel's configuration as the API shows it: credential names only, never their values. */
+export interface ChannelConfigView {
+  channel: ChannelId;
+  providers: { name: string; base_url: string; settings: Record<string, string | number | boolean>; credential_names: string[] }[];
+  updated_at: string | null;
+}
+
+/** A provider ready to send through, or why it cannot be used (its credentials do not open). */
+export type UsableProvider = { name: string; config: ProviderConfig; problem?: undefined } | { name: string; config?: undefined; problem: string };
+
+const sealingContext = (accountId: string, channel: string, provider: string) => `${accountId}/${channel}/${provider}`;
+
+/** `/channels/{channel}`: the account's providers per channel, in the order they are tried. */
+export class ChannelConfigService {
+  constructor(
+    private readonly storage: Storage,
+    private readonly clock: Clock,
+    private readonly cipher: CredentialsCipher,
+  ) {}
+
+  async put(accountId: string, channel: ChannelId, providers: ProviderConfig[]): Promise<ChannelConfigView> {
+    if (channel === 'appMessaging') throw appMessagingNeedsNoProvider();
+    const stored: StoredProvider[] = providers.map((provider) => ({
+      name: provider.name,
+      base_url: provider.baseUrl,
+      settings: provider.settings,
+      credential_names: Object.keys(provider.credentials).sort(),
+      credentials: this.cipher.seal(provider.credentials, sealingContext(accountId, channel, provider.name)),
+    }));
+    const row: ChannelConfigRow = { account_id: accountId, channel, providers: JSON.stringify(stored), updated_at: this.clock.now().toISOString() };
+    await channelConfigRepo(this.storage.db).upsert(row);
+    return toView(row);
+  }
+
+  async get(accountId: string, channel: ChannelId): Promise<ChannelConfigView> {
+    if (channel === 'appMessaging') return { channel, providers: [], updated_at: null };
+    const row = await channelConfigRepo(this.storage.db).find(accountId, channel);
+    if (!row) throw channelNotConfigured(channel);
+    return toView(row);
+  }
+
+  async remove(accountId: string, channel: ChannelId): Promise<void> {
+    if (channel === 'appMessaging') throw appMessagingNeedsNoProvider();
+    if (!(await channelConfigRepo(this.storage.db).remove(accountId, channel))) throw channelNotConfigured(channel);
+  }
+
+  /** The channels with providers (appMessaging, always available, is not among them). */
+  async configured(accountId: string, executor: Executor = this.storage.db): Promise<Set<ChannelId>> {
+    return new Set((await channelConfigRepo(executor).channels(accountId)) as ChannelId[]);
+  }
+
+  /** The channel's providers in order, credentials opened; empty when the channel is not configured. */
+  async providers(accountId: string, channel: ChannelId): Promise<UsableProvider[]> {
+    const row = await channelConfigRepo(this.storage.db).find(accountId, channel);
+    if (!row) return [];
+    return parseJson<StoredProvider[]>(row.providers).map((provider) => {
+      try {
+        const credentials = this.cipher.open(provider.credentials, sealingContext(accountId, channel, provider.name));
+        return { name: provider.name, config: { name: provider.name, baseUrl: provider.base_url, credentials, settings: provider.settings } };
+      } catch {
+        return { name: provider.name, problem: `the credentials of provider "${provider.name}" cannot be decrypted (was the credentials key changed?)` };
+      }
+    });
+  }
+}
+
+function toView(row: ChannelConfigRow): ChannelConfigView {
+  const providers = parseJson<StoredProvider[]>(row.providers).map(({ name, base_url, settings, credential_names }) => ({ name, base_url, settings, credential_names }));
+  return { channel: row.channel as ChannelId, providers, updated_at: row.updated_at };
+}

@@ -1,0 +1,205 @@
+import type { Transaction } from 'kysely';
+import type { Clock } from '../../kernel/clock.js';
+import type { EventPublisher } from '../../ports/events.js';
+import type { Job, JobQueue } from '../../ports/jobs.js';
+import type { ChannelId, OutboundMessage } from '../../ports/message-channels.js';
+import type { Database, Storage } from '../../ports/storage.js';
+import type { ChannelConfigService, UsableProvider } from './channel-config.service.js';
+import { reached } from './message-status.js';
+import { lockMessage, type MessageUpdate } from './message-update.js';
+import type { ChannelAdapters, Message, Rule } from './messaging.model.js';
+import { messagesRepo } from './messaging.repo.js';
+import type { ProfilesService } from './profiles.service.js';
+import { APP_PROVIDER, sendThroughProviders, type ChannelOutcome, type ProviderAttemptsDependencies } from './provider-attempts.js';
+import { nextChannel } from './routing.js';
+
+export interface DeliveryDependencies extends ProviderAttemptsDependencies {
+  storage: Storage;
+  clock: Clock;
+  jobs: JobQueue<Job>;
+  events: EventPublisher;
+  adapters: ChannelAdapters;
+  channels: ChannelConfigService;
+  profiles: ProfilesService;
+}
+
+/** The channel to offer the message to next, decided (and marked `processing`) under the row lock. */
+interface SendStep {
+  message: Message;
+  index: number;
+  rule: Rule;
+  address: string;
+}
+
+export const escalationKey = (messageId: string) => `message.escalate:${messageId}`;
+
+/**
+ * Sends a message through its rules, channel after channel, inside its durable `message.send`
+ * job. Each decision and each outcome is its own short transaction (no lock is held while a
+ * provider is called), so a rejection moves on to the next channel in the same run, and a run
+ * that dies mid-way resumes from the rule it was on (that channel is offered the message again:
+ * sends are at least once).
+ */
+export class MessageDelivery {
+  constructor(private readonly deps: DeliveryDependencies) {}
+
+  /** Runs the send until a channel takes the message, none is left, or it expires. */
+  async deliver(accountId: string, messageId: string, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const step = await this.transaction((trx) => this.nextStep(trx, accountId, messageId));
+      if (!step) return;
+      const outcome = await this.offer(step, signal);
+      const again = await this.transaction((trx) => this.record(trx, step, outcome));
+      if (!again) return;
+    }
+  }
+
+  /** The `until` receipt of rule `index` did not come in time: on to the next channel, unless it came meanwhile. */
+  async escalate(accountId: string, messageId: string, index: number, signal: AbortSignal): Promise<void> {
+    const resume = await this.transaction(async (trx) => {
+      const update = await this.lock(trx, accountId, messageId);
+      if (!update || update.routing !== 'waiting' || update.waitingRule !== index) return false;
+      const rule = ruleAt(update.message, index);
+      update.waitingRule = null;
+      if (!rule.until || reached(update.channelStatus[rule.channel]?.status, rule.until)) {
+        update.routing = 'done';
+      } else if (this.expired(update.message)) {
+        update.routing = 'done';
+        update.attempt({ channel: rule.channel, provider: null, outcome: 'timed_out', details: `no ${rule.until} receipt within ${rule.within_s ?? 0} s; the message expired, so no other channel is tried` });
+      } else {
+        update.routing = 'active';
+        update.attempt({ channel: rule.channel, provider: null, outcome: 'timed_out', details: `no ${rule.until} receipt within ${rule.within_s ?? 0} s; trying the next channel` });
+      }
+      await this.commit(trx, update);
+      return update.routing === 'active';
+    });
+    if (resume) await this.deliver(accountId, messageId, signal);
+  }
+
+  /** `expiresOn` has come: a message no channel has taken expires; one waiting to escalate stops there. */
+  async expire(accountId: string, messageId: string): Promise<void> {
+    await this.transaction(async (trx) => {
+      const update = await this.lock(trx, accountId, messageId);
+      if (!update || update.routing === 'done') return;
+      // A provider is being offered it right now: the send loop expires it after that attempt if it is not taken.
+      if (Object.values(update.channelStatus).some((state) => state.status === 'processing')) return;
+      if (update.message.status === 'processing') update.expire();
+      else update.routing = 'done';
+      update.waitingRule = null;
+      await this.deps.jobs.cancel(trx, accountId, escalationKey(messageId));
+      await this.commit(trx, update);
+    });
+  }
+
+  /** The send job used up its attempts (the database kept failing): the message fails rather than stay processing. */
+  async giveUp(accountId: string, messageId: string, reason: string): Promise<void> {
+    await this.transaction(async (trx) => {
+      const update = await this.lock(trx, accountId, messageId);
+      if (!update || update.routing !== 'active') return;
+      for (const [channel, state] of Object.entries(update.channelStatus)) {
+        if (state.status === 'processing') update.setChannel(channel as ChannelId, { status: 'failed', details: `the send gave up: ${reason}` });
+      }
+      update.routing = 'done';
+      await this.commit(trx, update);
+    });
+  }
+
+  private async nextStep(trx: Transaction<Database>, accountId: string, messageId: string): Promise<SendStep | undefined> {
+    const update = await this.lock(trx, accountId, messageId);
+    if (!update || update.routing !== 'active') return undefined;
+    const { message } = update;
+    if (this.expired(message)) {
+      if (message.status === 'processing') update.expire();
+      else update.routing = 'done';
+      await this.commit(trx, update);
+      return undefined;
+    }
+    // Read through the transaction: SQLite has one connection, which the transaction holds.
+    const profile = message.profileId === null ? undefined : await this.deps.profiles.facts(accountId, message.profileId, trx);
+    const configured = await this.deps.channels.configured(accountId, trx);
+    const { skipped, next } = nextChannel(message.rules, message.nextRule, { to: message.to, profile, configured, options: message.channelOptions, now: this.deps.clock.now() });
+    for (const skip of skipped) {
+      update.setChannel(skip.channel, { status: 'skipped', details: skip.reason, provider: null });
+      update.attempt({ channel: skip.channel, provider: null, outcome: 'skipped', details: skip.reason });
+      this.deps.stats.countAttempt(skip.channel, 'skipped');
+    }
+    if (!next) {
+      update.nextRule = message.rules.length;
+      update.routing = 'done';
+      await this.commit(trx, update);
+      return undefined;
+    }
+    update.nextRule = next.index;
+    update.setChannel(next.rule.channel, { status: 'processing', details: 'offering the message to the channel', provider: null });
+    await this.commit(trx, update);
+    return { message, index: next.index, rule: next.rule, address: next.address };
+  }
+
+  private async offer({ message, rule, address }: SendStep, signal: AbortSignal): Promise<ChannelOutcome> {
+    const { channel } = rule;
+    const outbound: OutboundMessage = {
+      accountId: message.accountId,
+      messageId: message.id,
+      to: address,
+      title: message.title,
+      body: message.customBody[channel] ?? message.body,
+      options: message.channelOptions[channel] ?? {},
+      metadata: message.metadata,
+    };
+    const providers: UsableProvider[] = channel === 'appMessaging' ? [{ name: APP_PROVIDER.name, config: APP_PROVIDER }] : await this.deps.channels.providers(message.accountId, channel);
+    return sendThroughProviders(this.deps, this.deps.adapters[channel], providers, outbound, channel, signal);
+  }
+
+  /** Records a channel's outcome; true when the send goes on to the next channel. */
+  private async record(trx: Transaction<Database>, step: SendStep, outcome: ChannelOutcome): Promise<boolean> {
+    const { message, index, rule } = step;
+    const update = await this.lock(trx, message.accountId, message.id);
+    if (!update) return false;
+    for (const attempt of outcome.attempts) update.attempt(attempt);
+    update.nextRule = index + 1;
+    if (outcome.kind !== 'accepted') {
+      update.setChannel(rule.channel, { status: outcome.kind, details: outcome.details, provider: outcome.provider });
+      await this.commit(trx, update);
+      return update.routing === 'active';
+    }
+    update.setChannel(rule.channel, { status: 'sent', details: outcome.details, provider: outcome.provider });
+    update.channel = rule.channel;
+    await messagesRepo(trx, this.deps.storage.dialect).insertDelivery({
+      account_id: message.accountId, message_id: message.id, channel: rule.channel, provider: outcome.provider,
+      provider_message_id: outcome.providerMessageId, created_at: update.at,
+    });
+    // A receipt may have overtaken this record (an app answers at once): then there is nothing to wait for.
+    if (rule.until && rule.within_s && !reached(update.channelStatus[rule.channel]?.status, rule.until)) {
+      update.routing = 'waiting';
+      update.waitingRule = index;
+      const runAt = new Date(this.deps.clock.now().getTime() + rule.within_s * 1000);
+      await this.deps.jobs.enqueue(trx, { type: 'message.escalate', payload: { message_id: message.id, rule: index }, accountId: message.accountId, runAt, dedupeKey: escalationKey(message.id) });
+    } else {
+      update.routing = 'done';
+    }
+    await this.commit(trx, update);
+    return false;
+  }
+
+  private expired(message: Message): boolean {
+    return message.expiresOn !== null && Date.parse(message.expiresOn) <= this.deps.clock.now().getTime();
+  }
+
+  private lock(trx: Transaction<Database>, accountId: string, messageId: string): Promise<MessageUpdate | undefined> {
+    return lockMessage(trx, this.deps.storage.dialect, accountId, messageId, this.deps.clock.now().toISOString());
+  }
+
+  private async commit(trx: Transaction<Database>, update: MessageUpdate): Promise<void> {
+    await update.commit(trx, this.deps.storage.dialect, this.deps.events);
+  }
+
+  private transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.deps.jobs.transaction(work);
+  }
+}
+
+function ruleAt(message: Message, index: number): Rule {
+  const input = message.rules[index];
+  if (input === undefined) throw new Error(`message ${message.id} has no rule ${index}`);
+  return typeof input === 'string' ? { channel: input } : input;
+}

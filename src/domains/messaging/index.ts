@@ -1,0 +1,12 @@
+export { MessagingService, toView, type MessageView } from './messaging.service.js';
+export { MessageDelivery, type DeliveryDependencies } from './delivery.js';
+export { Receipts, type MessageReceipt, type ReceiptsResult } from './receipts.js';
+export { ProfilesService, normalisePhone, type AppIdentity } from './profiles.service.js';
+export { ChannelConfigService, type ChannelConfigView, type UsableProvider } from './channel-config.service.js';
+export { CredentialsCipher } from './credentials-cipher.js';
+export { CircuitBreaker, DEFAULT_CIRCUIT_BREAKER, type CircuitBreakerOptions } from './circuit-breaker.js';
+export { MessagingStats } from './messaging-stats.js';
+export { nextChannel, eligibility, type ProfileFacts, type RoutingContext } from './routing.js';
+export * from './messaging.model.js';
+export * from './messaging.schema.js';
+export { createMessaging, type MessagingDependencies, type MessagingServices } from './messaging.module.js';

@@ -1,0 +1,97 @@
+import type { Database, DialectName, Executor } from '../../ports/storage.js';
+import { parseJson } from '../../kernel/json.js';
+import type { ChannelId } from '../../ports/message-channels.js';
+import type { Attempt, ChannelStates, Message, MessageFilters, MessageStatus, Recipient, Routing, RuleInput } from './messaging.model.js';
+
+export type MessageRow = Database['messages'];
+export type DeliveryRow = Database['message_deliveries'];
+
+export function toMessage(row: MessageRow): Message {
+  return {
+    accountId: row.account_id,
+    id: row.id,
+    status: row.status as MessageStatus,
+    profileId: row.profile_id,
+    to: parseJson<Recipient>(row.recipient),
+    body: row.body,
+    title: row.title,
+    customBody: parseJson<Message['customBody']>(row.custom_body),
+    channelOptions: parseJson<Message['channelOptions']>(row.channel_options),
+    metadata: parseJson<Record<string, unknown>>(row.metadata),
+    rules: parseJson<RuleInput[]>(row.rules),
+    expiresOn: row.expires_on,
+    routing: row.routing as Routing,
+    nextRule: Number(row.next_rule),
+    waitingRule: row.waiting_rule === null ? null : Number(row.waiting_rule),
+    channel: row.channel as ChannelId | null,
+    channelStatus: parseJson<ChannelStates>(row.channel_status),
+    attempts: parseJson<Attempt[]>(row.attempts),
+    createdOn: row.created_at,
+    updatedOn: row.updated_at,
+  };
+}
+
+/** The columns a change of a message's state writes. */
+export type MessageChange = Pick<MessageRow, 'status' | 'routing' | 'next_rule' | 'waiting_rule' | 'channel' | 'channel_status' | 'attempts' | 'updated_at'>;
+
+function filtered(db: Executor, accountId: string, filters: MessageFilters) {
+  let query = db.selectFrom('messages').where('account_id', '=', accountId);
+  if (filters.status !== undefined) query = query.where('status', '=', filters.status);
+  if (filters.channel !== undefined) query = query.where('channel', '=', filters.channel);
+  if (filters.profileId !== undefined) query = query.where('profile_id', '=', filters.profileId);
+  if (filters.created_from !== undefined) query = query.where('created_at', '>=', filters.created_from);
+  if (filters.created_to !== undefined) query = query.where('created_at', '<', filters.created_to);
+  return query;
+}
+
+/** Messages and the provider ids they were accepted under, scoped by account. */
+export function messagesRepo(db: Executor, dialect: DialectName) {
+  return {
+    async insert(row: MessageRow): Promise<void> {
+      await db.insertInto('messages').values(row).execute();
+    },
+    find(accountId: string, id: string): Promise<MessageRow | undefined> {
+      return db.selectFrom('messages').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    },
+    /** The row, locked against other nodes' changes until the transaction ends (SQLite serialises writers already). */
+    findForUpdate(accountId: string, id: string): Promise<MessageRow | undefined> {
+      const query = db.selectFrom('messages').selectAll().where('account_id', '=', accountId).where('id', '=', id);
+      return (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+    },
+    async update(accountId: string, id: string, change: MessageChange): Promise<void> {
+      await db.updateTable('messages').set(change).where('account_id', '=', accountId).where('id', '=', id).execute();
+    },
+    async list(accountId: string, filters: MessageFilters, after: [string, string] | undefined, limit: number): Promise<MessageRow[]> {
+      let query = filtered(db, accountId, filters).selectAll();
+      if (after) {
+        const [createdAt, id] = after;
+        query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+      }
+      return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    },
+    async count(accountId: string, filters: MessageFilters): Promise<number> {
+      const row = await filtered(db, accountId, filters).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    /** The profile's messages created since `since`, oldest first (what an app that connects may still be owed). */
+    recentOfProfile(accountId: string, profileId: string, since: string, limit: number): Promise<MessageRow[]> {
+      return db
+        .selectFrom('messages')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('profile_id', '=', profileId)
+        .where('created_at', '>=', since)
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+    },
+    async insertDelivery(row: DeliveryRow): Promise<void> {
+      await db.insertInto('message_deliveries').values(row).onConflict((oc) => oc.doNothing()).execute();
+    },
+    /** The messages a provider's id names on a channel: across accounts, since a webhook names no account. */
+    byProviderId(channel: ChannelId, providerMessageId: string): Promise<DeliveryRow[]> {
+      return db.selectFrom('message_deliveries').selectAll().where('channel', '=', channel).where('provider_message_id', '=', providerMessageId).execute();
+    },
+  };
+}

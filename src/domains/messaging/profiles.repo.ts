@@ -1,0 +1,38 @@
+import type { Database, Executor } from '../../ports/storage.js';
+
+export type ProfileRow = Database['message_profiles'];
+
+/** Customer profiles, scoped by account (except the app token lookup, which is how an app names its account). */
+export function profilesRepo(db: Executor) {
+  return {
+    find(accountId: string, id: string): Promise<ProfileRow | undefined> {
+      return db.selectFrom('message_profiles').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    },
+    findByAppToken(tokenId: string): Promise<ProfileRow | undefined> {
+      return db.selectFrom('message_profiles').selectAll().where('app_token_id', '=', tokenId).executeTakeFirst();
+    },
+    /** Creates the profile or replaces its addressing data; its app token is kept. */
+    async upsert(row: ProfileRow): Promise<void> {
+      const { phone_number, email, fb_messenger_id, whatsapp_id, opt_outs, last_inbound_whatsapp_at, updated_at } = row;
+      await db
+        .insertInto('message_profiles')
+        .values(row)
+        .onConflict((oc) => oc.columns(['account_id', 'id']).doUpdateSet({ phone_number, email, fb_messenger_id, whatsapp_id, opt_outs, last_inbound_whatsapp_at, updated_at }))
+        .execute();
+    },
+    async remove(accountId: string, id: string): Promise<boolean> {
+      const result = await db.deleteFrom('message_profiles').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+    /** Sets (or with nulls, clears) the profile's app token; false when the profile does not exist. */
+    async setAppToken(accountId: string, id: string, token: { id: string; hash: string; at: string } | null, at: string): Promise<boolean> {
+      const result = await db
+        .updateTable('message_profiles')
+        .set({ app_token_id: token?.id ?? null, app_token_hash: token?.hash ?? null, app_token_issued_at: token?.at ?? null, updated_at: at })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+  };
+}

@@ -1,0 +1,11 @@
+export { WebhooksService, type WebhooksDependencies } from './webhooks.service.js';
+export { WebhookPublisher } from './webhook-publisher.js';
+export { WebhookSender, payloadOf, type SenderDependencies } from './webhook-sender.js';
+export { createWebhooks, DELIVERY_TIMEOUT_MS, type WebhooksModule, type WebhooksModuleDependencies } from './webhooks.module.js';
+export { DEFAULT_RETRY, RETRY_WINDOW_MS, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+export { generateSecret, secretProblem, signature, signedHeaders, SECRET_PREFIX } from './webhook-signature.js';
+export { FAMILY_SCOPES, WEBHOOK_SCOPES, requireFamilyScopes } from './webhooks.scopes.js';
+export { deliverJobKey, type SecretSealer } from './webhook-views.js';
+export * from './webhooks.model.js';
+export * from './webhooks.schema.js';
+export { purgeWebhookHistory, WEBHOOK_HISTORY_RETENTION_MS } from './webhook-retention.js';

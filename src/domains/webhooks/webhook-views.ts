@@ -1,0 +1,45 @@
+import { parseJson } from '../../kernel/json.js';
+import type { EventType } from '../../ports/events.js';
+import type { DeliveryAttempt, DeliveryStatus, EventPattern, WebhookDelivery, WebhookEndpoint } from './webhooks.model.js';
+import type { DeliveryRow, EndpointRow } from './webhooks.repo.js';
+
+/** Seals signing secrets at rest and opens them to sign (AES-256-GCM; see CredentialsCipher). */
+export interface SecretSealer {
+  seal(plain: Record<string, string>, context: string): string;
+  /** Throws when the key or the context differs from the sealing one. */
+  open(sealed: string, context: string): Record<string, string>;
+}
+
+/** Binds a sealed secret to its endpoint: copied into another row it no longer opens. */
+export const secretContext = (accountId: string, endpointId: string): string => `webhook-endpoint:${accountId}:${endpointId}`;
+
+/** The dedupe key of a delivery's job, by which removing its endpoint cancels it. */
+export const deliverJobKey = (deliveryId: string): string => `webhook.deliver:${deliveryId}`;
+
+export function toEndpoint(row: EndpointRow): WebhookEndpoint {
+  return {
+    id: row.id,
+    url: row.url,
+    description: row.description,
+    events: parseJson<EventPattern[]>(row.events),
+    enabled: row.enabled === 1,
+    disabled_reason: row.disabled_reason,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export function toDelivery(row: DeliveryRow): WebhookDelivery {
+  return {
+    id: row.id,
+    endpoint_id: row.endpoint_id,
+    event_id: row.event_id,
+    event_type: row.event_type as EventType,
+    status: row.status as DeliveryStatus,
+    attempts: parseJson<DeliveryAttempt[]>(row.attempts),
+    next_attempt_at: row.next_attempt_at,
+    failure_reason: row.failure_reason,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}

@@ -1,0 +1,3 @@
+import { notFound, type DomainError } from '../../kernel/errors.js';
+
+export const webhookNotFound = (): DomainError => notFound('webhook');
