@@ -8,7 +8,7 @@ export interface FetchHttpClientOptions {
 const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 
 /** What Node's fetch says went wrong; the useful part (ECONNREFUSED, ENOTFOUND) is in `cause`. */
-function describe(error: unknown): string {
+export function describeFetchError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause: unknown = error.cause;
   if (cause instanceof Error) {
@@ -25,7 +25,7 @@ function toRequest(request: HttpRequest, signal: AbortSignal): Request {
   try {
     return new Request(request.url, { method: request.method, headers: request.headers, body: request.body ?? null, signal });
   } catch (error) {
-    throw new HttpClientError('invalid_request', `cannot send the request: ${describe(error)}`, { cause: error });
+    throw new HttpClientError('invalid_request', `cannot send the request: ${describeFetchError(error)}`, { cause: error });
   }
 }
 
@@ -78,7 +78,7 @@ export class FetchHttpClient implements HttpClient {
       if (signal.aborted) {
         throw new HttpClientError('timeout', `no complete response within ${request.timeoutMs} ms`, { cause: error });
       }
-      throw new HttpClientError('network', describe(error), { cause: error });
+      throw new HttpClientError('network', describeFetchError(error), { cause: error });
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { ProviderConfig, SendResult } from '../../../ports/message-channels.js';
+import { describeFetchError } from '../../http/fetch-client.js';
 
 /** How long one attempt may take, from connecting to the last byte of the answer. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
@@ -34,17 +35,6 @@ export function providerUrl(baseUrl: string, vendorUrl: string, path: string): s
 export function textOf(value: string | number | boolean | undefined): string | undefined {
   if (typeof value === 'number') return String(value);
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
-}
-
-/** What Node's fetch says went wrong; the useful part (ECONNREFUSED, ENOTFOUND) is in `cause`. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause: unknown = error.cause;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code === undefined ? `${error.message}: ${cause.message}` : `${error.message}: ${code}`;
-  }
-  return error.message;
 }
 
 /** The provider's HTTP answer, whatever its status. */
@@ -86,7 +76,7 @@ export async function postToProvider(
     const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.any([signal, timeout]) });
     return { answered: true, answer: { status: response.status, body: await response.text() } };
   } catch (error) {
-    return { answered: false, result: interruption(signal, timeout, timeoutMs) ?? failed('network', describe(error)) };
+    return { answered: false, result: interruption(signal, timeout, timeoutMs) ?? failed('network', describeFetchError(error)) };
   }
 }
 
