@@ -75,7 +75,7 @@ interface Watch {
 }
 
 async function sample(query: Query, samples: number, watch: Watch): Promise<QueryResult> {
-  await waitForQuiet(BUSY_CORES, 20_000, watch.withPostgres);
+  await waitForQuiet(BUSY_CORES, 60_000, watch.withPostgres);
   const before = cpuSnapshot([watch.pid], watch.withPostgres);
   for (let i = 0; i < WARMUP; i++) {
     await query.api(i);

@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, Benchmark> = {
   callbacks: () => import('./callbacks.js'),
   flows: () => import('./flows.js'),
   cases: () => import('./cases.js'),
+  messaging: () => import('./messaging.js'),
 };
 
 function usage(): string {

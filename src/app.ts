@@ -31,7 +31,7 @@ import { whatsAppAdapter, whatsAppWebhook } from './adapters/channels/whatsapp/i
 import { fbMessengerAdapter, fbMessengerWebhook } from './adapters/channels/fb-messenger/index.js';
 import { smsAdapter, smsWebhook } from './adapters/channels/sms/index.js';
 import { emailAdapter, emailWebhook } from './adapters/channels/email/index.js';
-import { createMessaging, type ChannelAdapters, type ChannelWebhooks, type CircuitBreakerOptions } from './domains/messaging/index.js';
+import { createMessaging, type ChannelAdapters, type ChannelWebhooks, type CircuitBreakerOptions, type PendingReceiptsOptions } from './domains/messaging/index.js';
 import { exposeMessagingMetrics } from './http/messaging-metrics.js';
 import { CredentialsCipher } from './domains/messaging/index.js';
 import { createWebhooks, type WebhooksModuleDependencies } from './domains/webhooks/index.js';
@@ -45,9 +45,11 @@ export interface AppOverrides {
   telephony?: (adapter: CallControl) => CallControl;
   /** Channel adapters replacing the built-in ones (tests point them at a local stand-in provider). */
   channelAdapters?: Partial<ChannelAdapters>;
-  /** Provider status webhooks (`POST /webhooks/<channel>`), by channel. */
+  /** Provider webhooks (`POST /webhooks/<channel>[/<account_id>]`), by channel. */
   channelWebhooks?: ChannelWebhooks;
   circuitBreaker?: CircuitBreakerOptions;
+  /** Bounds of provider receipts held for sends not recorded yet (tests shrink them). */
+  pendingReceipts?: Partial<PendingReceiptsOptions>;
   /** Outbound webhook delivery: its HTTP client, timeout and retry policy (tests shorten them). */
   webhooks?: Partial<Pick<WebhooksModuleDependencies, 'http' | 'timeoutMs' | 'retry' | 'random'>>;
 }
@@ -142,6 +144,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     countryOf: async (accountId) => (await accounts.getAccount(accountId)).default_country,
     credentialsKey: config.SWITCHBOARD_CREDENTIALS_KEY ?? config.signingSecret,
     circuitBreaker: overrides.circuitBreaker,
+    pendingReceipts: overrides.pendingReceipts,
   });
   await appStreams.start({ event: (accountId, messageId) => messaging.messages.appEvent(accountId, messageId), backlog: (accountId, profileId) => messaging.messages.appBacklog(accountId, profileId) });
   exposeMessagingMetrics(metrics, { stats: messaging.stats, breaker: messaging.breaker, openStreams: () => appStreams.openStreams });

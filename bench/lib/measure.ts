@@ -34,6 +34,8 @@ export interface Measurement {
   cpu: { max: CpuUsage; half?: CpuUsage | undefined; serverPid: number };
   /** Other processes competed for the CPU: the figures are pessimistic. */
   busy: boolean;
+  /** The prefix each phase's request bodies were built with (tells their records apart afterwards). */
+  prefixes: { warmup: string; max: string; half?: string | undefined };
 }
 
 /**
@@ -56,6 +58,10 @@ export interface Target {
   /** Also measure at half the maximum rate (and the ceiling at that rate, when given). */
   fixedRate: boolean;
   ceiling?: ServerProcess | undefined;
+  /** Other processes counted as part of the benchmark (stand-ins the server talks to). */
+  companions?: number[] | undefined;
+  /** Runs after the maximum rate, before the fixed rate (work the maximum left behind finishes). */
+  settle?: (() => Promise<void>) | undefined;
 }
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -67,26 +73,30 @@ export async function measure(target: Target, load: Load, settings: Settings): P
   if (quiet.waitedMs > 1500) say(`${name}: waited ${(quiet.waitedMs / 1000).toFixed(0)} s for other processes to quieten (${quiet.quiet ? 'they did' : `still ${quiet.others.toFixed(2)} cores`})`);
   const wrkLoad = { url: server.url, path: load.path, headers: load.headers, ...load.wrk, connections: settings.connections, threads: settings.threads };
 
+  const prefixes: Measurement['prefixes'] = { warmup: nextPrefix(), max: nextPrefix() };
   say(`${name}: warming up (${settings.warmupS} s)...`);
-  const warmup = await runWrk({ ...wrkLoad, callIdPrefix: nextPrefix(), durationS: settings.warmupS });
+  const warmup = await runWrk({ ...wrkLoad, callIdPrefix: prefixes.warmup, durationS: settings.warmupS });
   say(`${name}: maximum rate (wrk, ${settings.durationS} s)...`);
-  let before = cpuSnapshot([server.pid], withPostgres);
-  const max = await runWrk({ ...wrkLoad, callIdPrefix: nextPrefix(), durationS: settings.durationS });
-  const maxCpu = cpuUsage(before, cpuSnapshot([server.pid], withPostgres));
+  const watched = [server.pid, ...(target.companions ?? [])];
+  let before = cpuSnapshot(watched, withPostgres);
+  const max = await runWrk({ ...wrkLoad, callIdPrefix: prefixes.max, durationS: settings.durationS });
+  const maxCpu = cpuUsage(before, cpuSnapshot(watched, withPostgres));
   for (const [phase, result] of [['warm-up', warmup], ['maximum', max]] as const) {
     if (result.errors > 0) throw new Error(`${name} ${phase}: ${result.errors} errors (${result.non2xx} non-2xx answers)`);
   }
-  if (!target.fixedRate) return { name, warmup, max, cpu: { max: maxCpu, serverPid: server.pid }, busy: maxCpu.others > BUSY_CORES };
+  if (!target.fixedRate) return { name, warmup, max, cpu: { max: maxCpu, serverPid: server.pid }, busy: maxCpu.others > BUSY_CORES, prefixes };
 
+  await target.settle?.();
   const rate = Math.max(1, Math.round(max.rps / 2));
   const fixed = (base: string) => {
     const prefix = nextPrefix();
+    prefixes.half ??= prefix;
     return runOpenLoop({ url: base, path: load.path, headers: load.headers, body: (i) => load.body(prefix, i), rate, durationS: settings.durationS, connections: settings.connections });
   };
   say(`${name}: ${Math.round(max.rps)} req/s; fixed rate ${rate} req/s (${settings.durationS} s)...`);
-  before = cpuSnapshot([server.pid], withPostgres);
+  before = cpuSnapshot(watched, withPostgres);
   const result = await fixed(server.url);
-  const halfCpu = cpuUsage(before, cpuSnapshot([server.pid], withPostgres));
+  const halfCpu = cpuUsage(before, cpuSnapshot(watched, withPostgres));
   if (result.failed > 0) throw new Error(`${name} fixed rate: ${result.failed} of ${result.sent} requests failed`);
   let ceiling: { result: OpenLoopResult; cpu: CpuUsage; serverPid: number } | undefined;
   if (target.ceiling) {
@@ -103,6 +113,7 @@ export async function measure(target: Target, load: Load, settings: Settings): P
     half: { rate, result, ceiling },
     cpu: { max: maxCpu, half: halfCpu, serverPid: server.pid },
     busy: maxCpu.others > BUSY_CORES || halfCpu.others > BUSY_CORES,
+    prefixes,
   };
 }
 

@@ -96,7 +96,8 @@ class Connection {
     const length = Number(declared);
     const total = headerEnd + HEADER_END.length + length;
     if (this.received.length < total) return;
-    const ok = head.startsWith('HTTP/1.1 200');
+    // Any 2xx: the routing hook answers 200, a send 201.
+    const ok = head.startsWith('HTTP/1.1 2');
     this.received = this.received.subarray(total);
     const done = this.current;
     this.current = undefined;

@@ -9,6 +9,7 @@ export const PROBLEMS = {
   payload_too_large: { status: 413, title: 'Payload too large' },
   unauthorized: { status: 401, title: 'Unauthorized' },
   insufficient_scope: { status: 403, title: 'Insufficient scope' },
+  forbidden: { status: 403, title: 'Forbidden' },
   not_found: { status: 404, title: 'Not found' },
   already_exists: { status: 409, title: 'Already exists' },
   conflict: { status: 409, title: 'Conflict' },

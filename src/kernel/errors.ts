@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unauthorized'
   | 'insufficient_scope'
+  | 'forbidden'
   | 'not_found'
   | 'already_exists'
   | 'conflict'

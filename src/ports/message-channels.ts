@@ -64,14 +64,48 @@ export interface ChannelAdapter {
   send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal): Promise<SendResult>;
 }
 
+/** A provider's webhook request as it reached this platform: what its signature is checked over. */
+export interface WebhookRequest {
+  rawBody: string;
+  headers: Record<string, string | undefined>;
+  /** The URL the request reached (scheme and host as the request names them). */
+  url: string;
+}
+
 /**
- * A provider's status webhook (`POST /webhooks/<channel>`): verifies the request as the provider
- * signs it (when it does) and reads the receipts out of its body. `verify` false → 401.
+ * A message a customer wrote to the business on a channel (e.g. a WhatsApp message): it opens
+ * that channel's customer-service window for the customer.
+ */
+export interface InboundMessage {
+  channel: ChannelId;
+  /** The customer's address on the channel (a WhatsApp id, digits without `+`). */
+  from: string;
+  /** When the customer sent it (ISO-8601). */
+  at: string;
+  /**
+   * The business address it was written to, as a provider's `settings` name it (WhatsApp:
+   * `phoneNumberId`), when the body says: only an account with a provider of that address owns it.
+   */
+  to?: { setting: string; value: string };
+}
+
+/**
+ * A provider's webhook (`POST /webhooks/<channel>[/<account_id>]`): verifies the request as the
+ * provider signs it (when it does) and reads the receipts, and any inbound customer messages, out
+ * of its body. `verify` false → 401.
  */
 export interface ChannelWebhook {
   channel: ChannelId;
   /** Checks the provider's signature over the raw body with the provider's secret (e.g. Meta's X-Hub-Signature-256, Twilio's X-Twilio-Signature). */
-  verify(request: { rawBody: string; headers: Record<string, string | undefined>; url: string }, provider: ProviderConfig): boolean;
+  verify(request: WebhookRequest, provider: ProviderConfig): boolean;
   /** The receipts in the body (possibly none: a provider's other events are ignored). */
   receipts(body: unknown): InboundReceipt[];
+  /** The customers' messages in the body, for channels whose window they open. */
+  inbound?(body: unknown): InboundMessage[];
+  /**
+   * A subscription handshake (`GET <callback URL>?…`, e.g. Meta's `hub.challenge`): the text to
+   * answer when the query proves it comes from whoever holds the provider's configuration, else
+   * undefined (→ 403).
+   */
+  subscriptionChallenge?(query: Record<string, unknown>, provider: ProviderConfig): string | undefined;
 }

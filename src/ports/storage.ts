@@ -108,6 +108,15 @@ export interface Database {
   };
   /** The provider's id for each channel that accepted a message (receipts are found by it). */
   message_deliveries: { account_id: string; message_id: string; channel: string; provider: string | null; provider_message_id: string; created_at: string };
+  /**
+   * A provider receipt that named no recorded send when it came, with the request that carried it
+   * (`headers` JSON text), kept a few minutes for the send to claim; `account_id` is the account of
+   * an account-scoped callback URL, or '' when the request is not verified yet.
+   */
+  message_pending_receipts: {
+    account_id: string; id: string; channel: string; provider_message_id: string; status: string; reported_at: string;
+    details: string | null; raw_body: string; headers: string; url: string; created_at: string;
+  };
   /** The account's providers of one channel; `providers` is JSON text whose credentials are encrypted. */
   channel_configs: { account_id: string; channel: string; providers: string; updated_at: string };
   /** App streams (`GET /app/stream`) open on some node, refreshed while open. */

@@ -35,7 +35,7 @@ describe.each(DATABASES)('messaging through the built-in provider adapters (%s)'
     expect((await post('forged')).status).toBe(401);
     const accepted = await post(twilioSignature('twilio-auth-token', CALLBACK, params));
     expect(accepted.status, accepted.text).toBe(200);
-    expect(accepted.body).toEqual({ received: 1, applied: 1, unknown: 0 });
+    expect(accepted.body).toEqual({ received: 1, applied: 1, unknown: 0, pending: 0, inbound: 0 });
     expect((await message(t, acct, id)).status).toBe('delivered');
   });
 });

@@ -116,10 +116,10 @@ describe.each(DATABASES)('messaging: channel fallback in rules order (%s)', (db)
     expect(forged.status).toBe(401);
     expect((await message(t, acct, id)).status).toBe('sent');
 
-    expect((await webhook(t, 'sms', [{ id: providerId, status: 'read' }])).body).toEqual({ received: 1, applied: 1, unknown: 0 });
+    expect((await webhook(t, 'sms', [{ id: providerId, status: 'read' }])).body).toEqual({ received: 1, applied: 1, unknown: 0, pending: 0, inbound: 0 });
     const late = await webhook(t, 'sms', [{ id: providerId, status: 'delivered' }, { id: 'not-ours', status: 'delivered' }]);
     expect(late.status).toBe(200);
-    expect(late.body).toEqual({ received: 2, applied: 0, unknown: 1 });
+    expect(late.body).toEqual({ received: 2, applied: 0, unknown: 1, pending: 1, inbound: 0 });
     const view = await message(t, acct, id);
     expect(view.status).toBe('read');
     expect(view.statusDetails.channelStatus.sms).toMatchObject({ status: 'read', details: expect.stringContaining('read (reported') });
@@ -175,7 +175,7 @@ describe.each(DATABASES)('messaging: channel fallback in rules order (%s)', (db)
     expect((await t.get(`/messages/${ma}`, b.token)).status).toBe(404);
     // B's provider signs with its own secret: B's receipt reaches B's message only, even when A's provider used the same id.
     await configure(t, b, 'sms', [b.urls.sms ?? ''], { appSecret: 'b-only-secret-0123456789' });
-    expect((await webhook(t, 'sms', [{ id: 'shared-provider-id', status: 'delivered' }], 'b-only-secret-0123456789')).body).toEqual({ received: 1, applied: 1, unknown: 0 });
+    expect((await webhook(t, 'sms', [{ id: 'shared-provider-id', status: 'delivered' }], 'b-only-secret-0123456789')).body).toEqual({ received: 1, applied: 1, unknown: 0, pending: 0, inbound: 0 });
     expect((await message(t, a, ma)).status).toBe('sent');
     expect((await message(t, b, mb)).status).toBe('delivered');
     expect((await webhook(t, 'sms', [{ id: 'shared-provider-id', status: 'read' }], 'nobody-s-secret')).status).toBe(401);

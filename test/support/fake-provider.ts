@@ -30,7 +30,7 @@ export interface ProviderRequest {
  */
 export class FakeProvider {
   readonly requests: ProviderRequest[] = [];
-  private readonly answers = new Map<string, (body: any) => ProviderAnswer>();
+  private readonly answers = new Map<string, (body: any) => ProviderAnswer | Promise<ProviderAnswer>>();
 
   private constructor(private readonly server: Server, readonly origin: string) {}
 
@@ -43,12 +43,17 @@ export class FakeProvider {
         const endpoint = (request.url ?? '/').split('/')[1] ?? '';
         const body = parse(raw, request.headers['content-type']);
         provider?.requests.push({ endpoint, body, authorization: request.headers.authorization, at: Date.now() });
+        const reply = (answer: ProviderAnswer) => {
+          if (answer === 'drop') {
+            request.socket.destroy();
+            return;
+          }
+          response.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.json ?? {}));
+        };
         const answer = provider?.answers.get(endpoint)?.(body) ?? { status: 200, json: { id: `pm-${randomUUID()}` } };
-        if (answer === 'drop') {
-          request.socket.destroy();
-          return;
-        }
-        response.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.json ?? {}));
+        // An answer may wait for something first (a provider posting its status webhook before it answers the send).
+        if (answer instanceof Promise) answer.then(reply, () => reply({ status: 500, json: { error: 'the scripted answer failed' } }));
+        else reply(answer);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -57,13 +62,13 @@ export class FakeProvider {
   }
 
   /** A new endpoint answering with `answer` (default: 200 and a fresh provider message id); resolves to its base URL. */
-  endpoint(answer?: (body: any) => ProviderAnswer): string {
+  endpoint(answer?: (body: any) => ProviderAnswer | Promise<ProviderAnswer>): string {
     const name = `p${randomUUID().replaceAll('-', '')}`;
     if (answer) this.answers.set(name, answer);
     return `${this.origin}/${name}`;
   }
 
-  script(baseUrl: string, answer: (body: any) => ProviderAnswer): void {
+  script(baseUrl: string, answer: (body: any) => ProviderAnswer | Promise<ProviderAnswer>): void {
     this.answers.set(baseUrl.split('/').at(-1) ?? '', answer);
   }
 

@@ -56,10 +56,9 @@ export class CaseSearchService {
     const repo = caseSearchRepo(this.storage.db, this.storage.dialect);
     const fullText = filters.words ? await repo.fullText(filters.words, filters) : undefined;
     const after = cursor && positionOf(cursor);
-    const [rows, counted] = await Promise.all([
-      repo.page(accountId, filters, fullText, { sort: query.sort, direction: query.order }, after, perPage + 1),
-      cursor ? cursor.total : repo.count(accountId, filters, fullText, TOTAL_LIMIT + 1),
-    ]);
+    const rows = await repo.page(accountId, filters, fullText, { sort: query.sort, direction: query.order }, after, perPage + 1);
+    // A first page that holds every match counts them itself; later pages repeat the first's count.
+    const counted = cursor ? cursor.total : rows.length <= perPage ? rows.length : await repo.count(accountId, filters, fullText, TOTAL_LIMIT + 1);
     const items = rows.slice(0, perPage);
     const last = items[items.length - 1];
     const next = rows.length > perPage && last ? encodeCursor(nextCursor(query.sort, query.order, last, counted)) : undefined;

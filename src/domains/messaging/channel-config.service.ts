@@ -57,9 +57,9 @@ export class ChannelConfigService {
     return new Set((await channelConfigRepo(executor).channels(accountId)) as ChannelId[]);
   }
 
-  /** The channel's providers in order, credentials opened; empty when the channel is not configured. */
-  async providers(accountId: string, channel: ChannelId): Promise<UsableProvider[]> {
-    const row = await channelConfigRepo(this.storage.db).find(accountId, channel);
+  /** The channel's providers in order, credentials opened; empty when the channel is not configured. Reads through `executor` inside a transaction. */
+  async providers(accountId: string, channel: ChannelId, executor: Executor = this.storage.db): Promise<UsableProvider[]> {
+    const row = await channelConfigRepo(executor).find(accountId, channel);
     if (!row) return [];
     return parseJson<StoredProvider[]>(row.providers).map((provider) => {
       try {

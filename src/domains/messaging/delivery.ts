@@ -9,7 +9,9 @@ import { reached } from './message-status.js';
 import { lockMessage, type MessageUpdate } from './message-update.js';
 import type { ChannelAdapters, Message, Rule } from './messaging.model.js';
 import { messagesRepo } from './messaging.repo.js';
+import type { PendingReceipts } from './pending-receipts.js';
 import type { ProfilesService } from './profiles.service.js';
+import { applyReceipt, escalationKey } from './receipt-apply.js';
 import { APP_PROVIDER, sendThroughProviders, type ChannelOutcome, type ProviderAttemptsDependencies } from './provider-attempts.js';
 import { nextChannel } from './routing.js';
 
@@ -21,6 +23,8 @@ export interface DeliveryDependencies extends ProviderAttemptsDependencies {
   adapters: ChannelAdapters;
   channels: ChannelConfigService;
   profiles: ProfilesService;
+  /** Receipts that came before the send recorded its provider id, claimed as it does. */
+  pending: PendingReceipts;
 }
 
 /** The channel to offer the message to next, decided (and marked `processing`) under the row lock. */
@@ -31,7 +35,7 @@ interface SendStep {
   address: string;
 }
 
-export const escalationKey = (messageId: string) => `message.escalate:${messageId}`;
+export { escalationKey };
 
 /**
  * Sends a message through its rules, channel after channel, inside its durable `message.send`
@@ -164,6 +168,8 @@ export class MessageDelivery {
     }
     update.setChannel(rule.channel, { status: 'sent', details: outcome.details, provider: outcome.provider });
     update.channel = rule.channel;
+    const sent = { accountId: message.accountId, channel: rule.channel, provider: outcome.provider, providerMessageId: outcome.providerMessageId };
+    if (rule.channel !== 'appMessaging') await this.deps.pending.lock(trx, rule.channel, outcome.providerMessageId);
     await messagesRepo(trx, this.deps.storage.dialect).insertDelivery({
       account_id: message.accountId, message_id: message.id, channel: rule.channel, provider: outcome.provider,
       provider_message_id: outcome.providerMessageId, created_at: update.at,
@@ -177,8 +183,17 @@ export class MessageDelivery {
     } else {
       update.routing = 'done';
     }
+    // A provider's webhook may have overtaken it too: receipts held for this id apply now, as if they came next.
+    const held = rule.channel === 'appMessaging' ? [] : await this.deps.pending.claim(trx, sent);
+    let resume = false;
+    for (const receipt of held) {
+      const effect = applyReceipt(update, receipt, this.deps.clock.now());
+      if (effect?.cancelEscalation) await this.deps.jobs.cancel(trx, message.accountId, escalationKey(message.id));
+      resume ||= effect?.resume === true;
+    }
     await this.commit(trx, update);
-    return false;
+    // A held failure took the message back from this channel: the send goes on in this run.
+    return resume;
   }
 
   private expired(message: Message): boolean {

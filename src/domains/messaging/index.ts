@@ -1,6 +1,8 @@
 export { MessagingService, toView, type MessageView } from './messaging.service.js';
 export { MessageDelivery, type DeliveryDependencies } from './delivery.js';
 export { Receipts, type MessageReceipt, type ReceiptsResult } from './receipts.js';
+export { WebhookIntake, type IntakeResult } from './webhook-intake.js';
+export { PendingReceipts, DEFAULT_PENDING_RECEIPTS, type PendingReceiptsOptions } from './pending-receipts.js';
 export { ProfilesService, normalisePhone, type AppIdentity } from './profiles.service.js';
 export { ChannelConfigService, type ChannelConfigView, type UsableProvider } from './channel-config.service.js';
 export { CredentialsCipher } from './credentials-cipher.js';

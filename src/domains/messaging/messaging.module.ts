@@ -9,8 +9,10 @@ import { MessageDelivery } from './delivery.js';
 import type { ChannelAdapters, ChannelWebhooks } from './messaging.model.js';
 import { MessagingService } from './messaging.service.js';
 import { MessagingStats } from './messaging-stats.js';
+import { DEFAULT_PENDING_RECEIPTS, PendingReceipts, type PendingReceiptsOptions } from './pending-receipts.js';
 import { ProfilesService } from './profiles.service.js';
 import { Receipts } from './receipts.js';
+import { WebhookIntake } from './webhook-intake.js';
 
 /** The longest one provider attempt may take before it counts as failed (and the next provider is tried). */
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
@@ -28,6 +30,8 @@ export interface MessagingDependencies {
   credentialsKey: string;
   circuitBreaker?: CircuitBreakerOptions | undefined;
   attemptTimeoutMs?: number | undefined;
+  /** Bounds of the receipts held for sends not recorded yet (tests shrink them). */
+  pendingReceipts?: Partial<PendingReceiptsOptions> | undefined;
 }
 
 /** Everything omnichannel messaging offers the HTTP edge and the job worker. */
@@ -36,6 +40,8 @@ export interface MessagingServices {
   profiles: ProfilesService;
   channels: ChannelConfigService;
   receipts: Receipts;
+  /** Provider webhooks: receipts, inbound customer messages, subscription handshakes. */
+  intake: WebhookIntake;
   delivery: MessageDelivery;
   webhooks: ChannelWebhooks;
   breaker: CircuitBreaker;
@@ -59,15 +65,18 @@ export function createMessaging(deps: MessagingDependencies): MessagingServices 
   const channels = new ChannelConfigService(storage, clock, new CredentialsCipher(deps.credentialsKey));
   const breaker = new CircuitBreaker(clock, deps.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER);
   const stats = new MessagingStats();
+  const pending = new PendingReceipts({ storage, clock, channels, webhooks: deps.webhooks, options: { ...DEFAULT_PENDING_RECEIPTS, ...deps.pendingReceipts } });
   const delivery = new MessageDelivery({
-    storage, clock, jobs, events, adapters: deps.adapters, channels, profiles, breaker, stats,
+    storage, clock, jobs, events, adapters: deps.adapters, channels, profiles, breaker, stats, pending,
     attemptTimeoutMs: deps.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
   });
+  const receipts = new Receipts({ storage, clock, jobs, events });
   return {
     messages: new MessagingService(storage, clock, jobs, countryOf),
     profiles,
     channels,
-    receipts: new Receipts({ storage, clock, jobs, events, channels }),
+    receipts,
+    intake: new WebhookIntake({ storage, channels, receipts, pending, profiles, webhooks: deps.webhooks }),
     delivery,
     webhooks: deps.webhooks,
     breaker,

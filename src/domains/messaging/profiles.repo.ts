@@ -20,6 +20,22 @@ export function profilesRepo(db: Executor) {
         .onConflict((oc) => oc.columns(['account_id', 'id']).doUpdateSet({ phone_number, email, fb_messenger_id, whatsapp_id, opt_outs, last_inbound_whatsapp_at, updated_at }))
         .execute();
     },
+    /** The accounts with a profile of one of these WhatsApp ids (an inbound message on the account-less URL names no account). */
+    async accountsByWhatsAppId(ids: readonly string[], limit: number): Promise<string[]> {
+      const rows = await db.selectFrom('message_profiles').select('account_id').distinct().where('whatsapp_id', 'in', ids).limit(limit).execute();
+      return rows.map((row) => row.account_id);
+    },
+    /** Moves the account's profiles of these WhatsApp ids to a later last inbound message; resolves to how many moved. */
+    async recordInboundWhatsApp(accountId: string, ids: readonly string[], at: string, now: string): Promise<number> {
+      const result = await db
+        .updateTable('message_profiles')
+        .set({ last_inbound_whatsapp_at: at, updated_at: now })
+        .where('account_id', '=', accountId)
+        .where('whatsapp_id', 'in', ids)
+        .where((eb) => eb.or([eb('last_inbound_whatsapp_at', 'is', null), eb('last_inbound_whatsapp_at', '<', at)]))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
     async remove(accountId: string, id: string): Promise<boolean> {
       const result = await db.deleteFrom('message_profiles').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
       return result.numDeletedRows > 0n;

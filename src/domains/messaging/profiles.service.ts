@@ -31,6 +31,12 @@ export function normalisePhone(value: string, country: string): string | null {
   return toE164(trimmed, country) ?? (/^\d{8,15}$/.test(trimmed) ? toE164(`+${trimmed}`, country) : null);
 }
 
+/** A WhatsApp id as Meta writes it (digits) and as a profile may store it (with or without `+`). */
+function whatsAppIdForms(id: string): string[] {
+  const digits = id.trim().replace(/^\+/, '');
+  return [digits, `+${digits}`];
+}
+
 /** `/profiles/{profileId}`: the addresses and consent a send fills `to` from, and the app's token. */
 export class ProfilesService {
   private readonly verifiedTokens = new Map<string, string>();
@@ -63,6 +69,22 @@ export class ProfilesService {
 
   async remove(accountId: string, profileId: string): Promise<void> {
     if (!(await profilesRepo(this.storage.db).remove(accountId, profileId))) throw profileNotFound();
+  }
+
+  /** The accounts with a profile of this WhatsApp id (at most `limit`). */
+  accountsByWhatsAppId(whatsAppId: string, limit = 100): Promise<string[]> {
+    return profilesRepo(this.storage.db).accountsByWhatsAppId(whatsAppIdForms(whatsAppId), limit);
+  }
+
+  /**
+   * The customer with this WhatsApp id wrote to the account at `at`: the account's profiles of that
+   * id get it as their last inbound WhatsApp message (never moved back, never past now), which
+   * opens the 24-hour window. Resolves to how many profiles moved.
+   */
+  async recordInboundWhatsApp(accountId: string, whatsAppId: string, at: string): Promise<number> {
+    const now = this.clock.now();
+    const when = new Date(Math.min(Date.parse(at), now.getTime())).toISOString();
+    return profilesRepo(this.storage.db).recordInboundWhatsApp(accountId, whatsAppIdForms(whatsAppId), when, now.toISOString());
   }
 
   /** What routing reads (through `executor` inside a transaction); undefined when the account has no such profile. */

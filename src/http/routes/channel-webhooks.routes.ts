@@ -1,12 +1,16 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CHANNEL_IDS } from '../../domains/messaging/index.js';
+import { CHANNEL_IDS, type ChannelId } from '../../domains/messaging/index.js';
 import { problem, sendProblem } from '../problem.js';
 import type { RouteModule } from './route-module.js';
 
 const tags = ['messaging'];
-/** Only the channels' provider status webhooks, so `/webhooks/{id}` (outbound webhooks) stays free. */
+/** Only the channels' provider webhooks, so `/webhooks/{id}` (outbound webhooks) stays free. */
 const params = z.object({ channel: z.enum(CHANNEL_IDS) });
+const scopedParams = z.object({ channel: z.enum(CHANNEL_IDS), account_id: z.string().min(1).max(200) });
+const accountParams = z.object({ account_id: z.string().min(1).max(200) });
+const received = z.object({ received: z.number(), applied: z.number(), unknown: z.number(), pending: z.number(), inbound: z.number() });
 
 /** Reads the body a provider posts, as JSON or as a form (Twilio), keeping the raw text for its signature. */
 function parseBody(raw: string, contentType: string | undefined): unknown {
@@ -17,47 +21,68 @@ function parseBody(raw: string, contentType: string | undefined): unknown {
 }
 
 /**
- * `POST /webhooks/{channel}`: where a provider posts delivery statuses. Each receipt is applied
- * only if the request verifies (ChannelWebhook.verify) with the provider its message went out
- * through, in that message's account; otherwise 401 and nothing is applied. Receipts for
- * messages this platform does not know are acknowledged and ignored.
+ * Provider webhooks. `POST /webhooks/{channel}` and `POST /webhooks/{channel}/{account_id}`: where
+ * a provider posts delivery statuses (and, for WhatsApp, customers' messages). Each receipt applies
+ * only if the request verifies with the provider its message went out through; receipts naming no
+ * recorded send are held for it a few minutes (the provider may answer faster than the send records
+ * its id). The account-scoped form must first verify with one of that account's providers and
+ * reaches only that account. `GET /webhooks/{whatsApp|fbMessenger}/{account_id}`: Meta's
+ * subscription handshake, answered with `hub.challenge` when `hub.verify_token` is a provider's
+ * `credentials.verifyToken`.
  */
-export const channelWebhooksRoutes: RouteModule = (app, { messaging: { webhooks, receipts } }) => {
+export const channelWebhooksRoutes: RouteModule = (app, { messaging: { webhooks, intake } }) => {
   void app.register((plugin, _options, done) => {
     const scope = plugin.withTypeProvider<ZodTypeProvider>();
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, next) => next(null, body));
+
+    const receive = async (channel: ChannelId, accountId: string | undefined, request: FastifyRequest, reply: FastifyReply) => {
+      const webhook = webhooks[channel];
+      if (!webhook) return sendProblem(reply, problem('not_found', `${channel} has no provider status webhook${channel === 'appMessaging' ? ' (apps post receipts to /app/receipts)' : ''}`));
+      const rawBody = typeof request.body === 'string' ? request.body : '';
+      let parsed: unknown;
+      try {
+        parsed = parseBody(rawBody, request.headers['content-type']);
+      } catch {
+        return sendProblem(reply, problem('malformed_json', 'the request body is not valid JSON'));
+      }
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
+      const url = `${request.protocol}://${request.host}${request.url}`;
+      const { verified, ...result } = await intake.receive(channel, { rawBody, headers, url }, parsed, accountId);
+      if (!verified) {
+        return sendProblem(reply, problem('unauthorized', `the request's signature does not verify with the ${accountId === undefined ? "account's" : "named account's"} ${channel} provider`));
+      }
+      return reply.send(result);
+    };
+
+    const postSchema = { tags, response: { 200: received } };
     scope.post(
       '/webhooks/:channel',
-      {
-        config: { auth: 'public' },
-        schema: {
-          tags, params,
-          summary: "A channel provider's delivery status webhook (signed by the provider)",
-          response: { 200: z.object({ received: z.number(), applied: z.number(), unknown: z.number() }) },
-        },
-      },
-      async (request, reply) => {
-        const { channel } = request.params;
-        const webhook = webhooks[channel];
-        if (!webhook) return sendProblem(reply, problem('not_found', `${channel} has no provider status webhook${channel === 'appMessaging' ? ' (apps post receipts to /app/receipts)' : ''}`));
-        const rawBody = typeof request.body === 'string' ? request.body : '';
-        let parsed: unknown;
-        try {
-          parsed = parseBody(rawBody, request.headers['content-type']);
-        } catch {
-          return sendProblem(reply, problem('malformed_json', 'the request body is not valid JSON'));
-        }
-        const found = webhook.receipts(parsed).filter((receipt) => receipt.channel === channel);
-        const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
-        const url = `${request.protocol}://${request.host}${request.url}`;
-        const result = await receipts.recordWebhook(channel, found, (provider) => webhook.verify({ rawBody, headers, url }, provider));
-        if (!result.verified) {
-          return sendProblem(reply, problem('unauthorized', `the request's signature does not verify with the account's ${channel} provider`));
-        }
-        return reply.send({ received: found.length, applied: result.applied, unknown: result.unknown });
-      },
+      { config: { auth: 'public' }, schema: { ...postSchema, params, summary: "A channel provider's webhook (signed by the provider)" } },
+      (request, reply) => receive(request.params.channel, undefined, request, reply),
     );
+    scope.post(
+      '/webhooks/:channel/:account_id',
+      { config: { auth: 'public' }, schema: { ...postSchema, params: scopedParams, summary: "A channel provider's webhook for one account (signed by the provider)" } },
+      (request, reply) => receive(request.params.channel, request.params.account_id, request, reply),
+    );
+
+    // Static channel segments, so `/webhooks/{id}` and `/webhooks/{id}/deliveries` (outbound webhooks) keep theirs.
+    for (const channel of CHANNEL_IDS) {
+      if (!webhooks[channel]?.subscriptionChallenge) continue;
+      scope.get(`/webhooks/${channel}`, { config: { auth: 'public' }, schema: { tags, summary: `${channel} subscription handshake without an account: refused` } }, (_request, reply) =>
+        sendProblem(reply, problem('forbidden', `the callback URL names no account: subscribe /webhooks/${channel}/{account_id}`)),
+      );
+      scope.get(
+        `/webhooks/${channel}/:account_id`,
+        { config: { auth: 'public' }, schema: { tags, params: accountParams, summary: `${channel} subscription handshake (hub.mode, hub.verify_token, hub.challenge)` } },
+        async (request, reply) => {
+          const answer = await intake.challenge(channel, request.params.account_id, request.query as Record<string, unknown>);
+          if (answer === undefined) return sendProblem(reply, problem('forbidden', `hub.verify_token is not the verify token of the account's ${channel} provider`));
+          return reply.type('text/plain; charset=utf-8').send(answer);
+        },
+      );
+    }
     done();
   });
 };

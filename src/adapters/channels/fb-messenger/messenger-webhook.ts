@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ChannelWebhook, InboundReceipt } from '../../../ports/message-channels.js';
-import { isoFromEpoch, verifyHubSignature } from '../shared/graph.js';
+import { isoFromEpoch, metaSubscriptionChallenge, verifyHubSignature } from '../shared/graph.js';
 
 const eventSchema = z.object({
   sender: z.object({ id: z.string() }).optional(),
@@ -66,4 +66,5 @@ export const fbMessengerWebhook: ChannelWebhook = {
       return (event.delivery.mids ?? []).map((mid) => ({ channel: 'fbMessenger', providerMessageId: mid, status: 'delivered', at }));
     });
   },
+  subscriptionChallenge: metaSubscriptionChallenge,
 };

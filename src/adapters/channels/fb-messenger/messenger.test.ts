@@ -126,4 +126,11 @@ describe('fbMessenger webhook', () => {
       { status: 'delivered', psid, pageId, upTo: '2025-06-18T16:22:54.000Z' },
     ]);
   });
+
+  it("answers Meta's subscription handshake with the page provider's verify token", () => {
+    const query = { 'hub.mode': 'subscribe', 'hub.verify_token': 'fb-vt', 'hub.challenge': '77' };
+    expect(fbMessengerWebhook.subscriptionChallenge?.(query, provider({ baseUrl: '', credentials: { verifyToken: 'fb-vt' } }))).toBe('77');
+    expect(fbMessengerWebhook.subscriptionChallenge?.(query, provider({ baseUrl: '', credentials: { verifyToken: 'other' } }))).toBeUndefined();
+    expect('inbound' in fbMessengerWebhook).toBe(false);
+  });
 });

@@ -1,11 +1,34 @@
 import { z } from 'zod';
-import type { ChannelWebhook, InboundReceipt } from '../../../ports/message-channels.js';
-import { isoFromEpoch, verifyHubSignature } from '../shared/graph.js';
+import type { ChannelWebhook, InboundMessage, InboundReceipt } from '../../../ports/message-channels.js';
+import { isoFromEpoch, metaSubscriptionChallenge, verifyHubSignature } from '../shared/graph.js';
+
+const valueSchema = z.object({
+  metadata: z.object({ phone_number_id: z.union([z.string(), z.number()]).optional() }).optional(),
+  statuses: z.array(z.unknown()).optional(),
+  messages: z.array(z.unknown()).optional(),
+});
 
 const bodySchema = z.object({
   object: z.literal('whatsapp_business_account'),
-  entry: z.array(z.object({ changes: z.array(z.object({ value: z.object({ statuses: z.array(z.unknown()).optional() }).optional() })).optional() })),
+  entry: z.array(z.object({ changes: z.array(z.object({ value: valueSchema.optional() })).optional() })),
 });
+
+/** A customer's message (`value.messages[]`): whatever its type, it opens the 24-hour window. */
+const messageSchema = z.object({ from: z.string().min(1), timestamp: z.union([z.string(), z.number()]) });
+
+function valuesOf(body: unknown): z.infer<typeof valueSchema>[] {
+  const parsed = bodySchema.safeParse(body);
+  if (!parsed.success) return [];
+  return parsed.data.entry.flatMap((entry) => (entry.changes ?? []).flatMap((change) => (change.value === undefined ? [] : [change.value])));
+}
+
+function inboundOf(raw: unknown, phoneNumberId: string | undefined): InboundMessage | undefined {
+  const parsed = messageSchema.safeParse(raw);
+  const at = parsed.success ? isoFromEpoch(parsed.data.timestamp, 's') : undefined;
+  if (!parsed.success || at === undefined) return undefined;
+  const message: InboundMessage = { channel: 'whatsApp', from: parsed.data.from, at };
+  return phoneNumberId === undefined ? message : { ...message, to: { setting: 'phoneNumberId', value: phoneNumberId } };
+}
 
 const statusSchema = z.object({
   id: z.string().min(1),
@@ -32,14 +55,25 @@ function receiptOf(raw: unknown): InboundReceipt | undefined {
   return { ...receipt, details: details.join(': ') };
 }
 
-/** Status notifications of the WhatsApp Cloud API; messages and other fields are ignored. */
+/**
+ * Webhooks of the WhatsApp Cloud API (field `messages`): status notifications become receipts;
+ * customers' messages become inbound messages (sender, time, and the business phone number id
+ * they were written to); other fields are ignored.
+ */
 export const whatsAppWebhook: ChannelWebhook = {
   channel: 'whatsApp',
   verify: (request, provider) => verifyHubSignature(request, provider),
   receipts(body) {
-    const parsed = bodySchema.safeParse(body);
-    if (!parsed.success) return [];
-    const statuses = parsed.data.entry.flatMap((entry) => (entry.changes ?? []).flatMap((change) => change.value?.statuses ?? []));
-    return statuses.map(receiptOf).filter((receipt) => receipt !== undefined);
+    return valuesOf(body)
+      .flatMap((value) => value.statuses ?? [])
+      .map(receiptOf)
+      .filter((receipt) => receipt !== undefined);
   },
+  inbound(body) {
+    return valuesOf(body).flatMap((value) => {
+      const phoneNumberId = value.metadata?.phone_number_id === undefined ? undefined : String(value.metadata.phone_number_id);
+      return (value.messages ?? []).map((raw) => inboundOf(raw, phoneNumberId)).filter((message) => message !== undefined);
+    });
+  },
+  subscriptionChallenge: metaSubscriptionChallenge,
 };

@@ -193,11 +193,40 @@ describe('whatsApp webhook', () => {
     expect(whatsAppWebhook.receipts('not json')).toEqual([]);
   });
 
+  it("reads customers' messages (any type) with the sender, their unix timestamp and the business number they were written to", () => {
+    const body = {
+      object: 'whatsapp_business_account',
+      entry: [{
+        id: 'WABA', changes: [{
+          field: 'messages',
+          value: {
+            messaging_product: 'whatsapp', metadata: { display_phone_number: '15550001111', phone_number_id: '106540352242922' },
+            contacts: [{ profile: { name: 'Ada' }, wa_id: '447123123123' }],
+            messages: [
+              { from: '447123123123', id: 'wamid.in1', timestamp: '1750263773', type: 'text', text: { body: 'hi' } },
+              { from: '447123123124', id: 'wamid.in2', timestamp: 1750263774, type: 'image', image: { id: 'media' } },
+              { id: 'wamid.no-sender', timestamp: '1750263775', type: 'text' },
+            ],
+            statuses: [{ id: 'wamid.A', status: 'delivered', timestamp: '1750263776' }],
+          },
+        }],
+      }],
+    };
+    expect(whatsAppWebhook.inbound?.(body)).toEqual([
+      { channel: 'whatsApp', from: '447123123123', at: '2025-06-18T16:22:53.000Z', to: { setting: 'phoneNumberId', value: '106540352242922' } },
+      { channel: 'whatsApp', from: '447123123124', at: '2025-06-18T16:22:54.000Z', to: { setting: 'phoneNumberId', value: '106540352242922' } },
+    ]);
+    expect(whatsAppWebhook.receipts(body)).toHaveLength(1);
+    expect(whatsAppWebhook.inbound?.(JSON.parse(statusesBody))).toEqual([]);
+    expect(whatsAppWebhook.inbound?.({ object: 'page', entry: [] })).toEqual([]);
+  });
+
   it('answers Meta\'s subscription handshake only with the configured verify token', () => {
     const withToken = provider({ baseUrl: '', credentials: { verifyToken: 'vt-1' } });
     const query = { 'hub.mode': 'subscribe', 'hub.verify_token': 'vt-1', 'hub.challenge': '1158201444' };
     expect(metaSubscriptionChallenge(query, withToken)).toBe('1158201444');
     expect(metaSubscriptionChallenge({ ...query, 'hub.verify_token': 'vt-2' }, withToken)).toBeUndefined();
     expect(metaSubscriptionChallenge(query, provider({ baseUrl: '' }))).toBeUndefined();
+    expect(whatsAppWebhook.subscriptionChallenge?.(query, withToken)).toBe('1158201444');
   });
 });

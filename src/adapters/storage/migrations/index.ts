@@ -12,6 +12,7 @@ import { caseSearch } from './0008_case_search.js';
 import { casesCore } from './0009_cases_core.js';
 import { messaging } from './0010_messaging.js';
 import { webhooks } from './0011_webhooks.js';
+import { messageReceipts } from './0012_message_receipts.js';
 
 /** Every migration, by name; a released migration is never edited, only followed by a new one. */
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
@@ -27,6 +28,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0009_cases_core': casesCore(),
     '0010_messaging': messaging(dialect),
     '0011_webhooks': webhooks(dialect),
+    '0012_message_receipts': messageReceipts(dialect),
   };
 }
 

@@ -1,0 +1,50 @@
+import type { InboundReceipt } from '../../ports/message-channels.js';
+import { heldElsewhere, reached } from './message-status.js';
+import type { MessageUpdate } from './message-update.js';
+import { ruleOf } from './messaging.model.js';
+
+/** The dedupe key of a message's `message.escalate` timer. */
+export const escalationKey = (messageId: string) => `message.escalate:${messageId}`;
+
+/** What applying a receipt asks of the caller's transaction besides committing the update. */
+export interface ReceiptEffect {
+  /** The `until` wait ended (satisfied, or nothing left to wait for): cancel the escalation timer. */
+  cancelEscalation: boolean;
+  /** The channel that held the message lost it: the send goes on with the next rules. */
+  resume: boolean;
+}
+
+/**
+ * Applies one receipt to a message locked for update: undefined when it changes nothing (a channel
+ * never offered the message, a status already passed). A receipt never lowers a status and never
+ * sends anything itself; it ends the wait of an `until` rule it satisfies, and a failure of the
+ * only channel holding the message asks for the send to go on (unless the message expired).
+ */
+export function applyReceipt(update: MessageUpdate, receipt: Pick<InboundReceipt, 'channel' | 'status' | 'at' | 'details'>, now: Date): ReceiptEffect | undefined {
+  const { channel } = receipt;
+  // Only a channel that was offered the message can report on it.
+  if (update.channelStatus[channel] === undefined) return undefined;
+  const details = [`${receipt.status} (reported ${receipt.at})`, receipt.details].filter(Boolean).join(': ');
+  if (!update.setChannel(channel, { status: receipt.status, details })) return undefined;
+
+  const effect: ReceiptEffect = { cancelEscalation: false, resume: false };
+  const waitedOn = update.routing === 'waiting' && update.waitingRule !== null ? update.message.rules[update.waitingRule] : undefined;
+  const waited = waitedOn === undefined ? undefined : ruleOf(waitedOn);
+  if (waited?.channel === channel && waited.until && reached(update.channelStatus[channel]?.status, waited.until)) {
+    update.routing = 'done';
+    update.waitingRule = null;
+    effect.cancelEscalation = true;
+  }
+  const expired = update.message.expiresOn !== null && Date.parse(update.message.expiresOn) <= now.getTime();
+  if (receipt.status === 'failed' && update.routing !== 'active' && !heldElsewhere(update.channelStatus, channel) && update.nextRule < update.message.rules.length && !expired) {
+    // The channel that had the message lost it: the send goes on with the channels after it.
+    update.routing = 'active';
+    update.waitingRule = null;
+    effect.cancelEscalation = true;
+    effect.resume = true;
+  } else if (receipt.status === 'failed' && update.routing === 'waiting' && !heldElsewhere(update.channelStatus, channel)) {
+    update.routing = 'done';
+    update.waitingRule = null;
+  }
+  return effect;
+}
