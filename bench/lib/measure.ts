@@ -22,6 +22,8 @@ export interface Settings {
   warmupS: number;
   connections: number;
   threads: number;
+  /** wrk's per-request timeout (default 5 s): an answer slower than this is an error. */
+  timeoutS?: number | undefined;
 }
 
 export interface Measurement {
@@ -71,7 +73,7 @@ export async function measure(target: Target, load: Load, settings: Settings): P
   const { name, server, withPostgres } = target;
   const quiet = await waitForQuiet(BUSY_CORES, QUIET_WAIT_MS, withPostgres);
   if (quiet.waitedMs > 1500) say(`${name}: waited ${(quiet.waitedMs / 1000).toFixed(0)} s for other processes to quieten (${quiet.quiet ? 'they did' : `still ${quiet.others.toFixed(2)} cores`})`);
-  const wrkLoad = { url: server.url, path: load.path, headers: load.headers, ...load.wrk, connections: settings.connections, threads: settings.threads };
+  const wrkLoad = { url: server.url, path: load.path, headers: load.headers, ...load.wrk, connections: settings.connections, threads: settings.threads, timeoutS: settings.timeoutS };
 
   const prefixes: Measurement['prefixes'] = { warmup: nextPrefix(), max: nextPrefix() };
   say(`${name}: warming up (${settings.warmupS} s)...`);

@@ -29,6 +29,8 @@ export type WrkLoad = WrkBody & {
   durationS: number;
   connections: number;
   threads: number;
+  /** A request unanswered this long counts as an error (default 5 s). */
+  timeoutS?: number | undefined;
 };
 
 export interface WrkResult {
@@ -97,9 +99,9 @@ export async function runWrk(load: WrkLoad): Promise<WrkResult> {
   try {
     const script = join(dir, 'load.lua');
     writeFileSync(script, wrkScript(load));
-    const args = ['-t', String(load.threads), '-c', String(load.connections), '-d', `${load.durationS}s`, '--timeout', '5s', '-s', script, `${load.url}${load.path}`];
+    const args = ['-t', String(load.threads), '-c', String(load.connections), '-d', `${load.durationS}s`, '--timeout', `${load.timeoutS ?? 5}s`, '-s', script, `${load.url}${load.path}`];
     const stdout = await new Promise<string>((resolve, reject) => {
-      const child = execFile(WRK, args, { timeout: (load.durationS + 30) * 1000 }, (error, out, err) => {
+      const child = execFile(WRK, args, { timeout: (load.durationS + (load.timeoutS ?? 5) + 30) * 1000 }, (error, out, err) => {
         if (error) reject(new Error(`wrk failed: ${error.message}\n${err}`));
         else resolve(out);
       });
