@@ -6,7 +6,9 @@
  * Latency, one request at a time over HTTP (keep-alive), each beside the floor: the same query as
  * hand-written SQL through the driver from this process (cases-floor.ts), the two interleaved:
  * - an agent's queue: `status_category=open&assignee_id=<one of 200>&sort=updated_at`;
- * - full text: `q=<surname> <product>` (72 combinations, each matching 0.1–0.4% of the cases);
+ * - full text: `q=<surname> <product>`, a random customer's surname and one of four products (33
+ *   matches at the median, 2,350 at most); beside it, not judged, two common words in 1.5% and
+ *   in 15% of the cases;
  * - the first page, newest first, and the page after 900,000 cases by cursor (90% of the size);
  * - `GET /cases/{id}` of random cases.
  * Throughput: `POST /cases` with wrk (new cases assigned round the agents), beside plain inserts of
