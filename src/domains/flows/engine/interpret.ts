@@ -56,8 +56,9 @@ export async function interpret(run: Run): Promise<Progress> {
   const held = heldCalls(run);
   if (run.interruptedLeg) await LoggedCall.closeInterrupted(run.services.calls, run.services.clock, run.accountId, run.interruptedLeg);
   while (progress.status === 'running') {
-    if (progress.leg === null) {
-      const leg = newId(services.clock.now().getTime());
+    let leg = progress.leg;
+    if (leg === null) {
+      leg = newId(services.clock.now().getTime());
       await store.reserveLeg(progress.steps, leg, now());
       progress = { ...progress, leg };
     }
@@ -75,7 +76,7 @@ export async function interpret(run: Run): Promise<Progress> {
       return { ...progress, status: 'failed', current: null, reason: stop ?? 'no component' };
     }
     const started = now();
-    const outcome = await runComponent(run, component, contextFor(run, progress, component, held));
+    const outcome = await runComponent(run, component, contextFor(run, progress, component, held, leg));
     const step: Step = {
       component: component.id, type: component.type, exit: outcome.kind === 'fail' ? null : (outcome.exit ?? null),
       started_at: started, ended_at: now(), detail: outcome.detail,
@@ -111,7 +112,7 @@ function heldCalls(run: Run): (callId: string) => Promise<LoggedCall> {
   };
 }
 
-function contextFor(run: Run, progress: Progress, component: FlowComponent, held: (callId: string) => Promise<LoggedCall>): StepContext {
+function contextFor(run: Run, progress: Progress, component: FlowComponent, held: (callId: string) => Promise<LoggedCall>, legId: string): StepContext {
   const { services, accountId } = run;
   const variables = progress.variables;
   return {
@@ -124,7 +125,7 @@ function contextFor(run: Run, progress: Progress, component: FlowComponent, held
     wired: new Set(Object.keys(component.exits)),
     services,
     render: (text) => renderTemplate(text, variables),
-    legId: progress.leg ?? newId(services.clock.now().getTime()),
+    legId,
     logOnCall: async (...events) => {
       if (!progress.call) return;
       await (await held(progress.call.call_id)).add(...events).save();
