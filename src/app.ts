@@ -92,14 +92,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const webhooks = createWebhooks({ storage, clock, jobs, http: new FetchHttpClient(), sealer: new CredentialsCipher(config.SWITCHBOARD_CREDENTIALS_KEY ?? config.signingSecret), ...overrides.webhooks });
   const calls = new CallLog(storage.db, logger, { bufferLimit: config.SWITCHBOARD_CALL_LOG_BUFFER });
   const tts = overrides.tts ?? new EspeakTts();
-  const continuity = new ContinuityService(storage, clock, numbers, calls, tts, logger);
+  const continuity = new ContinuityService(storage, clock, numbers, calls, tts, logger, webhooks.publisher);
   await continuity.start();
   // The simulated network is the only telephony adapter so far: it places the platform's calls, and
   // its scripting routes exist only while it is the configured one.
   const telephony = new SimulatedNetwork(storage.db, clock, continuity, calls);
   const network = config.SWITCHBOARD_TELEPHONY === 'simulated' ? telephony : undefined;
-  const callbacks = new CallbacksService(storage, clock, accounts, skills, calls, jobs);
-  const dispatcher = new CallbackDispatcher({ storage, clock, skills, agents, telephony: overrides.telephony?.(telephony) ?? telephony, calls, jobs });
+  const callbacks = new CallbacksService(storage, clock, accounts, skills, calls, jobs, webhooks.publisher);
+  const dispatcher = new CallbackDispatcher({ storage, clock, skills, agents, telephony: overrides.telephony?.(telephony) ?? telephony, calls, jobs, events: webhooks.publisher });
   // Validation checks make_outbound_call.from against the account's numbers.
   const flows = new FlowsService(storage, clock, async (accountId) => (await numbers.routingEntries(accountId)).map((entry) => entry.number), (language) => tts.resolve(language) !== undefined);
   const caseStatuses = new CaseStatusesService(storage, clock);
@@ -124,7 +124,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     secrets: new DirectorySecrets(config.SWITCHBOARD_SECRETS_DIR ?? join(config.SWITCHBOARD_DATA_DIR, 'secrets')),
   };
   const simulator = new FlowSimulator(flows, skills, tts, caseStatuses);
-  const engine = new FlowEngine({ storage, jobs, services: flowServices, handlers: COMPONENT_HANDLERS });
+  const engine = new FlowEngine({ storage, jobs, services: flowServices, handlers: COMPONENT_HANDLERS, events: webhooks.publisher });
   // Starting a flow is limited per account across every node (API.md: 2 per second by default).
   const interactions = new InteractionsService(storage, engine, (accountId) => rateLimiter.enforceAccountLimit(accountId, 'flows_interactions_per_second'));
   const caseSearch = new CaseSearchService(storage, caseStatuses);
@@ -146,6 +146,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     circuitBreaker: overrides.circuitBreaker,
     pendingReceipts: overrides.pendingReceipts,
   });
+  await messaging.channels.start();
+  await webhooks.subscriptions.start();
   await appStreams.start({ event: (accountId, messageId) => messaging.messages.appEvent(accountId, messageId), backlog: (accountId, profileId) => messaging.messages.appBacklog(accountId, profileId) });
   exposeMessagingMetrics(metrics, { stats: messaging.stats, breaker: messaging.breaker, openStreams: () => appStreams.openStreams });
   const worker = createWorker({
@@ -203,6 +205,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async close() {
       // Open app streams would keep the server from closing; their apps reconnect elsewhere.
       await appStreams.stop();
+      await messaging.channels.stop();
+      await webhooks.subscriptions.stop();
       await server.close();
       await worker.stop();
       // The run_function worker threads (idle ones never keep the process alive; this frees them).

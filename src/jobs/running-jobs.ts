@@ -29,6 +29,8 @@ export interface RunningJobsDependencies {
  */
 export class RunningJobs {
   private readonly jobs = new Map<string, RunningJob>();
+  /** How many of `jobs` are not detached. */
+  private attached = 0;
   private cancelHeartbeat: (() => void) | undefined;
   private closed = false;
 
@@ -40,9 +42,7 @@ export class RunningJobs {
 
   /** Jobs that take one of the worker's slots: all but the detached ones. */
   get occupying(): number {
-    let count = 0;
-    for (const job of this.jobs.values()) if (!job.detached) count += 1;
-    return count;
+    return this.attached;
   }
 
   ids(): string[] {
@@ -58,12 +58,24 @@ export class RunningJobs {
       detached: false,
     };
     this.jobs.set(row.id, job);
+    this.attached += 1;
     this.armHeartbeat();
     return job;
   }
 
+  /** The job stops taking a slot; false when it already had. */
+  detach(job: RunningJob): boolean {
+    if (job.detached || !this.jobs.has(job.row.id)) return false;
+    job.detached = true;
+    this.attached -= 1;
+    return true;
+  }
+
   delete(id: string): void {
+    const job = this.jobs.get(id);
+    if (!job) return;
     this.jobs.delete(id);
+    if (!job.detached) this.attached -= 1;
   }
 
   /** Tells the handlers still running to give up; their jobs run again elsewhere. */

@@ -60,6 +60,8 @@ export interface Worker {
    * that ignores it is left to its lease, after which another worker claims the job.
    */
   stop(): Promise<void>;
+  /** Whether a job handed over now would start at once: started, with a slot free. */
+  hasRoom(): boolean;
   /**
    * Runs jobs claimed in this worker's name by the transaction that enqueued them (`here`), which
    * has committed. A worker not started (or stopping) leaves them to their lease.
@@ -156,6 +158,10 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
     }
   }
 
+  hasRoom(): boolean {
+    return this.state === 'started' && this.running.occupying < this.concurrency;
+  }
+
   adopt(rows: JobRow[]): void {
     if (this.state !== 'started') return;
     this.stats.claimed += rows.length;
@@ -235,9 +241,7 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
       }
     };
     const detach = (): void => {
-      if (job.detached) return;
-      job.detached = true;
-      this.slotFreed();
+      if (this.running.detach(job)) this.slotFreed();
     };
     const finished: Promise<void> = runJob(this.run, row, runner.schema, handler, { signal: job.controller.signal, detach })
       .then(

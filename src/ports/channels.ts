@@ -8,4 +8,8 @@ export const CHANNELS = {
   jobs: 'switchboard_jobs',
   /** `{a: account, p: profile, m: message}`: a message for an app stream open on another node. */
   appMessages: 'switchboard_app_messages',
+  /** `<account id>`: the account's message channel configuration changed. */
+  channelConfigs: 'switchboard_channel_configs',
+  /** `<account id>`: the account's outbound webhook endpoints changed. */
+  webhookEndpoints: 'switchboard_webhook_endpoints',
 } as const;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CallbackDispatcher } from '../../src/domains/callbacks/index.js';
+import { SubscribedEndpoints, WebhookPublisher } from '../../src/domains/webhooks/index.js';
 import { createJobQueue } from '../../src/jobs/index.js';
 import { ManualClock } from '../../src/kernel/clock.js';
 import { DATABASES, TestApp, type TestAccount } from '../support/harness.js';
@@ -101,8 +102,8 @@ describe.each(DATABASES)('callbacks survive a node restart (%s)', (db) => {
     // dial job it claimed for itself at the commit is never run (what `kill -9` leaves behind).
     const { storage, directory, calls, network } = first.services;
     const jobs = createJobQueue({ storage, clock: firstClock });
-    jobs.attach({ id: 'node-that-died', leaseMs: 30_000, adopt: () => undefined });
-    const dispatcher = new CallbackDispatcher({ storage, clock: firstClock, skills: directory.skills, agents: directory.agents, telephony: network ?? fail('the simulated network'), calls, jobs });
+    jobs.attach({ id: 'node-that-died', leaseMs: 30_000, hasRoom: () => true, adopt: () => undefined });
+    const dispatcher = new CallbackDispatcher({ storage, clock: firstClock, skills: directory.skills, agents: directory.agents, telephony: network ?? fail('the simulated network'), calls, jobs, events: new WebhookPublisher(firstClock, jobs, new SubscribedEndpoints(storage)) });
     await dispatcher.dispatch(acct.id, skill.id);
     const reserved = (await first.get('/callbacks', acct.token)).body._embedded.callbacks[0];
     expect(reserved).toMatchObject({ state: 'reserved', agent_id: ana.id });

@@ -6,6 +6,7 @@ import type { LegOutcome } from '../../src/ports/telephony.js';
 import { DirectorySecrets } from '../../src/adapters/secrets/directory-secrets.js';
 import { EspeakTts } from '../../src/adapters/tts/espeak/espeak-tts.js';
 import { COMPONENT_HANDLERS, FlowEngine, type FlowServices } from '../../src/domains/flows/index.js';
+import { SubscribedEndpoints, WebhookPublisher } from '../../src/domains/webhooks/index.js';
 import { createJobHandlers, createJobQueue } from '../../src/jobs/index.js';
 import { ManualClock } from '../../src/kernel/clock.js';
 import { createLogger } from '../../src/kernel/logger.js';
@@ -222,7 +223,8 @@ describe.each(DATABASES)('flow interactions (%s)', (db) => {
       tts: new EspeakTts(), cases: { create: () => Promise.reject(new Error('no cases here')), update: () => Promise.reject(new Error('no cases here')) },
       telephony: new TrunkDown(() => Promise.resolve({ behavior: 'answer', answer_after_s: 0 }), clock),
     };
-    const engine = new FlowEngine({ storage, jobs: createJobQueue({ storage, clock }), services: broken, handlers: COMPONENT_HANDLERS });
+    const jobs = createJobQueue({ storage, clock });
+    const engine = new FlowEngine({ storage, jobs, services: broken, handlers: COMPONENT_HANDLERS, events: new WebhookPublisher(clock, jobs, new SubscribedEndpoints(storage)) });
     const { interaction_id } = await engine.start(acct.id, flowId, { contact_1: CUSTOMER, contact_2: AGENT });
     const handlers = createJobHandlers({ storage, clock, callbacks: undefined as never, flows: engine, cases: undefined as never, messages: undefined as never, webhooks: undefined as never });
     const context = (attempt: number) => ({ id: 'job', accountId: acct.id, attempt, maxAttempts: 10, signal: new AbortController().signal, logger: createLogger('silent'), detach: () => undefined });

@@ -201,12 +201,42 @@ describe.each(DATABASES)('jobs (%s)', (db) => {
     }
   });
 
+  it('leaves a job enqueued `here` in the table when the worker has no free slot, and runs it when one frees', async () => {
+    const { type, schemas } = probeType();
+    const accountId = newId();
+    const started: number[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const worker = workerFor(type, schemas, async ({ n }) => {
+      started.push(n);
+      if (n === 1) await held;
+      return done();
+    }, systemClock, { concurrency: 1, pollMs: 60 * 60 * 1000 });
+    await worker.start();
+    try {
+      const queue = createJobQueue<{ type: string; payload: { n: number } }>({ storage, clock: systemClock });
+      queue.attach(worker);
+      await queue.transaction((trx) => queue.enqueue(trx, { type, payload: { n: 1 }, accountId, here: true }));
+      await vi.waitFor(() => expect(started).toEqual([1]), { timeout: 10_000, interval: 10 });
+      // The one slot is taken: the second waits as any pending job, claimed by no one yet.
+      await queue.transaction((trx) => queue.enqueue(trx, { type, payload: { n: 2 }, accountId, here: true }));
+      expect((await rowsOf(accountId)).map((row) => row.status).sort()).toEqual(['pending', 'running']);
+      expect(started).toEqual([1]);
+      release();
+      await vi.waitFor(async () => expect(await rowsOf(accountId)).toEqual([]), { timeout: 10_000, interval: 20 });
+      expect(started).toEqual([1, 2]);
+    } finally {
+      release();
+      await worker.stop();
+    }
+  });
+
   it('lets another worker take over a job enqueued `here` whose node died before running it, once the lease expires', async () => {
     const { type, schemas } = probeType();
     const clock = new ManualClock();
     const accountId = newId();
     // The node's worker is gone (never adopts): what it leaves behind is the claimed row.
-    const gone = { id: 'gone-worker', leaseMs: 30_000, adopt: () => undefined };
+    const gone = { id: 'gone-worker', leaseMs: 30_000, hasRoom: () => true, adopt: () => undefined };
     const queue = createJobQueue<{ type: string; payload: { n: number } }>({ storage, clock });
     queue.attach(gone);
     await queue.transaction((trx) => queue.enqueue(trx, { type, payload: { n: 5 }, accountId, here: true }));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebhookPublisher } from '../../src/domains/webhooks/index.js';
+import { SubscribedEndpoints, WebhookPublisher } from '../../src/domains/webhooks/index.js';
 import { createJobQueue } from '../../src/jobs/index.js';
 import { ManualClock } from '../../src/kernel/clock.js';
 import { eventually } from '../support/eventually.js';
@@ -67,7 +67,7 @@ describe.each(DATABASES)('case events on webhooks (%s)', (db) => {
     const acct = await longLivedAccount(t);
     const url = receiver.endpoint();
     await createEndpoint(t, acct, { url, events: ['case.*'] });
-    const publisher = new WebhookPublisher(clock, createJobQueue({ storage: t.services.storage, clock }));
+    const publisher = new WebhookPublisher(clock, createJobQueue({ storage: t.services.storage, clock }), new SubscribedEndpoints(t.services.storage));
     const { db } = t.services.storage;
     await expect(db.transaction().execute(async (trx) => {
       await publisher.publish(trx, acct.id, 'case.created', { id: 'c-1' });

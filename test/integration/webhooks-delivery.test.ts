@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebhookPublisher } from '../../src/domains/webhooks/index.js';
+import { SubscribedEndpoints, WebhookPublisher } from '../../src/domains/webhooks/index.js';
 import { createJobQueue } from '../../src/jobs/index.js';
 import { ManualClock } from '../../src/kernel/clock.js';
 import { DATABASES, TestApp, type TestAccount } from '../support/harness.js';
@@ -82,7 +82,7 @@ describe.each(DATABASES)('webhook deliveries (%s)', (db) => {
     const { id } = await createCase(t, acct);
     expect((await t.patch(`/cases/${id}`, { status: 'resolved', resolution: 'fixed' }, acct.token)).status).toBe(200);
     // Messaging publishes through the same port; published directly here so this test stands alone.
-    const publisher = new WebhookPublisher(clock, createJobQueue({ storage: t.services.storage, clock }));
+    const publisher = new WebhookPublisher(clock, createJobQueue({ storage: t.services.storage, clock }), new SubscribedEndpoints(t.services.storage));
     await publisher.publish(t.services.storage.db, acct.id, 'message.delivered', { messageId: 'm-1', status: 'delivered' });
     await drain();
 

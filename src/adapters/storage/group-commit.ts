@@ -21,27 +21,34 @@ const MAX_BATCH = 256;
  */
 export class GroupCommit {
   private queue: Pending[] = [];
-  private running = false;
+  private lanesBusy = 0;
+  private scheduled = false;
 
-  constructor(private readonly db: Db) {}
+  /** `lanes`: how many groups may run at once, each on a connection of its own (1 where there is one connection). */
+  constructor(private readonly db: Db, private readonly lanes = 1) {}
 
   run<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      // Work submitted in the same turn of the event loop joins the first group.
-      if (!this.running) {
-        this.running = true;
-        setImmediate(() => void this.drain());
+      // Work submitted in the same turn of the event loop joins the same group.
+      if (!this.scheduled && this.lanesBusy < this.lanes) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.drain();
+        });
       }
     });
   }
 
+  /** One lane: commits the waiting work as a group, again while work is waiting. */
   private async drain(): Promise<void> {
+    this.lanesBusy += 1;
     while (this.queue.length > 0) {
       const group = this.queue.splice(0, MAX_BATCH);
       await (group.length === 1 ? this.alone(group[0] as Pending) : this.together(group));
     }
-    this.running = false;
+    this.lanesBusy -= 1;
   }
 
   private async together(group: Pending[]): Promise<void> {

@@ -16,6 +16,9 @@ const typeParsers = {
   },
 };
 
+/** Shared transactions open at once, each on a pooled connection. */
+const GROUP_LANES = 4;
+
 export function createPostgresStorage(url: string, poolSize = 10): Storage {
   const pool = new pg.Pool({
     connectionString: url,
@@ -30,7 +33,8 @@ export function createPostgresStorage(url: string, poolSize = 10): Storage {
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const listener = new Listener(url);
-  const group = new GroupCommit(db);
+  // Groups on several connections at once: while one waits for a round trip, another runs.
+  const group = new GroupCommit(db, GROUP_LANES);
 
   return {
     db,

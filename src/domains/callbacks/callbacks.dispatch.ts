@@ -1,5 +1,6 @@
 import type { Clock } from '../../kernel/clock.js';
 import { DomainError } from '../../kernel/errors.js';
+import type { EventPublisher } from '../../ports/events.js';
 import type { Job, JobQueue } from '../../ports/jobs.js';
 import type { Executor, Storage } from '../../ports/storage.js';
 import type { Announcement, CallControl, LegOutcome } from '../../ports/telephony.js';
@@ -7,7 +8,7 @@ import { DEFAULT_ANNOUNCEMENTS, SKILL_DEFAULTS, type AgentsService, type Skill, 
 import type { CallLog } from '../continuity/index.js';
 import { LoggedCall } from '../continuity/index.js';
 import type { Attempt, AttemptOutcome } from './callbacks.model.js';
-import { callbacksRepo, type CallbackChange, type CallbackRow } from './callbacks.repo.js';
+import { callbacksRepo, toCallbackEvent, type CallbackChange, type CallbackRow } from './callbacks.repo.js';
 import { parseJson } from '../../kernel/json.js';
 import { newId } from '../../kernel/ids.js';
 
@@ -30,6 +31,8 @@ interface Dependencies {
   telephony: CallControl;
   calls: CallLog;
   jobs: JobQueue<Job>;
+  /** Where callback.connected and callback.failed go, inside the transaction of the change. */
+  events: EventPublisher;
 }
 
 /**
@@ -161,8 +164,10 @@ export class CallbackDispatcher {
       return;
     }
     const at = this.now();
-    await storage.db.transaction().execute(async (trx) => {
-      await callbacksRepo(trx, storage.dialect).transition(row.account_id, row.id, 'dialing', 'connected', { customer_call_id: customer.id }, at);
+    await this.deps.jobs.transaction(async (trx) => {
+      if (await callbacksRepo(trx, storage.dialect).transition(row.account_id, row.id, 'dialing', 'connected', { customer_call_id: customer.id }, at)) {
+        await this.publish(trx, row, 'callback.connected');
+      }
       await this.wake(trx, row);
     });
     const bridge = new LoggedCall(this.deps.calls, this.deps.clock, row.account_id, { kind: 'callback_bridge', direction: 'outbound', from: row.number, to: phone ?? '', skill: row.skill });
@@ -229,12 +234,20 @@ export class CallbackDispatcher {
       ? { agent_id: null, dialing_since: null, accepted_at: null, customer_call_id: null, next_attempt_at: retryAt.toISOString(), ...(toBack ? { queued_at: at } : {}) }
       : {};
     const from = row.state === 'connected' ? 'connected' : 'dialing';
-    await storage.db.transaction().execute(async (trx) => {
+    await jobs.transaction(async (trx) => {
       if (!(await callbacksRepo(trx, storage.dialect).transition(row.account_id, row.id, from, to, { ...change, attempts: JSON.stringify(attempts) }, at))) return;
       if (row.agent_id !== null) await agents.leaveBusy(trx, row.account_id, row.agent_id, agentStatus);
       await this.wake(trx, row);
       if (to === 'queued') await jobs.enqueue(trx, { type: 'callback.dispatch', payload: { skill_id: row.skill_id }, accountId: row.account_id, runAt: retryAt });
+      // Cancelled (by the customer, or with a deleted skill) is not failed: API.md keeps the two states apart.
+      if (to === 'failed') await this.publish(trx, row, 'callback.failed');
     });
+  }
+
+  /** Publishes the callback as `GET /callbacks/{id}` now shows it, inside the transaction that changed it. */
+  private async publish(trx: Executor, row: CallbackRow, type: 'callback.connected' | 'callback.failed'): Promise<void> {
+    const current = await callbacksRepo(trx, this.deps.storage.dialect).find(row.account_id, row.id);
+    if (current) await this.deps.events.publish(trx, row.account_id, type, toCallbackEvent(current));
   }
 
 

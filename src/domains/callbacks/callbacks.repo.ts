@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Database, DialectName, Executor } from '../../ports/storage.js';
 import { parseJson } from '../../kernel/json.js';
+import { callbackSchema } from './callbacks.schema.js';
 import { WAITING_STATES, type Attempt, type Callback, type CallbackFilters, type CallbackState } from './callbacks.model.js';
 
 export type CallbackRow = Database['callbacks'];
@@ -23,6 +24,9 @@ export const toCallback = (row: CallbackRow): Callback => ({
   created_at: row.created_at,
   updated_at: row.updated_at,
 });
+
+/** The callback as the API shows it (`GET /callbacks/{id}`, without the internal skill id): the data of its webhook events. */
+export const toCallbackEvent = (row: CallbackRow): Record<string, unknown> => callbackSchema.parse(toCallback(row));
 
 /** What a state change writes besides the state; omitted fields keep their value. */
 export type CallbackChange = Partial<Pick<CallbackRow, 'agent_id' | 'attempts' | 'queued_at' | 'next_attempt_at' | 'dialing_since' | 'accepted_at' | 'customer_call_id'>>;

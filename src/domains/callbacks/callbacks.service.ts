@@ -3,6 +3,7 @@ import { notFound } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
 import { pageOf, type Page } from '../../kernel/page.js';
 import { toE164 } from '../../kernel/phone.js';
+import type { EventPublisher } from '../../ports/events.js';
 import type { Job, JobQueue } from '../../ports/jobs.js';
 import type { Storage } from '../../ports/storage.js';
 import type { AccountsService } from '../accounts/index.js';
@@ -11,7 +12,7 @@ import type { CallLog } from '../continuity/index.js';
 import { LoggedCall } from '../continuity/index.js';
 import { notCancellable, undialable, unknownSkill } from './callbacks.errors.js';
 import type { Callback, CallbackFilters } from './callbacks.model.js';
-import { callbacksRepo, toCallback, type CallbackRow } from './callbacks.repo.js';
+import { callbacksRepo, toCallback, toCallbackEvent, type CallbackRow } from './callbacks.repo.js';
 
 /** Rounds of insert-or-count-repeat before giving up: each lost round means another request changed the row meanwhile. */
 const DEDUPE_ROUNDS = 5;
@@ -28,6 +29,8 @@ export class CallbacksService {
     private readonly skills: SkillsService,
     private readonly calls: CallLog,
     private readonly jobs: JobQueue<Job>,
+    /** Where callback.queued goes, inside the transaction that queues the callback. */
+    private readonly events: EventPublisher,
   ) {}
 
   /**
@@ -53,6 +56,8 @@ export class CallbacksService {
         const repo = callbacksRepo(trx, this.storage.dialect);
         if (await repo.insertWaiting(row)) {
           await this.jobs.enqueue(trx, { type: 'callback.dispatch', payload: { skill_id: skill.id }, accountId, here: true });
+          // A repeat request joins the waiting callback: only a new one is queued.
+          await this.events.publish(trx, accountId, 'callback.queued', toCallbackEvent(row));
           return true;
         }
         return repo.recordRepeat(accountId, skill.id, number, at);

@@ -1,4 +1,4 @@
-import type { Executor } from '../../ports/storage.js';
+import type { Database, DialectName, Executor } from '../../ports/storage.js';
 import { parseJson } from '../../kernel/json.js';
 import type { Activation, AuditEntry, DowntimeMessage, FallbackSettings } from './continuity.model.js';
 
@@ -12,6 +12,14 @@ const EMPTY: ContinuityRow = {
   activation: { enabled: false, changed_at: null, changed_by: null },
 };
 
+const ACTIVATION_COLUMNS = ['enabled', 'changed_at', 'changed_by'] as const;
+/** The settings columns of a row the switch creates before any settings were saved. */
+const NO_SETTINGS = { forward: '{}', message: null, settings_updated_at: null };
+
+const toActivation = (row: Pick<Database['continuity'], (typeof ACTIVATION_COLUMNS)[number]>): Activation => ({
+  enabled: row.enabled === 1, changed_at: row.changed_at, changed_by: row.changed_by,
+});
+
 export function continuityRepo(db: Executor) {
   return {
     async load(accountId: string): Promise<ContinuityRow> {
@@ -23,17 +31,27 @@ export function continuityRepo(db: Executor) {
           message: row.message === null ? null : parseJson<DowntimeMessage>(row.message),
           updated_at: row.settings_updated_at,
         },
-        activation: { enabled: row.enabled === 1, changed_at: row.changed_at, changed_by: row.changed_by },
+        activation: toActivation(row),
       };
     },
     /** Only the activation row, without the (possibly large) forward map. */
     async loadActivation(accountId: string): Promise<Activation> {
-      const row = await db
-        .selectFrom('continuity')
-        .select(['enabled', 'changed_at', 'changed_by'])
-        .where('account_id', '=', accountId)
-        .executeTakeFirst();
-      return row ? { enabled: row.enabled === 1, changed_at: row.changed_at, changed_by: row.changed_by } : EMPTY.activation;
+      const row = await db.selectFrom('continuity').select(ACTIVATION_COLUMNS).where('account_id', '=', accountId).executeTakeFirst();
+      return row ? toActivation(row) : EMPTY.activation;
+    },
+    /**
+     * The activation, its row created when missing and locked until the transaction ends
+     * (PostgreSQL; SQLite transactions are serial already): of two concurrent switches to the
+     * same position, at most one finds the switch in the other.
+     */
+    async lockActivation(accountId: string, dialect: DialectName): Promise<Activation> {
+      await db
+        .insertInto('continuity')
+        .values({ account_id: accountId, ...NO_SETTINGS, enabled: 0, changed_at: null, changed_by: null })
+        .onConflict((oc) => oc.column('account_id').doNothing())
+        .execute();
+      const query = db.selectFrom('continuity').select(ACTIVATION_COLUMNS).where('account_id', '=', accountId);
+      return toActivation(await (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirstOrThrow());
     },
     async saveSettings(accountId: string, settings: FallbackSettings): Promise<void> {
       const values = {
@@ -51,7 +69,7 @@ export function continuityRepo(db: Executor) {
       const values = { enabled: activation.enabled ? 1 : 0, changed_at: activation.changed_at, changed_by: activation.changed_by };
       await db
         .insertInto('continuity')
-        .values({ account_id: accountId, forward: '{}', message: null, settings_updated_at: null, ...values })
+        .values({ account_id: accountId, ...NO_SETTINGS, ...values })
         .onConflict((oc) => oc.column('account_id').doUpdateSet(values))
         .execute();
     },

@@ -1,4 +1,5 @@
 import type { Storage } from '../../ports/storage.js';
+import type { EventPublisher } from '../../ports/events.js';
 import { CHANNELS } from '../../ports/channels.js';
 import type { TextToSpeech } from '../../ports/tts.js';
 import type { InboundRouter, RoutedCall } from '../../ports/telephony.js';
@@ -38,6 +39,8 @@ export class ContinuityService implements InboundRouter {
     private readonly calls: CallLog,
     private readonly tts: TextToSpeech,
     logger: Logger,
+    /** Where continuity.activated and continuity.deactivated go, inside the switch's transaction. */
+    private readonly events: EventPublisher,
   ) {
     this.snapshots = new RoutingSnapshots(
       { loadContinuity: (id) => continuityRepo(storage.db).load(id), loadNumbers: (id) => numbers.routingEntries(id) },
@@ -98,9 +101,12 @@ export class ContinuityService implements InboundRouter {
     const activation: Activation = { enabled, changed_at: this.clock.now().toISOString(), changed_by: principal.actor };
     await this.storage.db.transaction().execute(async (trx) => {
       const repo = continuityRepo(trx);
+      const before = await repo.lockActivation(accountId, this.storage.dialect);
       await repo.saveActivation(accountId, activation);
       await repo.insertAudit(accountId, this.auditEntry(principal, 'activation', { enabled }));
       await this.storage.notify(trx, CHANNELS.routing, `${accountId}|${this.nodeId}`);
+      // Saving the position the switch is already in is audited, but is no activation.
+      if (before.enabled !== enabled) await this.events.publish(trx, accountId, enabled ? 'continuity.activated' : 'continuity.deactivated', { ...activation });
     });
     this.snapshots.setEnabled(accountId, enabled);
     return activation;

@@ -17,9 +17,8 @@ export function channelConfigRepo(db: Executor) {
     find(accountId: string, channel: string): Promise<ChannelConfigRow | undefined> {
       return db.selectFrom('channel_configs').selectAll().where('account_id', '=', accountId).where('channel', '=', channel).executeTakeFirst();
     },
-    async channels(accountId: string): Promise<string[]> {
-      const rows = await db.selectFrom('channel_configs').select('channel').where('account_id', '=', accountId).execute();
-      return rows.map((row) => row.channel);
+    all(accountId: string): Promise<ChannelConfigRow[]> {
+      return db.selectFrom('channel_configs').selectAll().where('account_id', '=', accountId).execute();
     },
     async upsert(row: ChannelConfigRow): Promise<void> {
       await db

@@ -1,5 +1,7 @@
 import type { Clock } from '../../kernel/clock.js';
+import { DroppableCache } from '../../kernel/droppable-cache.js';
 import { parseJson } from '../../kernel/json.js';
+import { CHANNELS } from '../../ports/channels.js';
 import type { ChannelId, ProviderConfig } from '../../ports/message-channels.js';
 import type { Executor, Storage } from '../../ports/storage.js';
 import { channelConfigRepo, type ChannelConfigRow, type StoredProvider } from './channel-config.repo.js';
@@ -16,15 +18,34 @@ export interface ChannelConfigView {
 /** A provider ready to send through, or why it cannot be used (its credentials do not open). */
 export type UsableProvider = { name: string; config: ProviderConfig; problem?: undefined } | { name: string; config?: undefined; problem: string };
 
+/** An account's configured channels (appMessaging, which needs none, is never among them), each with its usable providers in order. */
+export type AccountChannels = ReadonlyMap<ChannelId, readonly UsableProvider[]>;
+
+/** Accounts whose channels one node keeps in memory. */
+const CACHED_ACCOUNTS = 10_000;
+
 const sealingContext = (accountId: string, channel: string, provider: string) => `${accountId}/${channel}/${provider}`;
 
 /** `/channels/{channel}`: the account's providers per channel, in the order they are tried. */
 export class ChannelConfigService {
+  /** Read on every send: kept per account until a change to it commits, on this node or another. */
+  private readonly cache = new DroppableCache<string, AccountChannels>(CACHED_ACCOUNTS);
+  private unlisten: (() => Promise<void>) | undefined;
+
   constructor(
     private readonly storage: Storage,
     private readonly clock: Clock,
     private readonly cipher: CredentialsCipher,
   ) {}
+
+  /** Follows every node's changes; after a lost connection everything is read again. */
+  async start(): Promise<void> {
+    this.unlisten = await this.storage.listen(CHANNELS.channelConfigs, (accountId) => this.cache.drop(accountId), () => this.cache.clear());
+  }
+
+  async stop(): Promise<void> {
+    await this.unlisten?.();
+  }
 
   async put(accountId: string, channel: ChannelId, providers: ProviderConfig[]): Promise<ChannelConfigView> {
     if (channel === 'appMessaging') throw appMessagingNeedsNoProvider();
@@ -36,7 +57,7 @@ export class ChannelConfigService {
       credentials: this.cipher.seal(provider.credentials, sealingContext(accountId, channel, provider.name)),
     }));
     const row: ChannelConfigRow = { account_id: accountId, channel, providers: JSON.stringify(stored), updated_at: this.clock.now().toISOString() };
-    await channelConfigRepo(this.storage.db).upsert(row);
+    await this.change(accountId, (db) => channelConfigRepo(db).upsert(row).then(() => true));
     return toView(row);
   }
 
@@ -49,21 +70,41 @@ export class ChannelConfigService {
 
   async remove(accountId: string, channel: ChannelId): Promise<void> {
     if (channel === 'appMessaging') throw appMessagingNeedsNoProvider();
-    if (!(await channelConfigRepo(this.storage.db).remove(accountId, channel))) throw channelNotConfigured(channel);
+    if (!(await this.change(accountId, (db) => channelConfigRepo(db).remove(accountId, channel)))) throw channelNotConfigured(channel);
   }
 
-  /** The channels with providers (appMessaging, always available, is not among them). */
-  async configured(accountId: string, executor: Executor = this.storage.db): Promise<Set<ChannelId>> {
-    return new Set((await channelConfigRepo(executor).channels(accountId)) as ChannelId[]);
+  /**
+   * The account's channels and providers, credentials opened: read once, then from memory until
+   * a change. Never call it inside a transaction (a read it has to make would wait for the
+   * connection the transaction holds on SQLite): read it first and hand the result on.
+   */
+  ofAccount(accountId: string): Promise<AccountChannels> {
+    return this.cache.get(accountId, async () => {
+      const rows = await channelConfigRepo(this.storage.db).all(accountId);
+      return new Map(rows.map((row) => [row.channel as ChannelId, this.usable(accountId, row)]));
+    });
   }
 
-  /** The channel's providers in order, credentials opened; empty when the channel is not configured. Reads through `executor` inside a transaction. */
-  async providers(accountId: string, channel: ChannelId, executor: Executor = this.storage.db): Promise<UsableProvider[]> {
-    const row = await channelConfigRepo(executor).find(accountId, channel);
-    if (!row) return [];
+  /** The channel's providers in order, credentials opened; empty when the channel is not configured. */
+  async providers(accountId: string, channel: ChannelId): Promise<readonly UsableProvider[]> {
+    return (await this.ofAccount(accountId)).get(channel) ?? [];
+  }
+
+  /** Writes a change and tells every node (this one once it committed) to read the account's channels again. */
+  private async change(accountId: string, write: (db: Executor) => Promise<boolean>): Promise<boolean> {
+    const changed = await this.storage.db.transaction().execute(async (trx) => {
+      const done = await write(trx);
+      if (done) await this.storage.notify(trx, CHANNELS.channelConfigs, accountId);
+      return done;
+    });
+    this.cache.drop(accountId);
+    return changed;
+  }
+
+  private usable(accountId: string, row: ChannelConfigRow): UsableProvider[] {
     return parseJson<StoredProvider[]>(row.providers).map((provider) => {
       try {
-        const credentials = this.cipher.open(provider.credentials, sealingContext(accountId, channel, provider.name));
+        const credentials = this.cipher.open(provider.credentials, sealingContext(accountId, row.channel, provider.name));
         return { name: provider.name, config: { name: provider.name, baseUrl: provider.base_url, credentials, settings: provider.settings } };
       } catch {
         return { name: provider.name, problem: `the credentials of provider "${provider.name}" cannot be decrypted (was the credentials key changed?)` };

@@ -4,7 +4,7 @@ import type { EventPublisher } from '../../ports/events.js';
 import type { Job, JobQueue } from '../../ports/jobs.js';
 import type { ChannelId, OutboundMessage } from '../../ports/message-channels.js';
 import type { Database, Storage } from '../../ports/storage.js';
-import type { ChannelConfigService, UsableProvider } from './channel-config.service.js';
+import type { AccountChannels, ChannelConfigService, UsableProvider } from './channel-config.service.js';
 import { reached } from './message-status.js';
 import { lockMessage, type MessageUpdate } from './message-update.js';
 import type { ChannelAdapters, Message, Rule } from './messaging.model.js';
@@ -33,28 +33,38 @@ interface SendStep {
   index: number;
   rule: Rule;
   address: string;
+  providers: readonly UsableProvider[];
 }
 
 export { escalationKey };
 
 /**
  * Sends a message through its rules, channel after channel, inside its durable `message.send`
- * job. Each decision and each outcome is its own short transaction (no lock is held while a
- * provider is called), so a rejection moves on to the next channel in the same run, and a run
- * that dies mid-way resumes from the rule it was on (that channel is offered the message again:
- * sends are at least once).
+ * job. A channel's outcome and the choice of the next channel are one short transaction (no lock
+ * is held while a provider is called), so a rejection moves on to the next channel at once, and a
+ * run that dies mid-way resumes from the rule it was on (that channel is offered the message
+ * again: sends are at least once). The account's channels are read once per run.
  */
 export class MessageDelivery {
   constructor(private readonly deps: DeliveryDependencies) {}
 
   /** Runs the send until a channel takes the message, none is left, or it expires. */
   async deliver(accountId: string, messageId: string, signal: AbortSignal): Promise<void> {
-    for (;;) {
-      const step = await this.transaction((trx) => this.nextStep(trx, accountId, messageId));
-      if (!step) return;
+    const channels = await this.deps.channels.ofAccount(accountId);
+    let step = await this.transaction(async (trx) => {
+      const update = await this.lock(trx, accountId, messageId);
+      return update?.routing === 'active' ? this.nextStep(trx, update, channels) : undefined;
+    });
+    while (step) {
       const outcome = await this.offer(step, signal);
-      const again = await this.transaction((trx) => this.record(trx, step, outcome));
-      if (!again) return;
+      const offered: SendStep = step;
+      step = await this.transaction(async (trx) => {
+        const update = await this.lock(trx, accountId, messageId);
+        if (!update) return undefined;
+        if (await this.record(trx, update, offered, outcome)) return this.nextStep(trx, update, channels);
+        await this.commit(trx, update);
+        return undefined;
+      });
     }
   }
 
@@ -108,20 +118,19 @@ export class MessageDelivery {
     });
   }
 
-  private async nextStep(trx: Transaction<Database>, accountId: string, messageId: string): Promise<SendStep | undefined> {
-    const update = await this.lock(trx, accountId, messageId);
-    if (!update || update.routing !== 'active') return undefined;
+  /** Chooses the next channel from the update's rule on (recording the ones skipped) and commits the update. */
+  private async nextStep(trx: Transaction<Database>, update: MessageUpdate, channels: AccountChannels): Promise<SendStep | undefined> {
     const { message } = update;
     if (this.expired(message)) {
-      if (message.status === 'processing') update.expire();
+      if (update.status === 'processing') update.expire();
       else update.routing = 'done';
       await this.commit(trx, update);
       return undefined;
     }
     // Read through the transaction: SQLite has one connection, which the transaction holds.
-    const profile = message.profileId === null ? undefined : await this.deps.profiles.facts(accountId, message.profileId, trx);
-    const configured = await this.deps.channels.configured(accountId, trx);
-    const { skipped, next } = nextChannel(message.rules, message.nextRule, { to: message.to, profile, configured, options: message.channelOptions, now: this.deps.clock.now() });
+    const profile = message.profileId === null ? undefined : await this.deps.profiles.facts(message.accountId, message.profileId, trx);
+    const configured = new Set(channels.keys());
+    const { skipped, next } = nextChannel(message.rules, update.nextRule, { to: message.to, profile, configured, options: message.channelOptions, now: this.deps.clock.now() });
     for (const skip of skipped) {
       update.setChannel(skip.channel, { status: 'skipped', details: skip.reason, provider: null });
       update.attempt({ channel: skip.channel, provider: null, outcome: 'skipped', details: skip.reason });
@@ -136,10 +145,11 @@ export class MessageDelivery {
     update.nextRule = next.index;
     update.setChannel(next.rule.channel, { status: 'processing', details: 'offering the message to the channel', provider: null });
     await this.commit(trx, update);
-    return { message, index: next.index, rule: next.rule, address: next.address };
+    const providers = next.rule.channel === 'appMessaging' ? [{ name: APP_PROVIDER.name, config: APP_PROVIDER }] : (channels.get(next.rule.channel) ?? []);
+    return { message, index: next.index, rule: next.rule, address: next.address, providers };
   }
 
-  private async offer({ message, rule, address }: SendStep, signal: AbortSignal): Promise<ChannelOutcome> {
+  private async offer({ message, rule, address, providers }: SendStep, signal: AbortSignal): Promise<ChannelOutcome> {
     const { channel } = rule;
     const outbound: OutboundMessage = {
       accountId: message.accountId,
@@ -150,20 +160,16 @@ export class MessageDelivery {
       options: message.channelOptions[channel] ?? {},
       metadata: message.metadata,
     };
-    const providers: UsableProvider[] = channel === 'appMessaging' ? [{ name: APP_PROVIDER.name, config: APP_PROVIDER }] : await this.deps.channels.providers(message.accountId, channel);
     return sendThroughProviders(this.deps, this.deps.adapters[channel], providers, outbound, channel, signal);
   }
 
-  /** Records a channel's outcome; true when the send goes on to the next channel. */
-  private async record(trx: Transaction<Database>, step: SendStep, outcome: ChannelOutcome): Promise<boolean> {
+  /** Records a channel's outcome in the update (the caller commits it); true when the send goes on to the next channel. */
+  private async record(trx: Transaction<Database>, update: MessageUpdate, step: SendStep, outcome: ChannelOutcome): Promise<boolean> {
     const { message, index, rule } = step;
-    const update = await this.lock(trx, message.accountId, message.id);
-    if (!update) return false;
     for (const attempt of outcome.attempts) update.attempt(attempt);
     update.nextRule = index + 1;
     if (outcome.kind !== 'accepted') {
       update.setChannel(rule.channel, { status: outcome.kind, details: outcome.details, provider: outcome.provider });
-      await this.commit(trx, update);
       return update.routing === 'active';
     }
     update.setChannel(rule.channel, { status: 'sent', details: outcome.details, provider: outcome.provider });
@@ -184,14 +190,13 @@ export class MessageDelivery {
       update.routing = 'done';
     }
     // A provider's webhook may have overtaken it too: receipts held for this id apply now, as if they came next.
-    const held = rule.channel === 'appMessaging' ? [] : await this.deps.pending.claim(trx, sent);
+    const held = rule.channel === 'appMessaging' ? [] : await this.deps.pending.claim(trx, sent, step.providers);
     let resume = false;
     for (const receipt of held) {
       const effect = applyReceipt(update, receipt, this.deps.clock.now());
       if (effect?.cancelEscalation) await this.deps.jobs.cancel(trx, message.accountId, escalationKey(message.id));
       resume ||= effect?.resume === true;
     }
-    await this.commit(trx, update);
     // A held failure took the message back from this channel: the send goes on in this run.
     return resume;
   }

@@ -65,7 +65,7 @@ export function createMessaging(deps: MessagingDependencies): MessagingServices 
   const channels = new ChannelConfigService(storage, clock, new CredentialsCipher(deps.credentialsKey));
   const breaker = new CircuitBreaker(clock, deps.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER);
   const stats = new MessagingStats();
-  const pending = new PendingReceipts({ storage, clock, channels, webhooks: deps.webhooks, options: { ...DEFAULT_PENDING_RECEIPTS, ...deps.pendingReceipts } });
+  const pending = new PendingReceipts({ storage, clock, webhooks: deps.webhooks, options: { ...DEFAULT_PENDING_RECEIPTS, ...deps.pendingReceipts } });
   const delivery = new MessageDelivery({
     storage, clock, jobs, events, adapters: deps.adapters, channels, profiles, breaker, stats, pending,
     attemptTimeoutMs: deps.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,

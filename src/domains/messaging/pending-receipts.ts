@@ -4,7 +4,7 @@ import { newId } from '../../kernel/ids.js';
 import { parseJson } from '../../kernel/json.js';
 import type { ChannelId, InboundReceipt, WebhookRequest } from '../../ports/message-channels.js';
 import type { Database, Storage } from '../../ports/storage.js';
-import type { ChannelConfigService } from './channel-config.service.js';
+import type { UsableProvider } from './channel-config.service.js';
 import type { ChannelWebhooks } from './messaging.model.js';
 import { messagesRepo, type DeliveryRow } from './messaging.repo.js';
 import { pendingReceiptsRepo, UNVERIFIED, type PendingReceiptRow } from './pending-receipts.repo.js';
@@ -25,7 +25,6 @@ export const DEFAULT_PENDING_RECEIPTS: PendingReceiptsOptions = { limit: 1000, m
 export interface PendingReceiptsDependencies {
   storage: Storage;
   clock: Clock;
-  channels: ChannelConfigService;
   webhooks: ChannelWebhooks;
   options: PendingReceiptsOptions;
 }
@@ -80,17 +79,21 @@ export class PendingReceipts {
 
   /**
    * In the transaction recording a send's provider id (after `lock`): takes the receipts held for
-   * it whose request verifies with the provider the message went out through, oldest first. Others
+   * it whose request verifies with the provider the message went out through (among the
+   * channel's `providers` the send used), oldest first. Others
    * stay (another account's message may carry the same id) until they age out.
    */
-  async claim(trx: Transaction<Database>, sent: { accountId: string; channel: ChannelId; provider: string | null; providerMessageId: string }): Promise<InboundReceipt[]> {
-    const { storage, clock, channels, webhooks, options } = this.deps;
+  async claim(
+    trx: Transaction<Database>,
+    sent: { accountId: string; channel: ChannelId; provider: string | null; providerMessageId: string },
+    providers: readonly UsableProvider[],
+  ): Promise<InboundReceipt[]> {
+    const { storage, clock, webhooks, options } = this.deps;
     const repo = pendingReceiptsRepo(trx, storage.dialect);
     const since = new Date(clock.now().getTime() - options.maxAgeMs).toISOString();
     const rows = await repo.find(sent.channel, sent.providerMessageId, [sent.accountId, UNVERIFIED], since);
     const webhook = webhooks[sent.channel];
     if (rows.length === 0 || !webhook) return [];
-    const providers = await channels.providers(sent.accountId, sent.channel, trx);
     const claimed: InboundReceipt[] = [];
     for (const row of rows) {
       const request = requestOf(row);

@@ -64,6 +64,6 @@ export class Receipts {
       if (effect.resume) await jobs.enqueue(trx, { type: 'message.send', payload: { message_id: receipt.messageId }, accountId: receipt.accountId, here: true });
       await update.commit(trx, storage.dialect, events);
       return true;
-    });
+    }, { shared: true });
   }
 }

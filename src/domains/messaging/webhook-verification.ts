@@ -17,13 +17,8 @@ export const serves = (provider: ProviderConfig, message: InboundMessage): boole
 /** `not_ours`: the account has no provider for the business address the message was written to. */
 export type InboundVerdict = 'verified' | 'refused' | 'not_ours';
 
-/**
- * One webhook request checked against accounts' providers of its channel; each account's
- * providers are read (and their credentials opened) once per request.
- */
+/** One webhook request checked against accounts' providers of its channel. */
 export class RequestVerifier {
-  private readonly providers = new Map<string, Promise<UsableProvider[]>>();
-
   constructor(
     private readonly channels: ChannelConfigService,
     private readonly channel: ChannelId,
@@ -47,12 +42,7 @@ export class RequestVerifier {
     return serving.some((provider) => provider.config !== undefined && this.verify(provider.config)) ? 'verified' : 'refused';
   }
 
-  private providersOf(accountId: string): Promise<UsableProvider[]> {
-    let providers = this.providers.get(accountId);
-    if (!providers) {
-      providers = this.channels.providers(accountId, this.channel);
-      this.providers.set(accountId, providers);
-    }
-    return providers;
+  private providersOf(accountId: string): Promise<readonly UsableProvider[]> {
+    return this.channels.providers(accountId, this.channel);
   }
 }

@@ -1,5 +1,6 @@
 export { WebhooksService, type WebhooksDependencies } from './webhooks.service.js';
 export { WebhookPublisher } from './webhook-publisher.js';
+export { SubscribedEndpoints } from './subscribed-endpoints.js';
 export { WebhookSender, payloadOf, type SenderDependencies } from './webhook-sender.js';
 export { createWebhooks, DELIVERY_TIMEOUT_MS, type WebhooksModule, type WebhooksModuleDependencies } from './webhooks.module.js';
 export { DEFAULT_RETRY, RETRY_WINDOW_MS, retryDelayMs, type RetryPolicy } from './retry-policy.js';

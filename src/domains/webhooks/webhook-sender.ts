@@ -10,6 +10,7 @@ import { retryDelayMs, RETRY_WINDOW_MS, type RetryPolicy } from './retry-policy.
 import { signedHeaders } from './webhook-signature.js';
 import { secretContext, type SecretSealer } from './webhook-views.js';
 import type { DeliveryAttempt, WebhookPayload } from './webhooks.model.js';
+import type { SubscribedEndpoints } from './subscribed-endpoints.js';
 import { webhooksRepo, type DeliveryRow, type EndpointRow, type EventRow } from './webhooks.repo.js';
 
 export interface SenderDependencies {
@@ -22,6 +23,7 @@ export interface SenderDependencies {
   timeoutMs: number;
   retry: RetryPolicy;
   random: () => number;
+  subscriptions: SubscribedEndpoints;
 }
 
 /** How much of a receiver's response an attempt keeps, for diagnosis. */
@@ -65,7 +67,7 @@ export class WebhookSender {
       return undefined;
     }
     if (attempt.status === 410) {
-      await this.deps.storage.db.transaction().execute(async (trx) => {
+      await this.deps.subscriptions.change(accountId, async (trx) => {
         const reason = 'the receiver answered 410 Gone';
         await webhooksRepo(trx).updatePendingDelivery(accountId, deliveryId, { status: 'failed', attempts: JSON.stringify(attempts), next_attempt_at: null, failure_reason: reason, updated_at: at });
         await webhooksRepo(trx).updateEndpoint(accountId, endpoint.id, { enabled: 0, disabled_reason: `${reason} at ${at}`, updated_at: at });

@@ -11,12 +11,14 @@ import { webhookNotFound } from './webhooks.errors.js';
 import type { CreatedWebhookEndpoint, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEndpointInput, WebhookEndpointPatch } from './webhooks.model.js';
 import { webhooksRepo, type EndpointRow } from './webhooks.repo.js';
 import { requireFamilyScopes } from './webhooks.scopes.js';
+import type { SubscribedEndpoints } from './subscribed-endpoints.js';
 
 export interface WebhooksDependencies {
   storage: Storage;
   clock: Clock;
   jobs: JobQueue<Job>;
   sealer: SecretSealer;
+  subscriptions: SubscribedEndpoints;
 }
 
 /**
@@ -38,7 +40,7 @@ export class WebhooksService {
       secret: this.deps.sealer.seal({ secret }, secretContext(accountId, id)), enabled: input.enabled === false ? 0 : 1,
       disabled_reason: null, created_at: at, updated_at: at,
     };
-    await webhooksRepo(this.deps.storage.db).insertEndpoint(row);
+    await this.deps.subscriptions.change(accountId, (trx) => webhooksRepo(trx).insertEndpoint(row));
     return { ...toEndpoint(row), secret };
   }
 
@@ -56,7 +58,7 @@ export class WebhooksService {
 
   async update(accountId: string, id: string, patch: WebhookEndpointPatch, granted: ReadonlySet<string>): Promise<WebhookEndpoint> {
     const at = this.deps.clock.now().toISOString();
-    return this.deps.storage.db.transaction().execute(async (trx) => {
+    return this.deps.subscriptions.change(accountId, async (trx) => {
       const current = await this.find(trx, accountId, id);
       const before = toEndpoint(current);
       requireFamilyScopes([...before.events, ...(patch.events ?? [])], granted);
@@ -78,7 +80,7 @@ export class WebhooksService {
 
   async delete(accountId: string, id: string, granted: ReadonlySet<string>): Promise<void> {
     const at = this.deps.clock.now().toISOString();
-    await this.deps.storage.db.transaction().execute(async (trx) => {
+    await this.deps.subscriptions.change(accountId, async (trx) => {
       const current = await this.find(trx, accountId, id);
       requireFamilyScopes(toEndpoint(current).events, granted);
       await cancelPendingDeliveries(this.deps.jobs, trx, accountId, id, 'the endpoint was deleted', at);

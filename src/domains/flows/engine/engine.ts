@@ -1,12 +1,14 @@
 import { notFound } from '../../../kernel/errors.js';
 import { newId } from '../../../kernel/ids.js';
 import { parseJson } from '../../../kernel/json.js';
+import type { EventPublisher } from '../../../ports/events.js';
 import type { Job, JobQueue } from '../../../ports/jobs.js';
 import type { Storage } from '../../../ports/storage.js';
 import { notPublished } from '../flows.errors.js';
 import { flowsRepo } from '../flows.repo.js';
 import type { ActiveCall, StartedInteraction } from './interaction.model.js';
 import { interactionsRepo, type InteractionRow, type Progress } from './interactions.repo.js';
+import { publishEnd } from './interaction-events.js';
 import { interpret, loadVersion, type LoadedVersion, type ProgressStore } from './interpret.js';
 import { startState } from './start-state.js';
 import type { ComponentHandlers, FlowServices } from './step-context.js';
@@ -19,6 +21,8 @@ export interface FlowEngineDependencies {
   jobs: JobQueue<Job>;
   services: FlowServices;
   handlers: ComponentHandlers;
+  /** Where interaction.completed and interaction.failed go, inside the transaction that ends the interaction. */
+  events: EventPublisher;
 }
 
 /**
@@ -83,17 +87,29 @@ export class FlowEngine {
 
   /** The platform failed to run the interaction however often it tried: it ends as failed, saying why. */
   async giveUp(accountId: string, interactionId: string, error: string): Promise<void> {
-    await interactionsRepo(this.deps.storage.db).fail(accountId, interactionId, `the platform could not run it: ${error}`, this.deps.services.clock.now().toISOString());
+    await this.fail(accountId, interactionId, `the platform could not run it: ${error}`, this.deps.services.clock.now().toISOString());
   }
 
   private store(accountId: string, interactionId: string): ProgressStore {
-    const { storage } = this.deps;
+    const { storage, jobs, events } = this.deps;
     return {
       // Steps of many interactions share commits: each resolves once its own step is durable.
-      advance: (step, progress, at) => storage.batch((trx) => interactionsRepo(trx).advance(accountId, interactionId, step, progress, at)),
-      fail: (reason, at) => interactionsRepo(storage.db).fail(accountId, interactionId, reason, at),
+      advance: (step, progress, at) =>
+        jobs.transaction(async (trx) => {
+          if (!(await interactionsRepo(trx).advance(accountId, interactionId, step, progress, at))) return false;
+          if (progress.status !== 'running') await publishEnd(trx, events, accountId, interactionId);
+          return true;
+        }, { shared: true }),
+      fail: (reason, at) => this.fail(accountId, interactionId, reason, at),
       reserveLeg: (steps, legId, at) => interactionsRepo(storage.db).reserveLeg(accountId, interactionId, steps, legId, at),
     };
+  }
+
+  /** Ends a running interaction as failed without a step, publishing that in the same transaction. */
+  private fail(accountId: string, interactionId: string, reason: string, at: string): Promise<void> {
+    return this.deps.jobs.transaction(async (trx) => {
+      if (await interactionsRepo(trx).fail(accountId, interactionId, reason, at)) await publishEnd(trx, this.deps.events, accountId, interactionId);
+    });
   }
 
   private async version(accountId: string, versionId: string): Promise<LoadedVersion> {

@@ -106,15 +106,27 @@ export function interactionsRepo(db: Executor) {
         .where('steps', '=', steps)
         .execute();
     },
-    /** Ends a running interaction without a step (limits, a version that cannot be loaded). */
-    async fail(accountId: string, id: string, reason: string, at: string): Promise<void> {
-      await db
+    /** Ends a running interaction without a step (limits, a version that cannot be loaded); false when it was not running. */
+    async fail(accountId: string, id: string, reason: string, at: string): Promise<boolean> {
+      const result = await db
         .updateTable('interactions')
         .set({ status: 'failed', current: null, reason, updated_at: at, ended_at: at })
         .where('account_id', '=', accountId)
         .where('id', '=', id)
         .where('status', '=', 'running')
-        .execute();
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+    /** The interaction with the number of the version it runs (null when that version is gone). */
+    findWithVersion(accountId: string, id: string): Promise<(InteractionRow & { version: number | null }) | undefined> {
+      return db
+        .selectFrom('interactions as i')
+        .leftJoin('flow_versions as v', (join) => join.onRef('v.account_id', '=', 'i.account_id').onRef('v.id', '=', 'i.flow_version_id'))
+        .selectAll('i')
+        .select('v.version')
+        .where('i.account_id', '=', accountId)
+        .where('i.id', '=', id)
+        .executeTakeFirst();
     },
     async list(accountId: string, flowId: string, filters: ExecutionFilters, after: [string, string] | undefined, limit: number): Promise<InteractionRow[]> {
       let query = filtered(db, accountId, flowId, filters).selectAll();
