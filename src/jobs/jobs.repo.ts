@@ -54,7 +54,7 @@ export interface ClaimRequest {
   workerId: string;
   /** Only these types: a node never claims a job it has no handler for (rolling deploys, test workers). */
   types: readonly string[];
-  /** Jobs this worker is still running, so it never claims one of its own twice. */
+  /** Jobs this worker is still running whose lease may have lapsed, so it never claims one of its own twice. */
   exclude: readonly string[];
   limit: number;
   now: string;

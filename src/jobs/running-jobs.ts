@@ -3,6 +3,12 @@ import type { Logger } from '../kernel/logger.js';
 import type { Executor } from '../ports/storage.js';
 import { renewLeases, type JobRow } from './jobs.repo.js';
 
+/** Leases this close to running out count as lapsed for claims. */
+const LAPSE_MARGIN_MS = 1000;
+
+/** Ids per lease-renewal statement (well under SQLite's 32,766 bound parameters). */
+const RENEWAL_CHUNK = 10_000;
+
 export interface RunningJob {
   row: JobRow;
   controller: AbortController;
@@ -47,6 +53,17 @@ export class RunningJobs {
 
   ids(): string[] {
     return [...this.jobs.keys()];
+  }
+
+  /**
+   * The jobs whose lease may have run out by `now` (a renewal failed): a claim must not take them
+   * back from under their handler. Normally none, so a claim's statement does not grow with the
+   * jobs running.
+   */
+  lapsing(now: number): string[] {
+    const ids: string[] = [];
+    for (const job of this.jobs.values()) if (job.leaseUntil <= now + LAPSE_MARGIN_MS) ids.push(job.row.id);
+    return ids;
   }
 
   add(row: JobRow): RunningJob {
@@ -113,8 +130,11 @@ export class RunningJobs {
     const now = this.deps.clock.now().getTime();
     const until = now + this.deps.leaseMs;
     try {
-      const ids = jobs.map((j) => j.row.id);
-      const held = new Set(await renewLeases(this.deps.db, this.deps.workerId, ids, iso(new Date(until)), iso(new Date(now))));
+      const held = new Set<string>();
+      for (let start = 0; start < jobs.length; start += RENEWAL_CHUNK) {
+        const ids = jobs.slice(start, start + RENEWAL_CHUNK).map((j) => j.row.id);
+        for (const id of await renewLeases(this.deps.db, this.deps.workerId, ids, iso(new Date(until)), iso(new Date(now)))) held.add(id);
+      }
       for (const job of jobs) {
         if (held.has(job.row.id)) job.leaseUntil = until;
         else this.abandon(job, 'another worker claimed the job after this one lost its lease');

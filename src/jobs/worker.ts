@@ -218,7 +218,7 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
     const rows = await claimJobs(this.run.db, this.options.storage.dialect, {
       workerId: this.id,
       types: this.types,
-      exclude: this.running.ids(),
+      exclude: this.running.lapsing(now),
       limit,
       now: iso(new Date(now)),
       leaseUntil: iso(new Date(now + this.leaseMs)),

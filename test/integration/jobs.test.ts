@@ -201,6 +201,48 @@ describe.each(DATABASES)('jobs (%s)', (db) => {
     }
   });
 
+  it('claims and renews leases with more jobs running than one statement can name', async () => {
+    if (db !== 'sqlite') return; // SQLite's bound is 32,766 parameters; PostgreSQL's 65,535 would need twice the jobs.
+    const { type, schemas } = probeType();
+    const accountId = newId();
+    const clock = new ManualClock();
+    const at = iso(clock.now());
+    const waiting = 33_000;
+    const rows = Array.from({ length: waiting }, (_, n) => ({
+      id: newId(), account_id: accountId, type, payload: JSON.stringify({ n }), dedupe_key: null, status: 'pending' as const, run_at: at,
+      attempts: 0, max_attempts: 5, locked_by: null, locked_until: null, last_error: null, created_at: at, updated_at: at,
+    }));
+    for (let i = 0; i < rows.length; i += 1000) await storage.db.insertInto('jobs').values(rows.slice(i, i + 1000)).execute();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    // Each waits on an outside party (detached), as a ringing flow interaction does.
+    const worker = workerFor(type, schemas, async (_payload, { detach }) => {
+      detach();
+      started += 1;
+      await held;
+      return done();
+    }, clock, { leaseMs: 30_000, pollMs: 60 * 60 * 1000 });
+    await worker.start();
+    try {
+      await vi.waitFor(() => expect(started).toBe(waiting), { timeout: 60_000, interval: 50 });
+      // The heartbeat renews all 33,000 leases, and a claim pass still runs beside them.
+      clock.advance(10_001);
+      await vi.waitFor(async () => {
+        const renewed = await storage.db.selectFrom('jobs').select(({ fn }) => fn.countAll<number>().as('n')).where('account_id', '=', accountId).where('locked_until', '>', iso(new Date(clock.now().getTime() + 25_000))).executeTakeFirstOrThrow();
+        expect(Number(renewed.n)).toBe(waiting);
+      }, { timeout: 30_000, interval: 100 });
+      const late = (await queueFor(clock).enqueue(storage.db, { type, payload: { n: -1 }, accountId })) ?? '';
+      await vi.waitFor(() => expect(started).toBe(waiting + 1), { timeout: 10_000, interval: 20 });
+      expect(await rowOf(late)).toMatchObject({ status: 'running' });
+      release();
+      await vi.waitFor(async () => expect(await rowsOf(accountId)).toHaveLength(0), { timeout: 60_000, interval: 200 });
+    } finally {
+      release();
+      await worker.stop();
+    }
+  }, 120_000);
+
   it('leaves a job enqueued `here` in the table when the worker has no free slot, and runs it when one frees', async () => {
     const { type, schemas } = probeType();
     const accountId = newId();
