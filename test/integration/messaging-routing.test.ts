@@ -53,6 +53,28 @@ describe.each(DATABASES)('messaging: channel fallback in rules order (%s)', (db)
     expect(trail(view)).toEqual(['appMessaging:skipped', 'fbMessenger:skipped', 'whatsApp:skipped', 'sms:skipped', 'email/email-1:accepted']);
   });
 
+  it('keeps a change another writer made while a channel was offered the message, and goes on from it', async () => {
+    const acct = await t.newAccount();
+    const sms = provider.endpoint();
+    let id = '';
+    // While WhatsApp is deciding, something else changes the message (here written directly, as another node's receipt would).
+    const whatsApp = provider.endpoint(async () => {
+      const { db } = t.services.storage;
+      const row = await db.selectFrom('messages').select(['attempts', 'updated_at']).where('id', '=', id).executeTakeFirstOrThrow();
+      const attempts = [...JSON.parse(row.attempts), { channel: 'email', provider: null, outcome: 'skipped', details: 'written by another writer', at: row.updated_at }];
+      await db.updateTable('messages').set({ attempts: JSON.stringify(attempts), updated_at: new Date(Date.parse(row.updated_at) + 5).toISOString() }).where('id', '=', id).execute();
+      return { status: 400, json: { error: 'undeliverable' } };
+    });
+    await configure(t, acct, 'whatsApp', [whatsApp]);
+    await configure(t, acct, 'sms', [sms]);
+    id = await send(t, acct, { to: { whatsAppId: '14155550100', phoneNumber: PHONE }, rules: ['whatsApp', 'sms'], channelOptions: { whatsApp: { template: { name: 'order_shipped', language: 'en' } } } });
+    await drain();
+    const view = await message(t, acct, id);
+    expect(view.status).toBe('sent');
+    expect(trail(view)).toEqual(['email:skipped', 'whatsApp/whatsApp-1:rejected', 'sms/sms-1:accepted']);
+    expect(provider.received(sms)).toHaveLength(1);
+  });
+
   it('skips a channel the account has not configured, and sends WhatsApp with a template or inside the window', async () => {
     const acct = await t.newAccount();
     const url = provider.endpoint();

@@ -6,14 +6,14 @@ import type { ChannelId, OutboundMessage } from '../../ports/message-channels.js
 import type { Database, Storage } from '../../ports/storage.js';
 import type { AccountChannels, ChannelConfigService, UsableProvider } from './channel-config.service.js';
 import { reached } from './message-status.js';
-import { lockMessage, type MessageUpdate } from './message-update.js';
+import { lockMessage, MessageUpdate } from './message-update.js';
 import type { ChannelAdapters, Message, Rule } from './messaging.model.js';
-import { messagesRepo } from './messaging.repo.js';
+import { messagesRepo, toMessage } from './messaging.repo.js';
 import type { PendingReceipts } from './pending-receipts.js';
 import type { ProfilesService } from './profiles.service.js';
 import { applyReceipt, escalationKey } from './receipt-apply.js';
 import { APP_PROVIDER, sendThroughProviders, type ChannelOutcome, type ProviderAttemptsDependencies } from './provider-attempts.js';
-import { nextChannel } from './routing.js';
+import { nextChannel, type ProfileFacts } from './routing.js';
 
 export interface DeliveryDependencies extends ProviderAttemptsDependencies {
   storage: Storage;
@@ -36,6 +36,18 @@ interface SendStep {
   providers: readonly UsableProvider[];
 }
 
+/** What a run reads once: the account's channels and the profile's facts. */
+interface RunFacts {
+  channels: AccountChannels;
+  profile: ProfileFacts | undefined;
+}
+
+/** A change committed: what it decided, and the message as written. */
+interface Changed<T> {
+  result: T;
+  message: Message;
+}
+
 export { escalationKey };
 
 /**
@@ -50,21 +62,21 @@ export class MessageDelivery {
 
   /** Runs the send until a channel takes the message, none is left, or it expires. */
   async deliver(accountId: string, messageId: string, signal: AbortSignal): Promise<void> {
-    const channels = await this.deps.channels.ofAccount(accountId);
-    let step = await this.transaction(async (trx) => {
-      const update = await this.lock(trx, accountId, messageId);
-      return update?.routing === 'active' ? this.nextStep(trx, update, channels) : undefined;
-    });
-    while (step) {
+    const row = await messagesRepo(this.deps.storage.db, this.deps.storage.dialect).find(accountId, messageId);
+    if (!row) return;
+    const seen = toMessage(row);
+    const run: RunFacts = {
+      channels: await this.deps.channels.ofAccount(accountId),
+      profile: seen.profileId === null ? undefined : await this.deps.profiles.facts(accountId, seen.profileId),
+    };
+    let next = await this.change(seen, (update) => (update.routing === 'active' ? this.nextStep(update, run) : undefined));
+    while (next?.result) {
+      const step = next.result;
       const outcome = await this.offer(step, signal);
-      const offered: SendStep = step;
-      step = await this.transaction(async (trx) => {
-        const update = await this.lock(trx, accountId, messageId);
-        if (!update) return undefined;
-        if (await this.record(trx, update, offered, outcome)) return this.nextStep(trx, update, channels);
-        await this.commit(trx, update);
-        return undefined;
-      });
+      next =
+        outcome.kind === 'accepted'
+          ? await this.changeLocked(accountId, messageId, async (trx, update) => ((await this.recordAcceptance(trx, update, step, outcome)) ? this.nextStep(update, run) : undefined))
+          : await this.change(next.message, (update) => (this.recordRefusal(update, step, outcome) ? this.nextStep(update, run) : undefined));
     }
   }
 
@@ -118,33 +130,27 @@ export class MessageDelivery {
     });
   }
 
-  /** Chooses the next channel from the update's rule on (recording the ones skipped) and commits the update. */
-  private async nextStep(trx: Transaction<Database>, update: MessageUpdate, channels: AccountChannels): Promise<SendStep | undefined> {
+  /** Chooses the next channel from the update's rule on, recording the ones skipped; undefined when the send stops here. */
+  private nextStep(update: MessageUpdate, { channels, profile }: RunFacts): SendStep | undefined {
     const { message } = update;
     if (this.expired(message)) {
       if (update.status === 'processing') update.expire();
       else update.routing = 'done';
-      await this.commit(trx, update);
       return undefined;
     }
-    // Read through the transaction: SQLite has one connection, which the transaction holds.
-    const profile = message.profileId === null ? undefined : await this.deps.profiles.facts(message.accountId, message.profileId, trx);
     const configured = new Set(channels.keys());
     const { skipped, next } = nextChannel(message.rules, update.nextRule, { to: message.to, profile, configured, options: message.channelOptions, now: this.deps.clock.now() });
     for (const skip of skipped) {
       update.setChannel(skip.channel, { status: 'skipped', details: skip.reason, provider: null });
       update.attempt({ channel: skip.channel, provider: null, outcome: 'skipped', details: skip.reason });
-      this.deps.stats.countAttempt(skip.channel, 'skipped');
     }
     if (!next) {
       update.nextRule = message.rules.length;
       update.routing = 'done';
-      await this.commit(trx, update);
       return undefined;
     }
     update.nextRule = next.index;
     update.setChannel(next.rule.channel, { status: 'processing', details: 'offering the message to the channel', provider: null });
-    await this.commit(trx, update);
     const providers = next.rule.channel === 'appMessaging' ? [{ name: APP_PROVIDER.name, config: APP_PROVIDER }] : (channels.get(next.rule.channel) ?? []);
     return { message, index: next.index, rule: next.rule, address: next.address, providers };
   }
@@ -163,15 +169,19 @@ export class MessageDelivery {
     return sendThroughProviders(this.deps, this.deps.adapters[channel], providers, outbound, channel, signal);
   }
 
-  /** Records a channel's outcome in the update (the caller commits it); true when the send goes on to the next channel. */
-  private async record(trx: Transaction<Database>, update: MessageUpdate, step: SendStep, outcome: ChannelOutcome): Promise<boolean> {
+  /** Records that the channel rejected or failed the message; true when the send goes on to the next channel. */
+  private recordRefusal(update: MessageUpdate, { index, rule }: SendStep, outcome: ChannelOutcome & { kind: 'rejected' | 'failed' }): boolean {
+    for (const attempt of outcome.attempts) update.attempt(attempt);
+    update.nextRule = index + 1;
+    update.setChannel(rule.channel, { status: outcome.kind, details: outcome.details, provider: outcome.provider });
+    return update.routing === 'active';
+  }
+
+  /** Records that the channel took the message, with its provider id, in the update's transaction; true when the send goes on after all. */
+  private async recordAcceptance(trx: Transaction<Database>, update: MessageUpdate, step: SendStep, outcome: ChannelOutcome & { kind: 'accepted' }): Promise<boolean> {
     const { message, index, rule } = step;
     for (const attempt of outcome.attempts) update.attempt(attempt);
     update.nextRule = index + 1;
-    if (outcome.kind !== 'accepted') {
-      update.setChannel(rule.channel, { status: outcome.kind, details: outcome.details, provider: outcome.provider });
-      return update.routing === 'active';
-    }
     update.setChannel(rule.channel, { status: 'sent', details: outcome.details, provider: outcome.provider });
     update.channel = rule.channel;
     const sent = { accountId: message.accountId, channel: rule.channel, provider: outcome.provider, providerMessageId: outcome.providerMessageId };
@@ -211,6 +221,40 @@ export class MessageDelivery {
 
   private async commit(trx: Transaction<Database>, update: MessageUpdate): Promise<void> {
     await update.commit(trx, this.deps.storage.dialect, this.deps.events);
+  }
+
+  /**
+   * Applies `decide` to the message as this run last saw it, written by one statement if no one
+   * changed the message since and the change publishes no event; otherwise `decide` runs again on
+   * the message read under its row lock, in a transaction that also publishes.
+   */
+  private async change<T>(seen: Message, decide: (update: MessageUpdate) => T): Promise<Changed<T> | undefined> {
+    const update = new MessageUpdate(seen, this.deps.clock.now().toISOString());
+    const result = decide(update);
+    if (!update.publishes) {
+      const message = await update.commitIfUnchanged(this.deps.storage.db, this.deps.storage.dialect);
+      if (message) return this.changed(update, message, result);
+    }
+    return this.changeLocked(seen.accountId, seen.id, (_trx, locked) => Promise.resolve(decide(locked)));
+  }
+
+  /** Applies `decide` to the message under its row lock and commits it in that transaction; undefined when the message is gone. */
+  private async changeLocked<T>(accountId: string, messageId: string, decide: (trx: Transaction<Database>, update: MessageUpdate) => Promise<T>): Promise<Changed<T> | undefined> {
+    const done = await this.transaction(async (trx) => {
+      const update = await this.lock(trx, accountId, messageId);
+      if (!update) return undefined;
+      const result = await decide(trx, update);
+      return { update, result, message: await update.commit(trx, this.deps.storage.dialect, this.deps.events) };
+    });
+    return done && this.changed(done.update, done.message, done.result);
+  }
+
+  /** A committed change: counts the channels it skipped (once, whatever was tried before it committed). */
+  private changed<T>(update: MessageUpdate, message: Message, result: T): Changed<T> {
+    for (const attempt of update.attempts.slice(update.message.attempts.length)) {
+      if (attempt.outcome === 'skipped' && attempt.provider === null) this.deps.stats.countAttempt(attempt.channel, 'skipped');
+    }
+    return { result, message };
   }
 
   private transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {

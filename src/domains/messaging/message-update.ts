@@ -3,7 +3,7 @@ import type { ChannelId } from '../../ports/message-channels.js';
 import type { DialectName, Executor } from '../../ports/storage.js';
 import { mergeChannel, overallStatus, statusesPassed, type ChannelUpdate } from './message-status.js';
 import type { Attempt, ChannelStates, Message, MessageStatus, Routing } from './messaging.model.js';
-import { messagesRepo, toMessage } from './messaging.repo.js';
+import { messagesRepo, toMessage, type MessageChange } from './messaging.repo.js';
 
 /** The webhook event each status a message reaches publishes. */
 const EVENT_OF = {
@@ -16,11 +16,15 @@ const EVENT_OF = {
 } as const satisfies Record<MessageStatus, EventType | undefined>;
 
 /**
- * A change to one message, read under its row lock in the transaction that writes it: channel
- * statuses merge by the status rules, attempts are appended, and `commit` derives the message's
- * status and publishes one event per status it passed, in that same transaction.
+ * A change to one message: channel statuses merge by the status rules, attempts are appended, and
+ * `commit` derives the message's status and publishes one event per status it passed, in the
+ * transaction that writes it (the row read under its lock there). A change that publishes nothing
+ * may instead be written by `commitIfUnchanged` on the message as last seen, without a lock.
+ * Every change moves `updated_at` forward (by a millisecond at least), so it is the row's version.
  */
 export class MessageUpdate {
+  /** When the change happened: now, or just after the previous change if the clock says otherwise. */
+  readonly at: string;
   readonly channelStatus: ChannelStates;
   readonly attempts: Attempt[];
   routing: Routing;
@@ -29,7 +33,8 @@ export class MessageUpdate {
   channel: ChannelId | null;
   private expired = false;
 
-  constructor(readonly message: Message, readonly at: string) {
+  constructor(readonly message: Message, at: string) {
+    this.at = at > message.updatedOn ? at : new Date(Date.parse(message.updatedOn) + 1).toISOString();
     this.channelStatus = { ...message.channelStatus };
     this.attempts = [...message.attempts];
     this.routing = message.routing;
@@ -60,10 +65,35 @@ export class MessageUpdate {
     return this.expired ? 'expired' : overallStatus(this.message.status, this.channelStatus, this.routing);
   }
 
+  /** Whether committing publishes an event (the message's status passes one that has a webhook event). */
+  get publishes(): boolean {
+    return statusesPassed(this.message.status, this.status).some((passed) => EVENT_OF[passed] !== undefined);
+  }
+
   async commit(executor: Executor, dialect: DialectName, events: EventPublisher): Promise<Message> {
     const { message } = this;
     const status = this.status;
-    await messagesRepo(executor, dialect).update(message.accountId, message.id, {
+    await messagesRepo(executor, dialect).update(message.accountId, message.id, this.change(status));
+    for (const passed of statusesPassed(message.status, status)) {
+      const type = EVENT_OF[passed];
+      if (type) await events.publish(executor, message.accountId, type, { messageId: message.id, status: passed, channel: this.channel, metadata: message.metadata, occurredOn: this.at });
+    }
+    return this.changed(status);
+  }
+
+  /**
+   * One statement, no lock: writes the change if the row is still the message this update started
+   * from; undefined when another change came first. Only for a change that publishes nothing.
+   */
+  async commitIfUnchanged(executor: Executor, dialect: DialectName): Promise<Message | undefined> {
+    if (this.publishes) throw new Error('a change that publishes an event is committed in a transaction');
+    const status = this.status;
+    const { message } = this;
+    return (await messagesRepo(executor, dialect).updateIfUnchanged(message.accountId, message.id, message.updatedOn, this.change(status))) ? this.changed(status) : undefined;
+  }
+
+  private change(status: MessageStatus): MessageChange {
+    return {
       status,
       routing: this.routing,
       next_rule: this.nextRule,
@@ -72,11 +102,11 @@ export class MessageUpdate {
       channel_status: JSON.stringify(this.channelStatus),
       attempts: JSON.stringify(this.attempts),
       updated_at: this.at,
-    });
-    for (const passed of statusesPassed(message.status, status)) {
-      const type = EVENT_OF[passed];
-      if (type) await events.publish(executor, message.accountId, type, { messageId: message.id, status: passed, channel: this.channel, metadata: message.metadata, occurredOn: this.at });
-    }
+    };
+  }
+
+  private changed(status: MessageStatus): Message {
+    const { message } = this;
     return { ...message, status, routing: this.routing, nextRule: this.nextRule, waitingRule: this.waitingRule, channel: this.channel, channelStatus: this.channelStatus, attempts: this.attempts, updatedOn: this.at };
   }
 }

@@ -61,6 +61,11 @@ export function messagesRepo(db: Executor, dialect: DialectName) {
     async update(accountId: string, id: string, change: MessageChange): Promise<void> {
       await db.updateTable('messages').set(change).where('account_id', '=', accountId).where('id', '=', id).execute();
     },
+    /** Writes the change only if the row is still at `updatedAt` (every change moves it forward); false when it is not. */
+    async updateIfUnchanged(accountId: string, id: string, updatedAt: string, change: MessageChange): Promise<boolean> {
+      const result = await db.updateTable('messages').set(change).where('account_id', '=', accountId).where('id', '=', id).where('updated_at', '=', updatedAt).executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
     async list(accountId: string, filters: MessageFilters, after: [string, string] | undefined, limit: number): Promise<MessageRow[]> {
       let query = filtered(db, accountId, filters).selectAll();
       if (after) {

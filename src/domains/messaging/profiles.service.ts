@@ -3,7 +3,7 @@ import { newId, newSecret } from '../../kernel/ids.js';
 import { parseJson } from '../../kernel/json.js';
 import { toE164 } from '../../kernel/phone.js';
 import type { ChannelId } from '../../ports/message-channels.js';
-import type { Executor, Storage } from '../../ports/storage.js';
+import type { Storage } from '../../ports/storage.js';
 import { hashSecret, verifySecret } from '../accounts/index.js';
 import { profileNotFound, undialablePhone } from './messaging.errors.js';
 import type { Profile, ProfileInput } from './messaging.model.js';
@@ -88,8 +88,8 @@ export class ProfilesService {
   }
 
   /** What routing reads (through `executor` inside a transaction); undefined when the account has no such profile. */
-  async facts(accountId: string, profileId: string, executor: Executor = this.storage.db): Promise<ProfileFacts | undefined> {
-    const row = await profilesRepo(executor).find(accountId, profileId);
+  async facts(accountId: string, profileId: string): Promise<ProfileFacts | undefined> {
+    const row = await profilesRepo(this.storage.db).find(accountId, profileId);
     if (!row) return undefined;
     return {
       phoneNumber: row.phone_number, email: row.email, fbMessengerId: row.fb_messenger_id, whatsAppId: row.whatsapp_id,
