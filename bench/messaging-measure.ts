@@ -110,7 +110,19 @@ export interface MessageView {
 const total = async (base: string, fixture: MessagingFixture, query = ''): Promise<number> =>
   (await expectStatus<{ total: number }>(200, base, 'GET', `/messages?per_page=1${query}`, { token: fixture.token })).body.total;
 
-export const storedMessages = (base: string, fixture: MessagingFixture) => total(base, fixture);
+/**
+ * How many messages the account holds once the count stops moving: the sends of an attempt just
+ * measured (wrk stops with requests still in flight) land before it is read.
+ */
+export async function storedMessages(base: string, fixture: MessagingFixture): Promise<number> {
+  let last = await total(base, fixture);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 300));
+    const now = await total(base, fixture);
+    if (now === last) return now;
+    last = now;
+  }
+}
 
 /** One message through the whole path before anything is measured: the stand-ins and the rule work as intended. */
 export async function checkOneMessage(base: string, fixture: MessagingFixture, load: Load): Promise<void> {

@@ -89,7 +89,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const groups = new GroupsService(storage, clock);
   // Outbound webhooks: domains publish their events through it inside their own transactions.
   // Signing secrets are sealed at rest with the same key as channel credentials.
-  const webhooks = createWebhooks({ storage, clock, jobs, http: new FetchHttpClient(), sealer: new CredentialsCipher(config.SWITCHBOARD_CREDENTIALS_KEY ?? config.signingSecret), ...overrides.webhooks });
+  const sealer = new CredentialsCipher(config.SWITCHBOARD_CREDENTIALS_KEY ?? config.signingSecret);
+  const webhooks = createWebhooks({ storage, clock, jobs, http: new FetchHttpClient(), sealer, ...overrides.webhooks });
   const calls = new CallLog(storage.db, logger, { bufferLimit: config.SWITCHBOARD_CALL_LOG_BUFFER });
   const tts = overrides.tts ?? new EspeakTts();
   const continuity = new ContinuityService(storage, clock, numbers, calls, tts, logger, webhooks.publisher);
@@ -190,6 +191,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger,
     adminToken: config.SWITCHBOARD_ADMIN_TOKEN,
     bodyLimitBytes: config.SWITCHBOARD_BODY_LIMIT_BYTES,
+    responseSealer: sealer,
   });
 
   if (config.SWITCHBOARD_WORKER) {

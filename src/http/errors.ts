@@ -37,6 +37,8 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return sendProblem(reply, problem('malformed_json', 'the request body is not valid JSON'));
+    case 'FST_ERR_BAD_URL':
+      return sendProblem(reply, problem('validation_failed', 'the request path is not a valid URL', [{ name: 'path', description: 'is not a valid URL component' }]));
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return sendProblem(reply, problem('unsupported_media_type', `unsupported content type: ${request.headers['content-type'] ?? 'none'}`));
     default:

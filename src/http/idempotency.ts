@@ -4,25 +4,37 @@ import type { Db } from '../ports/storage.js';
 import type { Clock } from '../kernel/clock.js';
 import { DomainError } from '../kernel/errors.js';
 import { IDEMPOTENCY_RETENTION_MS } from '../jobs/retention.js';
+import type { SecretSealer } from '../domains/webhooks/index.js';
 
 /** A key whose first request never finished (crash mid-request) can be retried after this. */
 const ABANDONED_MS = 60 * 1000;
 const MAX_KEY_LENGTH = 255;
 
+type Claim = NonNullable<FastifyRequest['idempotency']>;
+
+const sealContext = (claim: Claim): string => `idempotent-response:${claim.accountId}:${claim.route}:${claim.key}`;
+const isSealed = (request: FastifyRequest): boolean => request.routeOptions.config.idempotent === 'sealed';
+
+/** Whose keys these are: the caller's account, or (on `/admin/*`) the operator, who has none; never a real account id. */
+const OPERATOR = '~operator';
+const ownerOf = (request: FastifyRequest): string | undefined =>
+  request.principal?.accountId ?? (request.routeOptions.config.auth === 'admin' ? OPERATOR : undefined);
+
 /**
  * `Idempotency-Key` on creating POSTs: the first response is stored before it is sent, a repeat
- * with the same body replays it, the same key with another body is 422.
+ * with the same body replays it, the same key with another body is 422. A response that shows a
+ * secret once is stored sealed (`idempotent: 'sealed'`), so the table never holds it in clear.
  */
-export function idempotencyHooks(db: Db, clock: Clock) {
+export function idempotencyHooks(db: Db, clock: Clock, sealer: SecretSealer) {
   const preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const key = request.headers['idempotency-key'];
-    if (typeof key !== 'string' || !request.principal) return;
+    const accountId = ownerOf(request);
+    if (typeof key !== 'string' || accountId === undefined) return;
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
       throw new DomainError('validation_failed', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`, [
         { name: 'Idempotency-Key', description: `must be 1 to ${MAX_KEY_LENGTH} characters` },
       ]);
     }
-    const accountId = request.principal.accountId;
     const route = `${request.method} ${request.url.split('?')[0] ?? ''}`;
     const requestHash = createHash('sha256').update(JSON.stringify(request.body ?? null)).digest('hex');
     const now = clock.now();
@@ -63,11 +75,11 @@ export function idempotencyHooks(db: Db, clock: Clock) {
     if (existing.status_code === null) {
       throw new DomainError('idempotency_key_in_progress', 'the first request with this Idempotency-Key has not finished');
     }
-    await reply
-      .code(existing.status_code)
-      .header('idempotent-replayed', 'true')
-      .type('application/json; charset=utf-8')
-      .send(existing.response_body ?? '');
+    const stored = existing.response_body ?? '';
+    const body = isSealed(request) && stored !== '' ? (sealer.open(stored, sealContext({ route, key, accountId })).body ?? '') : stored;
+    // Every answer stored is JSON; an error among them was a problem document, and is replayed as one.
+    const type = existing.status_code >= 400 ? 'application/problem+json; charset=utf-8' : 'application/json; charset=utf-8';
+    await reply.code(existing.status_code).header('idempotent-replayed', 'true').type(type).send(body);
   };
 
   const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
@@ -84,7 +96,9 @@ export function idempotencyHooks(db: Db, clock: Clock) {
       await db.deleteFrom('idempotency_keys').where('account_id', '=', claim.accountId).where('route', '=', claim.route).where('key', '=', claim.key).execute();
       return payload;
     }
-    await where.set({ status_code: reply.statusCode, response_body: typeof payload === 'string' ? payload : '' }).execute();
+    const body = typeof payload === 'string' ? payload : '';
+    const stored = isSealed(request) && body !== '' ? sealer.seal({ body }, sealContext(claim)) : body;
+    await where.set({ status_code: reply.statusCode, response_body: stored }).execute();
     return payload;
   };
 

@@ -7,6 +7,7 @@ import type { Logger } from '../kernel/logger.js';
 import type { App, RouteAuth } from './types.js';
 import { SCOPES } from '../domains/accounts/index.js';
 import type { AppServices } from './services.js';
+import type { SecretSealer } from '../domains/webhooks/index.js';
 import { authHook } from './auth.js';
 import { errorHandler } from './errors.js';
 import { idempotencyHooks } from './idempotency.js';
@@ -17,6 +18,8 @@ export interface ServerOptions {
   logger: Logger;
   adminToken: string | undefined;
   bodyLimitBytes: number;
+  /** Seals the stored copies of responses that show a secret once (routes with `idempotent: 'sealed'`). */
+  responseSealer: SecretSealer;
 }
 
 /** Builds the HTTP server around already-constructed services; it never opens ports or databases itself. */
@@ -28,6 +31,10 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     genReqId: () => randomUUID(),
     requestIdHeader: 'x-request-id',
     ajv: { customOptions: { coerceTypes: false } },
+    // Errors Fastify meets before routing (a path it cannot decode) are problem+json too.
+    frameworkErrors: (error, request, reply) => {
+      errorHandler(error, request, reply);
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -39,7 +46,7 @@ export async function buildServer(services: AppServices, options: ServerOptions)
   });
 
   app.addHook('onRequest', authHook(services.accounts, options.adminToken));
-  const idempotency = idempotencyHooks(services.storage.db, services.clock);
+  const idempotency = idempotencyHooks(services.storage.db, services.clock, options.responseSealer);
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, security: securityOf(route.config?.auth) };
     if (!route.config?.idempotent) return;

@@ -11,8 +11,11 @@ export type RouteAuth = { scope: Scope } | { anyScope: readonly Scope[] } | 'adm
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: RouteAuth;
-    /** Creating POSTs honour the Idempotency-Key header. */
-    idempotent?: boolean;
+    /**
+     * Creating POSTs honour the Idempotency-Key header. `sealed`: the response shows a secret
+     * once, so the copy kept for replays is sealed at rest like other stored secrets.
+     */
+    idempotent?: boolean | 'sealed';
   }
   interface FastifyRequest {
     principal?: Principal;

@@ -112,6 +112,18 @@ describe.each(DATABASES)('accounts, OAuth client credentials and service tokens 
     expect((await t.get('/calls', token)).status).toBe(401);
   });
 
+  it('holds a service token expiry written with an offset in UTC, and expires it at that instant', async () => {
+    const c = await client();
+    const expiresAt = new Date(clock.now().getTime() + 60_000);
+    const withOffset = new Date(expiresAt.getTime() + 5 * 3600_000).toISOString().replace('Z', '+05:00');
+    const created = await t.post(`/admin/accounts/${c.account.id}/service-tokens`, { name: 'temp', scopes: ['calls:read'], expires_at: withOffset }, ADMIN_TOKEN);
+    expect(created.status).toBe(201);
+    expect(created.body.expires_at).toBe(expiresAt.toISOString());
+    expect((await t.get('/calls', created.body.token)).status).toBe(200);
+    clock.advance(61_000);
+    expect((await t.get('/calls', created.body.token)).status).toBe(401);
+  });
+
   it('updates per-account limits', async () => {
     const c = await client();
     const limits = await t.patch(`/admin/accounts/${c.account.id}/limits`, { flows_interactions_per_second: 5 }, ADMIN_TOKEN);

@@ -50,6 +50,13 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
     expectProblem(await t.get('/no/such/route'), 404, 'not_found');
   });
 
+  it('answers a path it cannot decode with a problem document naming the path', async () => {
+    const acct = await t.newAccount();
+    const response = await t.get('/numbers/%E0%A4%A', acct.token);
+    expectProblem(response, 400, 'validation_failed');
+    expect(response.body.fields).toEqual([{ name: 'path', description: 'is not a valid URL component' }]);
+  });
+
   it('distinguishes 401 (no or bad token) from 403 (missing scope)', async () => {
     const none = await t.get('/numbers');
     expectProblem(none, 401, 'unauthorized');
@@ -96,6 +103,74 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
     expectProblem(reused, 422, 'idempotency_key_reused');
     const otherAccount = await t.newAccount();
     expect((await t.post('/numbers', { number: '+14155550100', name: 'Main' }, otherAccount.token, headers)).status).toBe(201);
+  });
+
+  it('replays a remembered error answer as a problem document', async () => {
+    const acct = await t.newAccount();
+    await t.post('/numbers', { number: '+14155550100', name: 'Main' }, acct.token);
+    const headers = { 'idempotency-key': 'duplicate-line' };
+    const first = await t.post('/numbers', { number: '+14155550100', name: 'Main' }, acct.token, headers);
+    expectProblem(first, 409, 'already_exists');
+    const repeat = await t.post('/numbers', { number: '+14155550100', name: 'Main' }, acct.token, headers);
+    expect(repeat.headers['idempotent-replayed']).toBe('true');
+    expectProblem(repeat, 409, 'already_exists');
+    expect(repeat.body).toEqual(first.body);
+  });
+
+  it('answers a token request it cannot parse in the RFC 6749 shape, not with a 500', async () => {
+    const response = await t.request('POST', '/oauth/token', { raw: '{"grant_type": ', headers: { 'content-type': 'application/json' } });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
+  });
+
+  it('replays POST /webhooks by Idempotency-Key with the same secret, keeping the stored copy sealed', async () => {
+    const acct = await t.newAccount();
+    const headers = { 'idempotency-key': 'create-endpoint' };
+    const body = { url: 'https://example.com/hooks', events: ['case.created'] };
+    const first = await t.post('/webhooks', body, acct.token, headers);
+    expect(first.status).toBe(201);
+    const repeat = await t.post('/webhooks', body, acct.token, headers);
+    expect(repeat.status).toBe(201);
+    expect(repeat.body).toEqual(first.body);
+    expect((await t.get('/webhooks', acct.token)).body.total).toBe(1);
+    expectProblem(await t.post('/webhooks', { ...body, url: 'https://example.com/other' }, acct.token, headers), 422, 'idempotency_key_reused');
+    const stored = await t.services.storage.db.selectFrom('idempotency_keys').select('response_body').where('account_id', '=', acct.id).execute();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.response_body).not.toContain(first.body.secret);
+  });
+
+  it('replays POST /sim/inbound-calls by Idempotency-Key without placing a second call', async () => {
+    const acct = await t.newAccount();
+    await t.post('/numbers', { number: '+14155550100', name: 'Main' }, acct.token);
+    const headers = { 'idempotency-key': 'dial-in' };
+    const first = await t.post('/sim/inbound-calls', { from: '+13855551234', to: '+14155550100' }, acct.token, headers);
+    expect(first.status).toBe(201);
+    const repeat = await t.post('/sim/inbound-calls', { from: '+13855551234', to: '+14155550100' }, acct.token, headers);
+    expect(repeat.status).toBe(201);
+    expect(repeat.body.call_id).toBe(first.body.call_id);
+    expect((await t.get('/calls', acct.token)).body.total).toBe(1);
+  });
+
+  it('replays the operator\'s creating POSTs by Idempotency-Key, secrets included but never stored in clear', async () => {
+    const key = { 'idempotency-key': `operator-${Math.random().toString(36).slice(2)}` };
+    const account = await t.post('/admin/accounts', { name: 'Acme' }, ADMIN_TOKEN, key);
+    expect(account.status).toBe(201);
+    expect((await t.post('/admin/accounts', { name: 'Acme' }, ADMIN_TOKEN, key)).body).toEqual(account.body);
+    expectProblem(await t.post('/admin/accounts', { name: 'Other' }, ADMIN_TOKEN, key), 422, 'idempotency_key_reused');
+    const clients = `/admin/accounts/${account.body.id}/clients`;
+    const client = await t.post(clients, { name: 'automation', scopes: ['calls:read'] }, ADMIN_TOKEN, key);
+    expect(client.status).toBe(201);
+    expect((await t.post(clients, { name: 'automation', scopes: ['calls:read'] }, ADMIN_TOKEN, key)).body).toEqual(client.body);
+    const tokens = `/admin/accounts/${account.body.id}/service-tokens`;
+    const token = await t.post(tokens, { name: 'web-form', scopes: ['callback:write'] }, ADMIN_TOKEN, key);
+    expect(token.status).toBe(201);
+    expect((await t.post(tokens, { name: 'web-form', scopes: ['callback:write'] }, ADMIN_TOKEN, key)).body).toEqual(token.body);
+    const stored = await t.services.storage.db.selectFrom('idempotency_keys').select('response_body').where('key', '=', key['idempotency-key']).execute();
+    expect(stored).toHaveLength(3);
+    for (const row of stored) {
+      expect(row.response_body).not.toContain(client.body.client_secret);
+      expect(row.response_body).not.toContain(token.body.token);
+    }
   });
 
   it('pages lists by cursor with HAL links', async () => {

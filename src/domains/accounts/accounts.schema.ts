@@ -38,5 +38,10 @@ export const limitsBody = z.strictObject({
 export const createServiceTokenBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
   scopes: scopeList,
-  expires_at: z.iso.datetime({ offset: true }).nullable().default(null),
+  // Held and shown in UTC (API.md, Conventions), and compared as an instant, whatever offset it was written with.
+  expires_at: z.iso
+    .datetime({ offset: true })
+    .transform((value) => new Date(value).toISOString())
+    .nullable()
+    .default(null),
 });

@@ -12,12 +12,13 @@ import type { RouteModule } from './route-module.js';
 
 const accountParams = z.object({ account_id: z.string().min(1) });
 const admin = { auth: 'admin' as const };
+// Creating POSTs honour Idempotency-Key (API.md, Conventions); a response that shows a secret is kept sealed for replays.
 const tags = ['admin'];
 
 export const adminRoutes: RouteModule = (app, { accounts }) => {
   app.post(
     '/admin/accounts',
-    { config: admin, schema: { tags, summary: 'Create an account (tenant)', body: createAccountBody, response: { 201: accountResponse } } },
+    { config: { ...admin, idempotent: true }, schema: { tags, summary: 'Create an account (tenant)', body: createAccountBody, response: { 201: accountResponse } } },
     async (request, reply) => reply.code(201).send(await accounts.createAccount(request.body)),
   );
 
@@ -30,7 +31,7 @@ export const adminRoutes: RouteModule = (app, { accounts }) => {
   app.post(
     '/admin/accounts/:account_id/clients',
     {
-      config: admin,
+      config: { ...admin, idempotent: 'sealed' },
       schema: {
         tags,
         summary: 'Create an OAuth client; the secret is shown once',
@@ -60,7 +61,7 @@ export const adminRoutes: RouteModule = (app, { accounts }) => {
   app.post(
     '/admin/accounts/:account_id/service-tokens',
     {
-      config: admin,
+      config: { ...admin, idempotent: 'sealed' },
       schema: {
         tags,
         summary: 'Create a long-lived service-user token; shown once',

@@ -1,6 +1,7 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { OAuthError, type ClientCredentials } from '../../domains/accounts/index.js';
+import { errorHandler } from '../errors.js';
 import type { RouteModule } from './route-module.js';
 
 const tokenRequest = z.object({
@@ -27,11 +28,25 @@ function credentialsOf(request: FastifyRequest, body: z.infer<typeof tokenReques
   return undefined;
 }
 
+/**
+ * The token endpoint answers every 400 in the RFC 6749 shape (API.md): a body Fastify could not
+ * parse (malformed JSON, say) is `invalid_request`, not a problem document its schema cannot send.
+ */
+function tokenErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const unparsable = error instanceof SyntaxError || String(error.code).startsWith('FST_ERR_CTP_');
+  if (error.statusCode === 400 && unparsable) {
+    reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: 'the request body could not be parsed' });
+    return;
+  }
+  errorHandler(error, request, reply);
+}
+
 export const oauthRoutes: RouteModule = (app, services) => {
   app.post(
     '/oauth/token',
     {
       config: { auth: 'public' },
+      errorHandler: tokenErrorHandler,
       schema: {
         tags: ['auth'],
         summary: 'OAuth 2.0 client credentials grant',

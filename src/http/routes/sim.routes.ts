@@ -41,7 +41,8 @@ export const simRoutes: RouteModule = (app, { network, directory }) => {
   app.post(
     '/sim/inbound-calls',
     {
-      config: route,
+      // It creates a call, so a repeat with the same Idempotency-Key must not dial in again.
+      config: { ...route, idempotent: true },
       schema: {
         tags,
         summary: "A caller dials one of the account's numbers",

@@ -18,12 +18,13 @@ const SCOPES_NOTE = 'Needs a scope of each event family the endpoint subscribes 
 /**
  * Outbound webhooks (API.md, Webhooks). `POST /webhooks/{channel}` (providers' status callbacks)
  * belongs to messaging; these routes never take a second path segment on POST, so both coexist.
- * Creating is not idempotent by Idempotency-Key: the stored response would keep the secret in clear.
+ * Creating honours Idempotency-Key like every creating POST; the replay copy, which holds the
+ * secret, is stored sealed.
  */
 export const webhooksRoutes: RouteModule = (app, { webhooks }) => {
   app.post(
     '/webhooks',
-    { config: auth, schema: { tags, summary: 'Register a webhook endpoint (the secret is shown once, here)', description: SCOPES_NOTE, body: createWebhookBody, response: { 201: createdWebhookSchema } } },
+    { config: { ...auth, idempotent: 'sealed' }, schema: { tags, summary: 'Register a webhook endpoint (the secret is shown once, here)', description: SCOPES_NOTE, body: createWebhookBody, response: { 201: createdWebhookSchema } } },
     async (request, reply) => {
       const principal = principalOf(request);
       return reply.code(201).send(await webhooks.create(principal.accountId, request.body, principal.scopes));
