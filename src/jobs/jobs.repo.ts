@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type SelectQueryBuilder } from 'kysely';
 import type { Database, DialectName, Executor } from '../ports/storage.js';
 
 export type JobRow = Database['jobs'];
@@ -141,18 +141,29 @@ export async function failJob(db: Executor, claim: Claim, error: string, now: st
   return updated(result);
 }
 
-/** Extends this worker's leases on `ids`; returns the ids it still holds. */
-export async function renewLeases(db: Executor, workerId: string, ids: readonly string[], leaseUntil: string, now: string): Promise<string[]> {
+/**
+ * Extends this worker's leases on `ids`; returns the ids it still holds. On PostgreSQL a row
+ * another transaction has locked (this worker finishing that job, in a shared commit) is skipped
+ * rather than waited for, which could deadlock with that commit; it still counts as held when
+ * it is still this worker's, and is renewed at the next heartbeat.
+ */
+export async function renewLeases(db: Executor, dialect: DialectName, workerId: string, ids: readonly string[], leaseUntil: string, now: string): Promise<string[]> {
   if (ids.length === 0) return [];
+  const mine = (query: SelectQueryBuilder<Database, 'jobs', object>, among: readonly string[]) =>
+    query.where('id', 'in', among).where('status', '=', 'running').where('locked_by', '=', workerId);
+  const unlocked = mine(db.selectFrom('jobs'), ids).select('id');
   const rows = await db
     .updateTable('jobs')
     .set({ locked_until: leaseUntil, updated_at: now })
-    .where('id', 'in', ids)
-    .where('status', '=', 'running')
-    .where('locked_by', '=', workerId)
+    .where('id', 'in', dialect === 'postgres' ? unlocked.forUpdate().skipLocked() : unlocked)
     .returning('id')
     .execute();
-  return rows.map((r) => r.id);
+  const renewed = rows.map((r) => r.id);
+  if (renewed.length === ids.length) return renewed;
+  const done = new Set(renewed);
+  const skipped = ids.filter((id) => !done.has(id));
+  const busy = await mine(db.selectFrom('jobs'), skipped).select('id').execute();
+  return [...renewed, ...busy.map((r) => r.id)];
 }
 
 /** When the earliest pending job of these types falls due, or undefined when there is none. */

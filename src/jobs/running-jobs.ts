@@ -1,6 +1,6 @@
 import { iso, type Clock } from '../kernel/clock.js';
 import type { Logger } from '../kernel/logger.js';
-import type { Executor } from '../ports/storage.js';
+import type { DialectName, Executor } from '../ports/storage.js';
 import { renewLeases, type JobRow } from './jobs.repo.js';
 
 /** Leases this close to running out count as lapsed for claims. */
@@ -21,6 +21,7 @@ export interface RunningJob {
 
 export interface RunningJobsDependencies {
   db: Executor;
+  dialect: DialectName;
   clock: Clock;
   logger: Logger;
   workerId: string;
@@ -133,7 +134,7 @@ export class RunningJobs {
       const held = new Set<string>();
       for (let start = 0; start < jobs.length; start += RENEWAL_CHUNK) {
         const ids = jobs.slice(start, start + RENEWAL_CHUNK).map((j) => j.row.id);
-        for (const id of await renewLeases(this.deps.db, this.deps.workerId, ids, iso(new Date(until)), iso(new Date(now)))) held.add(id);
+        for (const id of await renewLeases(this.deps.db, this.deps.dialect, this.deps.workerId, ids, iso(new Date(until)), iso(new Date(now)))) held.add(id);
       }
       for (const job of jobs) {
         if (held.has(job.row.id)) job.leaseUntil = until;

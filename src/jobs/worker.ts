@@ -130,7 +130,7 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
       backoff: options.backoff ?? DEFAULT_BACKOFF,
       random: options.random ?? Math.random,
     };
-    this.running = new RunningJobs({ db: options.storage.db, clock: options.clock, logger, workerId: this.id, leaseMs: this.leaseMs });
+    this.running = new RunningJobs({ db: options.storage.db, dialect: options.storage.dialect, clock: options.clock, logger, workerId: this.id, leaseMs: this.leaseMs });
   }
 
   async start(): Promise<void> {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createStorage, migrateStorage } from '../../src/adapters/storage/storage.js';
 import { createJobQueue, createWorker, done, type JobHandler, type WorkerOptions } from '../../src/jobs/index.js';
-import { claimJobs, claimOf, completeJob, failJob, retryJob } from '../../src/jobs/jobs.repo.js';
+import { claimJobs, claimOf, completeJob, failJob, renewLeases, retryJob } from '../../src/jobs/jobs.repo.js';
 import { iso, ManualClock, systemClock, type Clock } from '../../src/kernel/clock.js';
 import { newId, newSecret } from '../../src/kernel/ids.js';
 import { createLogger } from '../../src/kernel/logger.js';
@@ -198,6 +198,37 @@ describe.each(DATABASES)('jobs (%s)', (db) => {
       expect(seen).toEqual([1]);
     } finally {
       await worker.stop();
+    }
+  });
+
+  it('renews leases without waiting for a row another transaction holds, and without giving that job up', async () => {
+    if (db !== 'postgres') return; // SQLite runs one transaction at a time: nothing else can hold a row.
+    const { type } = probeType();
+    const clock = new ManualClock();
+    const accountId = newId();
+    const queue = queueFor(clock);
+    for (const n of [1, 2]) await queue.enqueue(storage.db, { type, payload: { n }, accountId });
+    const lease = (ms: number) => iso(new Date(clock.now().getTime() + ms));
+    const [held, other] = await claimJobs(storage.db, storage.dialect, { workerId: 'w-1', types: [type], exclude: [], limit: 2, now: iso(clock.now()), leaseUntil: lease(30_000) });
+    if (!held || !other) throw new Error('expected two claims');
+    // The second one is another worker's now (this one lost its lease).
+    await storage.db.updateTable('jobs').set({ locked_by: 'w-2' }).where('id', '=', other.id).execute();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // Another transaction (this worker finishing the job, say) holds the row while the heartbeat runs.
+    const holder = storage.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('jobs').select('id').where('id', '=', held.id).forUpdate().execute();
+      locked();
+      await released;
+    });
+    await isLocked;
+    try {
+      expect(await renewLeases(storage.db, storage.dialect, 'w-1', [held.id, other.id], lease(60_000), iso(clock.now()))).toEqual([held.id]);
+    } finally {
+      release();
+      await holder;
     }
   });
 
