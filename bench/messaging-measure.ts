@@ -33,17 +33,23 @@ export async function prepareMessaging(base: string, providers: ServerProcess): 
     body: { grant_type: 'client_credentials', client_id: client.body.client_id, client_secret: client.body.client_secret },
   });
   const token = issued.body.access_token;
+  await configureChannels(base, { token }, providers, base);
+  return { token };
+}
+
+/** The four channels pointed at the stand-ins; the SMS stand-in posts its status callbacks to `callbackBase`. */
+export async function configureChannels(base: string, fixture: MessagingFixture, providers: ServerProcess, callbackBase: string): Promise<void> {
+  const { token } = fixture;
   const { smtpPort } = await records(providers);
   const channels = {
     fbMessenger: { name: 'messenger', base_url: `${providers.url}/messenger`, credentials: META, settings: {} },
     whatsApp: { name: 'whatsapp-cloud', base_url: `${providers.url}/graph`, credentials: META, settings: { phoneNumberId: '106540352242922' } },
-    sms: { name: 'twilio', base_url: `${providers.url}/twilio`, credentials: TWILIO, settings: { from: '+14155550199', statusCallbackUrl: `${base}/webhooks/sms` } },
+    sms: { name: 'twilio', base_url: `${providers.url}/twilio`, credentials: TWILIO, settings: { from: '+14155550199', statusCallbackUrl: `${callbackBase}/webhooks/sms` } },
     email: { name: 'smtp', base_url: `smtp://127.0.0.1:${smtpPort}`, credentials: {}, settings: { from: 'Acme Support <support@acme.example>' } },
   };
   for (const [channel, provider] of Object.entries(channels)) {
     await expectStatus(200, base, 'PUT', `/channels/${channel}`, { token, body: { providers: [provider] } });
   }
-  return { token };
 }
 
 /**
