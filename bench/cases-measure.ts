@@ -1,7 +1,7 @@
 import { cpuSnapshot, cpuUsage, waitForQuiet } from './lib/cpu.js';
 import { BUSY_CORES, measure, type Load, type Measurement, type Settings } from './lib/measure.js';
 import type { ServerProcess } from './lib/processes.js';
-import { expectStatus } from './lib/http.js';
+import { keepAliveClient } from './lib/http.js';
 import { AGENTS, REQUESTERS, generate, type Fixture } from './cases-seed.js';
 import { random, requesterName } from './cases-corpus.js';
 import type { Floor } from './cases-floor.js';
@@ -55,8 +55,9 @@ interface Query {
 const ATTEMPTS = 3;
 
 /**
- * Runs `query` `samples` times after a warm-up, the API and the floor alternating; again while
- * other processes competed for the CPU meanwhile, keeping the quietest attempt.
+ * Runs `query` `samples` times after a warm-up, the API and the floor alternating (and taking
+ * turns at going first); again while other processes competed for the CPU meanwhile, keeping the
+ * quietest attempt.
  */
 async function sampleQuietly(query: Query, samples: number, watch: Watch): Promise<QueryResult> {
   let best = await sample(query, samples, watch);
@@ -86,13 +87,25 @@ async function sample(query: Query, samples: number, watch: Watch): Promise<Quer
   const problems: string[] = [];
   let checked = 0;
   const every = Math.max(1, Math.floor(samples / CHECKS));
+  const timed = async <T>(run: () => Promise<T>, into: number[]): Promise<T> => {
+    const started = performance.now();
+    const result = await run();
+    into.push(performance.now() - started);
+    return result;
+  };
   for (let i = 0; i < samples; i++) {
-    let started = performance.now();
-    const answer = await query.api(i);
-    api.push(performance.now() - started);
-    started = performance.now();
-    const expected = await query.floor(i);
-    floor.push(performance.now() - started);
+    // Both read the same rows, and the second finds them in PostgreSQL's cache (128 MB, against
+    // 2.7 GB of table and indexes): each goes first every other time, so neither always gets the
+    // pages the other just read.
+    let answer: string[];
+    let expected: string[];
+    if (i % 2 === 0) {
+      answer = await timed(() => query.api(i), api);
+      expected = await timed(() => query.floor(i), floor);
+    } else {
+      expected = await timed(() => query.floor(i), floor);
+      answer = await timed(() => query.api(i), api);
+    }
     if (i % every === 0) {
       checked += 1;
       // A page shows 50 cases; the SQL reads one more to know whether another page follows.
@@ -106,15 +119,29 @@ async function sample(query: Query, samples: number, watch: Watch): Promise<Quer
   return result;
 }
 
-export async function measureQueries(database: string, server: ServerProcess, fixture: Fixture, floor: Floor, count: number, samples: number): Promise<QueryResult[]> {
+/**
+ * Measures each query whose name `wanted` accepts (by default all: `BENCH_CASES_QUERIES` narrows
+ * a run to some of them while working on one).
+ */
+export async function measureQueries(
+  database: string,
+  server: ServerProcess,
+  fixture: Fixture,
+  floor: Floor,
+  count: number,
+  samples: number,
+  wanted: (name: string) => boolean = () => true,
+): Promise<QueryResult[]> {
   const base = server.url;
   const { accountId, token, agents } = fixture;
-  const headers = { authorization: `Bearer ${token}` };
+  const client = keepAliveClient(base, { authorization: `Bearer ${token}` });
+  const get = async <T>(path: string): Promise<T> => {
+    const { status, text } = await client.get(path);
+    if (status !== 200) throw new Error(`GET ${path}: ${status} ${text.slice(0, 300)}`);
+    return JSON.parse(text) as T;
+  };
   const list = async (path: string): Promise<{ ids: string[]; next: string | undefined }> => {
-    const response = await fetch(`${base}${path}`, { headers });
-    const text = await response.text();
-    if (response.status !== 200) throw new Error(`GET ${path}: ${response.status} ${text.slice(0, 300)}`);
-    const body = JSON.parse(text) as { _embedded: { cases: { id: string }[] }; _links: { next?: { href: string } } };
+    const body = await get<{ _embedded: { cases: { id: string }[] }; _links: { next?: { href: string } } }>(path);
     return { ids: body._embedded.cases.map((c) => c.id), next: body._links.next?.href };
   };
   const agent = (i: number) => agents[(i * 7) % AGENTS] ?? '';
@@ -129,8 +156,12 @@ export async function measureQueries(database: string, server: ServerProcess, fi
   // The pages after cases 90% down the newest-first list, 50 apart, and a cursor for each from the
   // API (the next link of a one-case page ending at that case).
   const depth = Math.floor(count * 0.9);
-  say(`${database}: finding ${samples + WARMUP} positions after ${depth.toLocaleString('en-US')} cases...`);
-  const positions = await floor.positions(accountId, depth - 1, samples + WARMUP, 50);
+  const deepPage = `page after ${depth.toLocaleString('en-US')} cases (cursor)`;
+  const positions: { created_at: string; id: string }[] = [];
+  if (wanted(deepPage)) {
+    say(`${database}: finding ${samples + WARMUP} positions after ${depth.toLocaleString('en-US')} cases...`);
+    positions.push(...(await floor.positions(accountId, depth - 1, samples + WARMUP, 50)));
+  }
   const cursors: string[] = [];
   for (const p of positions) {
     const to = new Date(Date.parse(p.created_at) + 1).toISOString();
@@ -165,7 +196,7 @@ export async function measureQueries(database: string, server: ServerProcess, fi
     })),
     { name: 'first page, newest first', judged: false, api: async () => (await list('/cases')).ids, floor: () => floor.firstPage(accountId) },
     {
-      name: `page after ${depth.toLocaleString('en-US')} cases (cursor)`,
+      name: deepPage,
       judged: true,
       api: async (i) => (await list(at(cursors, i))).ids,
       floor: (i) => floor.pageAfter(accountId, at(positions, i).created_at, at(positions, i).id),
@@ -173,17 +204,18 @@ export async function measureQueries(database: string, server: ServerProcess, fi
     {
       name: 'get by id',
       judged: true,
-      api: async (i) => {
-        const id = at(ids, i);
-        return [(await expectStatus<{ id: string }>(200, base, 'GET', `/cases/${id}`, { token })).body.id];
-      },
+      api: async (i) => [(await get<{ id: string }>(`/cases/${at(ids, i)}`)).id],
       floor: (i) => floor.get(accountId, at(ids, i)),
     },
   ];
   say(`${database}: measuring...`);
   const results: QueryResult[] = [];
   const watch = { pid: server.pid, withPostgres: database === 'postgres' };
-  for (const query of queries) results.push(await sampleQuietly(query, samples, watch));
+  try {
+    for (const query of queries.filter((q) => wanted(q.name))) results.push(await sampleQuietly(query, samples, watch));
+  } finally {
+    client.close();
+  }
   return results;
 }
 

@@ -19,7 +19,9 @@
  * Arguments: the databases to run (default both: `postgres sqlite`) and optionally `--cases=N`.
  * Environment: BENCH_CASES (default 1000000), BENCH_CASES_SAMPLES (per query, default 500),
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; a fresh schema, dropped
- * afterwards), BENCH_DURATION_S and BENCH_CONNECTIONS (creates, default 10 s and 50).
+ * afterwards), BENCH_DURATION_S and BENCH_CONNECTIONS (creates, default 10 s and 50),
+ * BENCH_CASES_QUERIES (measure only the queries whose names contain one of these comma-separated
+ * words, and `creates` only if named: `BENCH_CASES_QUERIES='get by id'`; default everything).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,17 +50,22 @@ interface DatabaseResult {
   loaded: Loaded;
   size: string;
   queries: QueryResult[];
-  creates: CreatesResult;
+  /** Absent when BENCH_CASES_QUERIES leaves creates out. */
+  creates: CreatesResult | undefined;
 }
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
+
+/** BENCH_CASES_QUERIES: comma-separated words; a query (or `creates`) is measured when its name contains one. */
+const only = process.env.BENCH_CASES_QUERIES?.split(',').map((w) => w.trim()).filter((w) => w !== '');
+const measured = (name: string) => !only?.length || only.some((word) => name.includes(word));
 
 export async function run(args: string[]): Promise<void> {
   const sizeArg = args.find((a) => a.startsWith('--cases='));
   const count = Number(sizeArg?.slice('--cases='.length) ?? process.env.BENCH_CASES ?? '1000000');
   if (!Number.isInteger(count) || count < 1000) throw new Error('the number of cases must be an integer of at least 1,000');
   const wanted = wantedTargets(args.filter((a) => a !== sizeArg), TARGET_NAMES);
-  assertWrk();
+  if (measured('creates')) assertWrk();
   const samples = Number(process.env.BENCH_CASES_SAMPLES ?? '500');
   const settings = loadSettings();
   const postgresUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_POSTGRES;
@@ -117,8 +124,10 @@ async function measureDatabase(
     server = await start();
     const size = database === 'postgres' ? await postgresSize(url) : `${(statSync(file).size / 2 ** 20).toFixed(0)} MiB file`;
     floor = database === 'postgres' ? postgresFloor(url) : sqliteFloor(file);
-    const queries = await measureQueries(database, server, fixture, floor, count, samples);
-    const creates = await measureQuietly(`${database} creates`, () => measureCreates(database, server as ServerProcess, fixture, floor as Floor, count, settings));
+    const queries = await measureQueries(database, server, fixture, floor, count, samples, measured);
+    const creates = measured('creates')
+      ? await measureQuietly(`${database} creates`, () => measureCreates(database, server as ServerProcess, fixture, floor as Floor, count, settings))
+      : undefined;
     return { database, loaded, size, queries, creates };
   } catch (error) {
     if (server) process.stderr.write(`--- last output of ${server.name} ---\n${server.output()}\n`);
@@ -158,7 +167,7 @@ function printReport(results: DatabaseResult[], count: number, samples: number, 
       for (const problem of q.problems) verdicts.push(`${r.database} ${q.name}: CHECK FAILED: ${problem}`);
     }
   }
-  lines.push(
+  if (results.some((r) => r.creates)) lines.push(
     '',
     `Creates, POST /cases with wrk (${settings.connections} connections, ${settings.durationS} s after ${settings.warmupS} s warm-up), beside inserts of a case row through the driver:`,
     '',
@@ -167,11 +176,12 @@ function printReport(results: DatabaseResult[], count: number, samples: number, 
   );
   for (const r of results) {
     const c = r.creates;
+    if (!c) continue;
     lines.push(`| ${r.database} | ${int(c.max.rps)} | ${ms(c.max.p50Ms)} | ${ms(c.max.p99Ms)} | ${int(c.floorPerSecond)} |`);
   }
   lines.push('');
   for (const r of results) {
-    lines.push(`${r.database}: ${int(r.loaded.cases)} cases and ${int(r.loaded.notes)} notes seeded in ${(r.loaded.ms / 1000).toFixed(0)} s; ${r.size}${createsCpu(r.creates)}`);
+    lines.push(`${r.database}: ${int(r.loaded.cases)} cases and ${int(r.loaded.notes)} notes seeded in ${(r.loaded.ms / 1000).toFixed(0)} s; ${r.size}${r.creates ? createsCpu(r.creates) : ''}`);
   }
   for (const r of results) {
     if (r.database !== 'postgres') continue;

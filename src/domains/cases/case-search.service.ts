@@ -3,11 +3,11 @@ import type { Storage } from '../../ports/storage.js';
 import { DomainError, invalid, type FieldProblem } from '../../kernel/errors.js';
 import { decodeCursor, encodeCursor, type Page } from '../../kernel/page.js';
 import type { CaseView } from './cases.model.js';
-import { toCaseView } from './case-view.js';
+import { listedCaseView, type ListedCaseRow } from './case-view.js';
 import type { CaseStatusesService } from './statuses.service.js';
 import { CASE_SORTS, SORT_ORDERS, searchWords, type CaseFilters, type CasePosition, type CaseSort, type SortOrder } from './case-search.model.js';
 import type { CaseListQuery } from './case-search.schema.js';
-import { caseSearchRepo, type ListedCaseRow } from './case-search.repo.js';
+import { caseSearchRepo } from './case-search.repo.js';
 
 export const DEFAULT_PER_PAGE = 50;
 /**
@@ -63,7 +63,7 @@ export class CaseSearchService {
     const last = items[items.length - 1];
     const next = rows.length > perPage && last ? encodeCursor(nextCursor(query.sort, query.order, last, counted)) : undefined;
     return {
-      items: items.map(({ custom_status_name: name, ...row }) => toCaseView({ ...row, search_text: '' }, name ?? row.status_id)),
+      items: items.map(listedCaseView),
       total: Math.min(counted, TOTAL_LIMIT),
       totalExact: counted <= TOTAL_LIMIT,
       next,

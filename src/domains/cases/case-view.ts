@@ -5,8 +5,15 @@ import type { CasePriority, CaseRelated, CaseType, CaseView, StatusCategory } fr
 
 export type CaseRow = Selectable<Database['cases']>;
 
+/**
+ * A case as lists and `GET /cases/{id}` read it: every column but `search_text`, which is never
+ * shown and can be large, and the name of its status when it is a custom one (a built-in status's
+ * id is its name).
+ */
+export type ListedCaseRow = Omit<CaseRow, 'search_text'> & { custom_status_name: string | null };
+
 /** Renders a stored case; `statusName` is the name of its status (built-in ids are their names). */
-export function toCaseView(row: CaseRow, statusName: string): CaseView {
+export function toCaseView(row: Omit<CaseRow, 'search_text'>, statusName: string): CaseView {
   return {
     id: row.id,
     title: row.title,
@@ -34,3 +41,6 @@ export function toCaseView(row: CaseRow, statusName: string): CaseView {
     deleted_at: row.deleted_at,
   };
 }
+
+/** Renders a case read with its status's name. */
+export const listedCaseView = (row: ListedCaseRow): CaseView => toCaseView(row, row.custom_status_name ?? row.status_id);

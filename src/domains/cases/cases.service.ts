@@ -12,7 +12,8 @@ import { newId } from '../../kernel/ids.js';
 import { planChange, type Plan } from './case-plan.js';
 import { checkReferences } from './case-refs.js';
 import type { CaseSettingsService } from './case-settings.service.js';
-import { toCaseView, type CaseRow } from './case-view.js';
+import { listedCaseView, toCaseView, type CaseRow } from './case-view.js';
+import { caseSearchRepo } from './case-search.repo.js';
 import { caseClosed, caseNotTrashed, caseTrashed } from './cases.errors.js';
 import { buildSearchText, type CaseAuditEntry, type CaseNote, type CaseView, type NoteVisibility } from './cases.model.js';
 import { casesRepo, changedColumns } from './cases.repo.js';
@@ -63,10 +64,11 @@ export class CasesService {
     });
   }
 
+  /** One statement: the case and its custom status's name, without its search text. */
   async get(accountId: string, id: string): Promise<CaseView> {
-    const row = await casesRepo(this.deps.storage.db, this.deps.storage.dialect).find(accountId, id);
+    const row = await caseSearchRepo(this.deps.storage.db, this.deps.storage.dialect).one(accountId, id);
     if (!row) throw notFound('case');
-    return toCaseView(row, await this.statusName(accountId, row.status_id));
+    return listedCaseView(row);
   }
 
   async update(accountId: string, actor: string, id: string, input: UpdateCaseInput): Promise<CaseView> {
