@@ -158,6 +158,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     schemas: JOB_PAYLOADS,
     handlers: createJobHandlers({ storage, clock, callbacks: dispatcher, flows: engine, cases: new CaseAutomation(storage, clock, caseStatuses, caseSettings, webhooks.publisher), messages: messaging.delivery, webhooks: webhooks.sender }),
     concurrency: config.SWITCHBOARD_WORKER_CONCURRENCY,
+    // Message sends have places of their own: a slow webhook receiver or a long job never holds up sends.
+    pools: { 'message.send': config.SWITCHBOARD_MESSAGE_SEND_CONCURRENCY },
     leaseMs: config.SWITCHBOARD_JOB_LEASE_S * 1000,
   });
   metrics.expose(workerMetrics(worker));

@@ -32,6 +32,7 @@ export const configSchema = z.object({
   SWITCHBOARD_WORKER: booleanFlag.default(true),
   // Jobs mostly wait (a callback's dial job lasts as long as its call), so a node runs many at once.
   SWITCHBOARD_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(20),
+  SWITCHBOARD_MESSAGE_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(20),
   // A node renews its claims on running jobs every third of this; a dead node's jobs are taken over once it runs out.
   SWITCHBOARD_JOB_LEASE_S: z.coerce.number().int().min(1).max(3600).default(30),
   SWITCHBOARD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),

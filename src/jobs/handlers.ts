@@ -59,9 +59,9 @@ export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB
       return again ? repeatAt(again) : done();
     },
     'case.trash_purge': caseTrashPurge({ cases: deps.cases, clock: deps.clock }),
-    // A send takes a worker slot while it runs (each provider attempt is bounded): a node sends as
-    // many messages at once as it has slots, and the rest wait in the table until one frees, so
-    // a burst of sends is queued rather than slowing every send (and the API) down.
+    // Sends run in a pool of their own (app.ts): a node sends as many messages at once as the pool
+    // holds, and the rest wait in the table until a place frees, so a burst of sends is queued
+    // rather than slowing every send (and the API) down.
     'message.send': async ({ message_id }, { accountId, signal, attempt, maxAttempts }) => {
       try {
         await deps.messages.deliver(accountId, message_id, signal);

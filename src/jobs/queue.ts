@@ -15,8 +15,8 @@ export interface JobQueueDependencies {
 export interface LocalWorker {
   readonly id: string;
   readonly leaseMs: number;
-  /** Whether a job claimed for it now would start at once (a slot is free); when not, jobs enqueued `here` wait in the table like any other. */
-  hasRoom(): boolean;
+  /** Whether a job of `type` claimed for it now would start at once (a slot of its pool is free); when not, jobs enqueued `here` wait in the table like any other. */
+  hasRoom(type: string): boolean;
   /** Runs jobs already claimed in its name. */
   adopt(rows: JobRow[]): void;
 }
@@ -40,7 +40,7 @@ export function createJobQueue<J extends { type: string; payload: unknown } = Jo
     async enqueue(executor: Executor, job: NewJob<J>): Promise<string | null> {
       const now = clock.now();
       const id = newId(now.getTime());
-      const claimed = job.here && local?.hasRoom() ? claimedIn.get(executor) : undefined;
+      const claimed = job.here && local?.hasRoom(job.type) ? claimedIn.get(executor) : undefined;
       const row: JobRow = {
         id,
         account_id: job.accountId,

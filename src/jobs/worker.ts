@@ -21,8 +21,13 @@ export interface WorkerOptions<S extends PayloadSchemas> {
   handlers: JobHandlers<S>;
   /** Written to `locked_by`; must be unique among live workers. Host, pid and a random suffix by default. */
   id?: string;
-  /** Jobs run at once by this worker. */
+  /** Jobs run at once by this worker (its shared slots). */
   concurrency?: number;
+  /**
+   * Job types that run in a pool of their own: at most this many at once on this worker, taking
+   * none of the shared slots (so a slow job of another type never holds up theirs, nor they it).
+   */
+  pools?: Readonly<Record<string, number>>;
   /** How long a claim lasts without renewal; a dead worker's jobs are claimed again after it. */
   leaseMs?: number;
   /** Wall-clock fallback for a missed notification: the longest a due job waits for this worker to look. */
@@ -60,8 +65,8 @@ export interface Worker {
    * that ignores it is left to its lease, after which another worker claims the job.
    */
   stop(): Promise<void>;
-  /** Whether a job handed over now would start at once: started, with a slot free. */
-  hasRoom(): boolean;
+  /** Whether a job of `type` handed over now would start at once: started, with a place free in the type's pool or the shared slots. */
+  hasRoom(type: string): boolean;
   /**
    * Runs jobs claimed in this worker's name by the transaction that enqueued them (`here`), which
    * has committed. A worker not started (or stopping) leaves them to their lease.
@@ -86,6 +91,12 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
   readonly stats: WorkerStats = { claimed: 0, succeeded: 0, retried: 0, failed: 0, leasesLost: 0, running: 0 };
   private readonly runners = new Map<string, Runner>();
   private readonly types: string[];
+  /** The types that take the shared slots. */
+  private readonly shared: string[];
+  /** Pooled types: their pool's size, and how many of them run now. */
+  private readonly pools = new Map<string, { size: number; running: number }>();
+  /** Pooled types whose pool a pass found full: due jobs of theirs may wait for a place. */
+  private readonly starved = new Set<string>();
   private readonly running: RunningJobs;
   /** Settles when the job's outcome is recorded (or could not be); never rejects. */
   private readonly finishing = new Set<Promise<void>>();
@@ -117,6 +128,8 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
       this.runners.set(type, { schema: options.schemas[type] as z.ZodType, handler });
     }
     this.types = [...this.runners.keys()];
+    for (const [type, size] of Object.entries(options.pools ?? {})) if (this.runners.has(type)) this.pools.set(type, { size, running: 0 });
+    this.shared = this.types.filter((type) => !this.pools.has(type));
     this.concurrency = options.concurrency ?? 10;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollMs = options.pollMs ?? 1000;
@@ -151,15 +164,16 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
     if (this.state !== 'idle') throw new Error('drain() is for a worker that was never started');
     let ran = 0;
     for (;;) {
-      const rows = await this.claim(this.concurrency - this.running.occupying);
+      const rows = await this.claim(this.types, this.concurrency - this.running.occupying);
       if (rows.length === 0) return ran;
       ran += rows.length;
       await Promise.all(rows.map((row) => this.launch(row)));
     }
   }
 
-  hasRoom(): boolean {
-    return this.state === 'started' && this.running.occupying < this.concurrency;
+  hasRoom(type: string): boolean {
+    const pool = this.pools.get(type);
+    return this.state === 'started' && (pool ? pool.running < pool.size : this.running.occupying < this.concurrency);
   }
 
   adopt(rows: JobRow[]): void {
@@ -200,24 +214,39 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
 
   private async claimUntilFullOrIdle(): Promise<void> {
     for (;;) {
+      if (this.state !== 'started') return;
       const free = this.concurrency - this.running.occupying;
       this.full = free <= 0;
-      if (free <= 0 || this.state !== 'started') return;
-      const rows = await this.claim(free);
-      for (const row of rows) void this.launch(row);
-      if (rows.length < free) {
-        const next = await nextRunAt(this.run.db, this.types);
+      let more = false;
+      if (free > 0 && this.shared.length > 0) {
+        const rows = await this.claim(this.shared, free);
+        for (const row of rows) void this.launch(row);
+        more = rows.length === free;
+      }
+      for (const [type, pool] of this.pools) {
+        const room = pool.size - pool.running;
+        if (room > 0) {
+          const rows = await this.claim([type], room);
+          for (const row of rows) void this.launch(row);
+          if (rows.length < room) continue;
+        }
+        // Full: due jobs of this type wait until one of its jobs ends.
+        this.starved.add(type);
+      }
+      if (!more) {
+        const waiting = this.types.filter((type) => (this.pools.has(type) ? !this.starved.has(type) : !this.full));
+        const next = await nextRunAt(this.run.db, waiting);
         if (next !== undefined) this.armDue(Date.parse(next));
         return;
       }
     }
   }
 
-  private async claim(limit: number): Promise<JobRow[]> {
+  private async claim(types: readonly string[], limit: number): Promise<JobRow[]> {
     const now = this.options.clock.now().getTime();
     const rows = await claimJobs(this.run.db, this.options.storage.dialect, {
       workerId: this.id,
-      types: this.types,
+      types,
       exclude: this.running.lapsing(now),
       limit,
       now: iso(new Date(now)),
@@ -232,6 +261,12 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
     const runner = this.runners.get(row.type);
     if (!runner) throw new Error(`claimed a job of type ${row.type}, which this worker does not run`);
     const job = this.running.add(row);
+    const pool = this.pools.get(row.type);
+    if (pool) {
+      // A pooled job never takes a shared slot.
+      this.running.detach(job);
+      pool.running += 1;
+    }
     this.stats.running = this.running.size;
     const handler: JobHandler<unknown> = async (payload, context) => {
       try {
@@ -252,6 +287,10 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
         this.running.delete(row.id);
         this.finishing.delete(finished);
         this.stats.running = this.running.size;
+        if (pool) {
+          pool.running -= 1;
+          if (this.starved.delete(row.type)) this.wake();
+        }
         this.slotFreed();
       });
     this.finishing.add(finished);

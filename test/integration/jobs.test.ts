@@ -274,6 +274,55 @@ describe.each(DATABASES)('jobs (%s)', (db) => {
     }
   }, 120_000);
 
+  it('runs a pooled type in places of its own: a busy shared slot does not hold it up, and its pool bounds it', async () => {
+    const shared = probeType();
+    const pooled = probeType();
+    const accountId = newId();
+    const started: string[] = [];
+    const gates = new Map<string, () => void>();
+    const hold = (label: string) => new Promise<void>((resolve) => gates.set(label, resolve));
+    const handler: JobHandler<Probe> = async ({ label }) => {
+      started.push(label);
+      await hold(label);
+      return done();
+    };
+    const worker = createWorker({
+      storage, clock: systemClock, logger: createLogger('silent'),
+      schemas: { ...shared.schemas, ...pooled.schemas },
+      handlers: { [shared.type]: handler as JobHandler<unknown>, [pooled.type]: handler as JobHandler<unknown> },
+      concurrency: 1, pools: { [pooled.type]: 1 }, pollMs: 60 * 60 * 1000,
+    });
+    await worker.start();
+    try {
+      const queue = createJobQueue<{ type: string; payload: { n: number; label: string } }>({ storage, clock: systemClock });
+      queue.attach(worker);
+      const enqueue = (type: string, label: string, here: boolean) => queue.transaction((trx) => queue.enqueue(trx, { type, payload: { n: 0, label }, accountId, here }));
+      await enqueue(shared.type, 'shared', true);
+      await vi.waitFor(() => expect(started).toEqual(['shared']), { timeout: 10_000, interval: 10 });
+      // The one shared slot is taken; the pool has its own place.
+      expect(worker.hasRoom(shared.type)).toBe(false);
+      expect(worker.hasRoom(pooled.type)).toBe(true);
+      await enqueue(pooled.type, 'first send', true);
+      await vi.waitFor(() => expect(started).toEqual(['shared', 'first send']), { timeout: 10_000, interval: 10 });
+      // The pool is full: the next waits in the table (notified, not handed over), and starts when the first ends.
+      await enqueue(pooled.type, 'second send', true);
+      await enqueue(pooled.type, 'third send', false);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(started).toEqual(['shared', 'first send']);
+      gates.get('first send')?.();
+      await vi.waitFor(() => expect(started).toHaveLength(3), { timeout: 10_000, interval: 10 });
+      gates.get(started[2] ?? '')?.();
+      await vi.waitFor(() => expect(started).toHaveLength(4), { timeout: 10_000, interval: 10 });
+      expect(started.slice(2).sort()).toEqual(['second send', 'third send']);
+      gates.get(started[3] ?? '')?.();
+      gates.get('shared')?.();
+      await vi.waitFor(async () => expect(await rowsOf(accountId)).toEqual([]), { timeout: 10_000, interval: 20 });
+    } finally {
+      for (const open of gates.values()) open();
+      await worker.stop();
+    }
+  });
+
   it('leaves a job enqueued `here` in the table when the worker has no free slot, and runs it when one frees', async () => {
     const { type, schemas } = probeType();
     const accountId = newId();
