@@ -1,78 +1,19 @@
 import { hostname } from 'node:os';
 import type { z } from 'zod';
-import { iso, type Clock } from '../kernel/clock.js';
+import { iso } from '../kernel/clock.js';
 import { newSecret } from '../kernel/ids.js';
-import type { Logger } from '../kernel/logger.js';
 import { CHANNELS } from '../ports/channels.js';
 import type { PayloadSchemas } from '../ports/jobs.js';
-import type { Storage } from '../ports/storage.js';
-import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
-import type { JobHandler, JobHandlers } from './handler.js';
+import { DEFAULT_BACKOFF } from './backoff.js';
+import type { JobHandler } from './handler.js';
 import { claimJobs, nextRunAt, type JobRow } from './jobs.repo.js';
 import { runJob, type Disposition, type RunJobDependencies } from './run-job.js';
+import { JobPools } from './job-pools.js';
 import { RunningJobs } from './running-jobs.js';
+import type { Worker, WorkerOptions, WorkerStats } from './worker.types.js';
 
-export interface WorkerOptions<S extends PayloadSchemas> {
-  storage: Storage;
-  clock: Clock;
-  logger: Logger;
-  /** The job types this worker runs and their payload schemas; it never claims another type. */
-  schemas: S;
-  handlers: JobHandlers<S>;
-  /** Written to `locked_by`; must be unique among live workers. Host, pid and a random suffix by default. */
-  id?: string;
-  /** Jobs run at once by this worker (its shared slots). */
-  concurrency?: number;
-  /**
-   * Job types that run in a pool of their own: at most this many at once on this worker, taking
-   * none of the shared slots (so a slow job of another type never holds up theirs, nor they it).
-   */
-  pools?: Readonly<Record<string, number>>;
-  /** How long a claim lasts without renewal; a dead worker's jobs are claimed again after it. */
-  leaseMs?: number;
-  /** Wall-clock fallback for a missed notification: the longest a due job waits for this worker to look. */
-  pollMs?: number;
-  /** The longest `stop()` waits for running handlers. */
-  stopTimeoutMs?: number;
-  backoff?: BackoffPolicy;
-  random?: () => number;
-}
+export type { Worker, WorkerOptions, WorkerStats } from './worker.types.js';
 
-export interface WorkerStats {
-  claimed: number;
-  /** Handlers that returned and whose outcome was recorded (done or repeated). */
-  succeeded: number;
-  retried: number;
-  /** Jobs given up on: attempts used up, or a payload that does not parse. */
-  failed: number;
-  /** Outcomes this worker could not record because another worker had claimed the job meanwhile. */
-  leasesLost: number;
-  running: number;
-}
-
-export interface Worker {
-  readonly id: string;
-  /** How long a claim lasts without renewal. */
-  readonly leaseMs: number;
-  readonly stats: Readonly<WorkerStats>;
-  /** Listens for enqueued jobs, polls as a fallback and runs due jobs until `stop()`. */
-  start(): Promise<void>;
-  /** Claims and runs due jobs until none is due; resolves to how many ran. For a worker never started (tests, one-shot runs). */
-  drain(): Promise<number>;
-  /**
-   * Stops claiming and listening, then waits up to `stopTimeoutMs` for running handlers. The rest
-   * are aborted: one that honours its signal records a failed attempt (retried after backoff), one
-   * that ignores it is left to its lease, after which another worker claims the job.
-   */
-  stop(): Promise<void>;
-  /** Whether a job of `type` handed over now would start at once: started, with a place free in the type's pool or the shared slots. */
-  hasRoom(type: string): boolean;
-  /**
-   * Runs jobs claimed in this worker's name by the transaction that enqueued them (`here`), which
-   * has committed. A worker not started (or stopping) leaves them to their lease.
-   */
-  adopt(rows: JobRow[]): void;
-}
 
 /** How long `stop()` waits for aborted handlers to record their attempt. */
 const ABORT_GRACE_MS = 1000;
@@ -93,10 +34,7 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
   private readonly types: string[];
   /** The types that take the shared slots. */
   private readonly shared: string[];
-  /** Pooled types: their pool's size, and how many of them run now. */
-  private readonly pools = new Map<string, { size: number; running: number }>();
-  /** Pooled types whose pool a pass found full: due jobs of theirs may wait for a place. */
-  private readonly starved = new Set<string>();
+  private readonly pools: JobPools;
   private readonly running: RunningJobs;
   /** Settles when the job's outcome is recorded (or could not be); never rejects. */
   private readonly finishing = new Set<Promise<void>>();
@@ -128,7 +66,7 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
       this.runners.set(type, { schema: options.schemas[type] as z.ZodType, handler });
     }
     this.types = [...this.runners.keys()];
-    for (const [type, size] of Object.entries(options.pools ?? {})) if (this.runners.has(type)) this.pools.set(type, { size, running: 0 });
+    this.pools = new JobPools(options.pools ?? {}, this.types);
     this.shared = this.types.filter((type) => !this.pools.has(type));
     this.concurrency = options.concurrency ?? 10;
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -172,8 +110,8 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
   }
 
   hasRoom(type: string): boolean {
-    const pool = this.pools.get(type);
-    return this.state === 'started' && (pool ? pool.running < pool.size : this.running.occupying < this.concurrency);
+    const room = this.pools.room(type) ?? this.concurrency - this.running.occupying;
+    return this.state === 'started' && room > 0;
   }
 
   adopt(rows: JobRow[]): void {
@@ -223,18 +161,18 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
         for (const row of rows) void this.launch(row);
         more = rows.length === free;
       }
-      for (const [type, pool] of this.pools) {
-        const room = pool.size - pool.running;
+      for (const type of this.pools.types()) {
+        const room = this.pools.room(type) ?? 0;
         if (room > 0) {
           const rows = await this.claim([type], room);
           for (const row of rows) void this.launch(row);
           if (rows.length < room) continue;
         }
         // Full: due jobs of this type wait until one of its jobs ends.
-        this.starved.add(type);
+        this.pools.starve(type);
       }
       if (!more) {
-        const waiting = this.types.filter((type) => (this.pools.has(type) ? !this.starved.has(type) : !this.full));
+        const waiting = this.types.filter((type) => (this.pools.has(type) ? this.pools.claimable(type) : !this.full));
         const next = await nextRunAt(this.run.db, waiting);
         if (next !== undefined) this.armDue(Date.parse(next));
         return;
@@ -261,11 +199,10 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
     const runner = this.runners.get(row.type);
     if (!runner) throw new Error(`claimed a job of type ${row.type}, which this worker does not run`);
     const job = this.running.add(row);
-    const pool = this.pools.get(row.type);
-    if (pool) {
+    if (this.pools.has(row.type)) {
       // A pooled job never takes a shared slot.
       this.running.detach(job);
-      pool.running += 1;
+      this.pools.take(row.type);
     }
     this.stats.running = this.running.size;
     const handler: JobHandler<unknown> = async (payload, context) => {
@@ -287,10 +224,7 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
         this.running.delete(row.id);
         this.finishing.delete(finished);
         this.stats.running = this.running.size;
-        if (pool) {
-          pool.running -= 1;
-          if (this.starved.delete(row.type)) this.wake();
-        }
+        if (this.pools.release(row.type)) this.wake();
         this.slotFreed();
       });
     this.finishing.add(finished);

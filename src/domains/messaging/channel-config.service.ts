@@ -1,9 +1,9 @@
 import type { Clock } from '../../kernel/clock.js';
-import { DroppableCache } from '../../kernel/droppable-cache.js';
 import { parseJson } from '../../kernel/json.js';
+import { AccountCache } from '../../ports/account-cache.js';
 import { CHANNELS } from '../../ports/channels.js';
 import type { ChannelId, ProviderConfig } from '../../ports/message-channels.js';
-import type { Executor, Storage } from '../../ports/storage.js';
+import type { Storage } from '../../ports/storage.js';
 import { channelConfigRepo, type ChannelConfigRow, type StoredProvider } from './channel-config.repo.js';
 import type { CredentialsCipher } from './credentials-cipher.js';
 import { appMessagingNeedsNoProvider, channelNotConfigured } from './messaging.errors.js';
@@ -21,30 +21,28 @@ export type UsableProvider = { name: string; config: ProviderConfig; problem?: u
 /** An account's configured channels (appMessaging, which needs none, is never among them), each with its usable providers in order. */
 export type AccountChannels = ReadonlyMap<ChannelId, readonly UsableProvider[]>;
 
-/** Accounts whose channels one node keeps in memory. */
-const CACHED_ACCOUNTS = 10_000;
-
 const sealingContext = (accountId: string, channel: string, provider: string) => `${accountId}/${channel}/${provider}`;
 
 /** `/channels/{channel}`: the account's providers per channel, in the order they are tried. */
 export class ChannelConfigService {
   /** Read on every send: kept per account until a change to it commits, on this node or another. */
-  private readonly cache = new DroppableCache<string, AccountChannels>(CACHED_ACCOUNTS);
-  private unlisten: (() => Promise<void>) | undefined;
+  private readonly cache: AccountCache<AccountChannels>;
 
   constructor(
     private readonly storage: Storage,
     private readonly clock: Clock,
     private readonly cipher: CredentialsCipher,
-  ) {}
-
-  /** Follows every node's changes; after a lost connection everything is read again. */
-  async start(): Promise<void> {
-    this.unlisten = await this.storage.listen(CHANNELS.channelConfigs, (accountId) => this.cache.drop(accountId), () => this.cache.clear());
+  ) {
+    this.cache = new AccountCache(storage, CHANNELS.channelConfigs);
   }
 
-  async stop(): Promise<void> {
-    await this.unlisten?.();
+  /** Follows every node's changes to channel configurations. */
+  start(): Promise<void> {
+    return this.cache.start();
+  }
+
+  stop(): Promise<void> {
+    return this.cache.stop();
   }
 
   async put(accountId: string, channel: ChannelId, providers: ProviderConfig[]): Promise<ChannelConfigView> {
@@ -57,7 +55,7 @@ export class ChannelConfigService {
       credentials: this.cipher.seal(provider.credentials, sealingContext(accountId, channel, provider.name)),
     }));
     const row: ChannelConfigRow = { account_id: accountId, channel, providers: JSON.stringify(stored), updated_at: this.clock.now().toISOString() };
-    await this.change(accountId, (db) => channelConfigRepo(db).upsert(row).then(() => true));
+    await this.cache.change(accountId, (trx) => channelConfigRepo(trx).upsert(row));
     return toView(row);
   }
 
@@ -70,7 +68,7 @@ export class ChannelConfigService {
 
   async remove(accountId: string, channel: ChannelId): Promise<void> {
     if (channel === 'appMessaging') throw appMessagingNeedsNoProvider();
-    if (!(await this.change(accountId, (db) => channelConfigRepo(db).remove(accountId, channel)))) throw channelNotConfigured(channel);
+    if (!(await this.cache.change(accountId, (trx) => channelConfigRepo(trx).remove(accountId, channel)))) throw channelNotConfigured(channel);
   }
 
   /**
@@ -88,17 +86,6 @@ export class ChannelConfigService {
   /** The channel's providers in order, credentials opened; empty when the channel is not configured. */
   async providers(accountId: string, channel: ChannelId): Promise<readonly UsableProvider[]> {
     return (await this.ofAccount(accountId)).get(channel) ?? [];
-  }
-
-  /** Writes a change and tells every node (this one once it committed) to read the account's channels again. */
-  private async change(accountId: string, write: (db: Executor) => Promise<boolean>): Promise<boolean> {
-    const changed = await this.storage.db.transaction().execute(async (trx) => {
-      const done = await write(trx);
-      if (done) await this.storage.notify(trx, CHANNELS.channelConfigs, accountId);
-      return done;
-    });
-    this.cache.drop(accountId);
-    return changed;
   }
 
   private usable(accountId: string, row: ChannelConfigRow): UsableProvider[] {
