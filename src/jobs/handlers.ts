@@ -10,6 +10,7 @@ import { done, repeatAt, type JobHandlers } from './handler.js';
 import { idempotencyPurge } from './idempotency-purge.js';
 import { caseTrashPurge } from './case-trash-purge.js';
 import { webhookPurge } from './webhook-purge.js';
+import { storageMaintenance } from './storage-maintenance.js';
 
 export interface JobDependencies {
   storage: Storage;
@@ -89,5 +90,6 @@ export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB
       return again ? repeatAt(again) : done();
     },
     'webhook.purge': webhookPurge(deps),
+    'storage.maintain': storageMaintenance(deps),
   } satisfies JobHandlers<typeof JOB_PAYLOADS>;
 }

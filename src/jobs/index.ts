@@ -9,3 +9,4 @@ export { IDEMPOTENCY_PURGE_EVERY_MS, idempotencyPurge } from './idempotency-purg
 export { IDEMPOTENCY_RETENTION_MS } from './retention.js';
 export { CASE_TRASH_PURGE_EVERY_MS, caseTrashPurge } from './case-trash-purge.js';
 export { WEBHOOK_PURGE_EVERY_MS, webhookPurge } from './webhook-purge.js';
+export { STORAGE_MAINTENANCE_EVERY_MS, storageMaintenance } from './storage-maintenance.js';

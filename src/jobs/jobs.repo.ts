@@ -19,6 +19,15 @@ export const claimOf = (row: JobRow, workerId: string): Claim => ({ id: row.id, 
 /** The partial indexes' predicate, word for word (see migrations.ts), so both dialects use them. */
 const live = sql<boolean>`status in ('pending', 'running')`;
 
+/**
+ * The types a worker (or one of its pools) runs, written into the statement rather than passed
+ * as parameters: statements are prepared once and planned for any values on PostgreSQL, and only
+ * with the types in view can the planner tell a pool with few due jobs (read through
+ * `jobs_live_by_type`) from one with a backlog (read in `run_at` order). Types are the app's own
+ * constants, never input.
+ */
+const typeIn = (types: readonly string[]) => sql<boolean>`type in (${sql.join(types.map((type) => sql.lit(type)))})`;
+
 /** Inserts a job unless a live job of the account already holds its dedupe key; true when inserted. */
 export async function insertJob(executor: Executor, row: JobRow): Promise<boolean> {
   // No conflict target: the only unique index that can conflict is the partial dedupe one, and
@@ -75,8 +84,8 @@ export async function claimJobs(db: Executor, dialect: DialectName, request: Cla
     .select('id')
     .where(live)
     .where('run_at', '<=', request.now)
-    .where((eb) => eb.or([eb('status', '=', 'pending'), eb('locked_until', '<', request.now)]))
-    .where('type', 'in', request.types)
+    .where((eb) => eb.or([eb('status', '=', sql.lit('pending')), eb('locked_until', '<', request.now)]))
+    .where(typeIn(request.types))
     .$if(request.exclude.length > 0, (q) => q.where('id', 'not in', request.exclude))
     .orderBy('run_at')
     .limit(request.limit);
@@ -89,7 +98,10 @@ export async function claimJobs(db: Executor, dialect: DialectName, request: Cla
       attempts: eb('attempts', '+', 1),
       updated_at: request.now,
     }))
-    .where('id', 'in', dialect === 'postgres' ? due.forUpdate().skipLocked() : due)
+    // `= any(array(…))` on PostgreSQL: the rows are then updated by primary key whatever the
+    // plan thinks the limit is (a prepared statement's plan cannot know it, and read the whole
+    // table to join a few rows).
+    .where(dialect === 'postgres' ? sql<boolean>`id = any(array(${due.forUpdate().skipLocked()}))` : sql<boolean>`id in (${due})`)
     .returningAll()
     .execute();
   return rows.sort((a, b) => a.run_at.localeCompare(b.run_at));
@@ -173,10 +185,10 @@ export async function nextRunAt(db: Executor, types: readonly string[]): Promise
     .selectFrom('jobs')
     .select('run_at')
     .where(live)
-    .where('status', '=', 'pending')
-    .where('type', 'in', types)
+    .where('status', '=', sql.lit('pending'))
+    .where(typeIn(types))
     .orderBy('run_at')
-    .limit(1)
+    .limit(sql.lit(1))
     .executeTakeFirst();
   return row?.run_at;
 }

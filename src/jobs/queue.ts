@@ -35,6 +35,14 @@ export function createJobQueue<J extends { type: string; payload: unknown } = Jo
   let local: LocalWorker | undefined;
   /** Jobs claimed for the local worker, by the open `transaction` that enqueued them. */
   const claimedIn = new WeakMap<Executor, JobRow[]>();
+  /** The job types a transaction has announced already: PostgreSQL delivers one of each at commit anyway, so once is a round trip saved per job of a shared commit. */
+  const announcedIn = new WeakMap<Executor, Set<string>>();
+  const announce = async (executor: Executor, type: string) => {
+    let announced = announcedIn.get(executor);
+    if (announced?.has(type)) return;
+    if (executor.isTransaction) announcedIn.set(executor, (announced ??= new Set()).add(type));
+    await storage.notify(executor, CHANNELS.jobs, type);
+  };
 
   return {
     async enqueue(executor: Executor, job: NewJob<J>): Promise<string | null> {
@@ -61,7 +69,7 @@ export function createJobQueue<J extends { type: string; payload: unknown } = Jo
       if (claimed && local && !job.runAt) Object.assign(row, { status: 'running', attempts: 1, locked_by: local.id, locked_until: iso(new Date(now.getTime() + local.leaseMs)) });
       if (!(await insertJob(executor, row))) return null;
       if (row.status === 'running') claimed?.push(row);
-      else await storage.notify(executor, CHANNELS.jobs, job.type);
+      else await announce(executor, job.type);
       return id;
     },
 
@@ -87,7 +95,7 @@ export function createJobQueue<J extends { type: string; payload: unknown } = Jo
 
     async reschedule(executor: Executor, accountId: string, type: J['type'], runAt: Date): Promise<number> {
       const moved = await reschedulePendingJobs(executor, accountId, type, iso(runAt), iso(clock.now()));
-      if (moved > 0) await storage.notify(executor, CHANNELS.jobs, type);
+      if (moved > 0) await announce(executor, type);
       return moved;
     },
 

@@ -4,6 +4,7 @@ import type { Storage } from '../ports/storage.js';
 import { scheduleIdempotencyPurge } from './idempotency-purge.js';
 import { scheduleCaseTrashPurge } from './case-trash-purge.js';
 import { scheduleWebhookPurge } from './webhook-purge.js';
+import { scheduleStorageMaintenance } from './storage-maintenance.js';
 
 /**
  * Makes sure every recurring job exists. Each is a singleton by dedupe key and reschedules itself
@@ -13,4 +14,5 @@ export async function scheduleRecurringJobs(queue: JobQueue, storage: Storage, c
   await scheduleIdempotencyPurge(queue, storage.db, clock);
   await scheduleCaseTrashPurge(queue, storage.db, clock);
   await scheduleWebhookPurge(queue, storage.db, clock);
+  await scheduleStorageMaintenance(queue, storage.db, clock);
 }

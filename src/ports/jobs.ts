@@ -32,6 +32,8 @@ export const JOB_PAYLOADS = {
   'webhook.deliver': z.object({ delivery_id: z.string().min(1) }),
   /** Deletes webhook events and final deliveries older than 30 days; a singleton that reschedules itself hourly. */
   'webhook.purge': z.object({}),
+  /** Has the database tidy the tables the app churns (PostgreSQL: vacuum and analyze); a singleton that reschedules itself every few seconds. */
+  'storage.maintain': z.object({}),
 } satisfies PayloadSchemas;
 
 /** Payload schemas by job type; tests and later modules build their own sets of this shape. */

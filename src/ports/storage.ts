@@ -169,5 +169,11 @@ export interface Storage {
   batch<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Publishes on a channel inside `executor`'s transaction when it is one (delivered at commit). */
   notify(executor: Executor, channel: string, payload: string): Promise<void>;
+  /**
+   * Tidies the tables the app churns and says what it did (`vacuum jobs`). PostgreSQL vacuums and
+   * analyzes those past autovacuum's default thresholds, whether or not autovacuum runs; SQLite
+   * reuses deleted pages by itself and has nothing to do.
+   */
+  maintain(): Promise<string[]>;
   close(): Promise<void>;
 }

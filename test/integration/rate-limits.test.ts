@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createStorage, migrateStorage } from '../../src/adapters/storage/storage.js';
-import { AccountsService, rateLimited, type Admission } from '../../src/domains/accounts/index.js';
+import { AccountsService, RateLimiter, rateLimited, type Admission } from '../../src/domains/accounts/index.js';
 import { errorHandler } from '../../src/http/errors.js';
 import { ManualClock, systemClock } from '../../src/kernel/clock.js';
 import { DomainError } from '../../src/kernel/errors.js';
@@ -121,6 +121,36 @@ describe.each(DATABASES)('the rate limiter (%s)', (db) => {
     expect(await limiter().admit(id, 'test', 2)).toEqual(refusedFor(1)); // t = 1100: 600 and 1000 remain
     clock.advance(500);
     expect(await limiter().admit(id, 'test', 2)).toEqual(ADMITTED); // t = 1600
+  });
+
+  it('judges each request by the limit it comes with when the limit is lowered or raised', async () => {
+    const id = await newAccountId();
+    for (let i = 0; i < 5; i++) {
+      expect(await limiter().admit(id, 'test', 5)).toEqual(ADMITTED); // t = 0, 100, 200, 300, 400
+      clock.advance(100);
+    }
+    expect(await limiter().admit(id, 'test', 2)).toEqual(refusedFor(1)); // t = 500: 300 and 400 are within the second
+    clock.advance(801);
+    expect(await limiter().admit(id, 'test', 2)).toEqual(ADMITTED); // t = 1301: only 400 is
+    clock.advance(1);
+    expect(await limiter().admit(id, 'test', 2)).toEqual(refusedFor(1)); // t = 1302: 400 and 1301
+    expect(await limiter().admit(id, 'test', 3)).toEqual(ADMITTED); // raised: a third place
+    expect(await limiter().admit(id, 'test', 3)).toEqual(refusedFor(1));
+  });
+
+  it('counts a request stamped earlier than the last admission (another node, a slow connection) in its place', async () => {
+    const id = await newAccountId();
+    const behind = new ManualClock(clock.now().getTime() - 500);
+    const otherNode = new RateLimiter(t.services.storage, behind);
+    expect(await limiter().admit(id, 'test', 2)).toEqual(ADMITTED); // t = 0
+    expect(await otherNode.admit(id, 'test', 2)).toEqual(ADMITTED); // stamped t = -500
+    clock.advance(400);
+    expect(await limiter().admit(id, 'test', 2)).toEqual(refusedFor(1)); // t = 400: -500 and 0 are within the second
+    clock.advance(100);
+    expect(await limiter().admit(id, 'test', 2)).toEqual(ADMITTED); // t = 500: -500 has left the second
+    behind.advance(-600);
+    expect(await otherNode.admit(id, 'test', 2)).toMatchObject({ admitted: false }); // stamped t = -1100: over a second before the newest
+    expect(await limiter().admit(id, 'test', 2)).toEqual(refusedFor(1)); // t = 500: 0 and 500, the stale request not counted
   });
 
   it('admits exactly the limit from many concurrent requests at one instant', async () => {

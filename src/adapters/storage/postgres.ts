@@ -3,6 +3,8 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Database, Executor, Storage } from '../../ports/storage.js';
 import { withTimeout } from '../../kernel/timeout.js';
 import { GroupCommit } from './group-commit.js';
+import { maintainTables } from './postgres-maintenance.js';
+import { preparingPool } from './postgres-prepared.js';
 
 const TIMESTAMPTZ = 1184;
 const INT8 = 20;
@@ -31,7 +33,7 @@ export function createPostgresStorage(url: string, poolSize = 10): Storage {
   pool.on('error', () => undefined);
   // A checked-out client whose connection drops emits 'error' too; its query already rejects.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   const listener = new Listener(url);
   // Groups on several connections at once: while one waits for a round trip, another runs.
   const group = new GroupCommit(db, GROUP_LANES);
@@ -47,6 +49,7 @@ export function createPostgresStorage(url: string, poolSize = 10): Storage {
     async notify(executor: Executor, channel, payload) {
       await sql`select pg_notify(${channel}, ${payload})`.execute(executor);
     },
+    maintain: () => maintainTables(db),
     async close() {
       await listener.close();
       await db.destroy();

@@ -66,6 +66,7 @@ export function createSqliteStorage(url: string): Storage {
       setImmediate(() => bus.emit(channel, payload));
       return Promise.resolve();
     },
+    maintain: () => Promise.resolve([]),
     close: () => db.destroy(),
   };
 }

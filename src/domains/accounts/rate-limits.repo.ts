@@ -30,28 +30,34 @@ type Row = { admitted: number; retry_at: number | null };
  * than `atMs - windowMs` (admissions stamped after `atMs` by a request that got to the row first
  * count too), and its time is then added to the log.
  *
- * Requests reach the row in a different order than their clocks were read in, so the log keeps
- * two windows: a request stamped up to one window before the newest admission still sees every
- * admission that can share a window with it. One stamped earlier still (it waited over a window
- * for a connection or the lock) cannot be judged against a pruned log and is refused. Refusals
- * leave the log as it is; they rewrite `admitted` only to return the decision and the retry time
- * from the same atomic step.
+ * The log is the sorted times of the last `limit` admissions, and that is all the decision needs:
+ * fewer than `limit` of them lie in the window exactly when the `limit`-th most recent does not,
+ * and when it does, a place frees up one window after it. So a decision reads one element and an
+ * admission appends one and drops the oldest, in C, whatever the limit (unnesting, counting and
+ * sorting a log of two windows cost 5 ms a request at 1,000 a second, which held every account to
+ * 200). A log written with a higher limit, or before this, is cut down at the next admission.
+ *
+ * Requests reach the row in a different order than their clocks were read in: one stamped before
+ * the newest admission is inserted in order. One stamped more than a window before it (it waited
+ * over a window for a connection or the lock) cannot be judged against the log and is refused.
+ * Refusals leave the log as it is; they rewrite `admitted` only to return the decision and the
+ * retry time from the same atomic step.
  */
 function pgAdmit({ accountId, bucket, atMs, limit, windowMs }: AdmitRequest): RawBuilder<Row> {
   const at = sql`${atMs}::bigint`;
   const span = sql`${windowMs}::bigint`;
   const max = sql`${limit}::integer`;
-  const fresh = sql`${at} >= coalesce((select max(h) from unnest(r.hits) h), ${at}) - ${span}`;
-  const room = sql`(select count(*) from unnest(r.hits) h where h > ${at} - ${span}) < ${max}`;
+  const last = sql`cardinality(r.hits)`;
+  const fresh = sql`${at} >= r.hits[${last}] - ${span}`;
+  const room = sql`(${last} < ${max} or r.hits[${last} - ${max} + 1] <= ${at} - ${span})`;
   const admit = sql`(${fresh} and ${room})`;
+  const added = sql`case when ${at} >= r.hits[${last}] then r.hits || ${at} else array(select h from unnest(r.hits || ${at}) h order by h) end`;
   return sql<Row>`
     insert into rate_limits as r (account_id, bucket, hits, admitted)
     values (${accountId}, ${bucket}, array[${at}], 1)
     on conflict (account_id, bucket) do update set
       admitted = case when ${admit} then 1 else 0 end,
-      hits = case when ${admit}
-        then array(select h from unnest(r.hits || array[${at}]) h where h > ${at} - 2 * ${span} order by h)
-        else r.hits end
+      hits = case when ${admit} then (${added})[greatest(${last} + 2 - ${max}, 1):] else r.hits end
     returning admitted,
       case when admitted = 1 then null else hits[cardinality(hits) - ${max} + 1] + ${span} end as retry_at`;
 }

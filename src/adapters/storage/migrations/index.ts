@@ -13,6 +13,8 @@ import { casesCore } from './0009_cases_core.js';
 import { messaging } from './0010_messaging.js';
 import { webhooks } from './0011_webhooks.js';
 import { messageReceipts } from './0012_message_receipts.js';
+import { jobsByType } from './0013_jobs_by_type.js';
+import { rateLimitsUnlogged } from './0014_rate_limits_unlogged.js';
 
 /** Every migration, by name; a released migration is never edited, only followed by a new one. */
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
@@ -29,6 +31,8 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0010_messaging': messaging(dialect),
     '0011_webhooks': webhooks(dialect),
     '0012_message_receipts': messageReceipts(dialect),
+    '0013_jobs_by_type': jobsByType(),
+    '0014_rate_limits_unlogged': rateLimitsUnlogged(dialect),
   };
 }
 
