@@ -26,16 +26,36 @@ interface Batch {
   resolve: () => void;
 }
 
+/** Records of one share of the calls: at most one write in flight, the next batch filling meanwhile. */
+interface Lane {
+  batch: Batch | undefined;
+  writing: boolean;
+}
+
+/** Writes in flight at once, each on its own connection. */
+const LANES = 4;
+
 const keyOf = (accountId: string, callId: string) => `${accountId}\u0000${callId}`;
+
+/** The lane of a call: always the same one, so two writes never carry the same call. */
+function laneOf(key: string): number {
+  let hash = 0;
+  for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) | 0;
+  return Math.abs(hash) % LANES;
+}
 
 /**
  * The call log's writer. Records arriving together are written in one statement (group commit),
- * and each caller resumes once its record is stored. When the database fails or is slow the
+ * and each caller resumes once its record is stored. Calls are shared out over `LANES` lanes by
+ * id, and a lane writes one batch at a time: the versions of a call recorded while its lane
+ * writes go into the next batch, newest only. Two writes carrying the same call at once made the
+ * second wait for the first to commit (holding a connection), and two batches locking the same
+ * calls in different orders could deadlock. When the database fails or is slow the
  * records move to a bounded in-memory buffer, callers resume at once, and a retry loop flushes
  * the buffer when the database answers again: decisions never wait on an outage.
  */
 export class CallLog implements CallRecords {
-  private batch: Batch | undefined;
+  private readonly lanes: Lane[] = Array.from({ length: LANES }, () => ({ batch: undefined, writing: false }));
   private readonly buffer = new Map<string, Entry>();
   private retryTimer: NodeJS.Timeout | undefined;
   private flushing = false;
@@ -61,14 +81,17 @@ export class CallLog implements CallRecords {
       this.addToBuffer(entry);
       return Promise.resolve();
     }
-    const batch = (this.batch ??= this.openBatch());
-    batch.entries.set(keyOf(accountId, call.id), entry);
-    if (batch.entries.size >= this.maxBatch) this.writeBatch(batch);
+    const key = keyOf(accountId, call.id);
+    const lane = this.lanes[laneOf(key)] as Lane;
+    const batch = (lane.batch ??= this.openBatch(lane));
+    batch.entries.set(key, entry);
+    if (batch.entries.size >= this.maxBatch) this.writeBatch(lane);
     return batch.done;
   }
 
   async get(accountId: string, id: string): Promise<CallRecord> {
-    const buffered = this.buffer.get(keyOf(accountId, id)) ?? this.batch?.entries.get(keyOf(accountId, id));
+    const key = keyOf(accountId, id);
+    const buffered = this.buffer.get(key) ?? this.lanes[laneOf(key)]?.batch?.entries.get(key);
     const stored = await callsRepo(this.db).find(accountId, id);
     const call = buffered && (!stored || stored.updated_at <= buffered.call.updated_at) ? buffered.call : stored;
     if (!call) throw notFound('call');
@@ -87,7 +110,12 @@ export class CallLog implements CallRecords {
 
   /** Writes whatever is pending or buffered; used at shutdown. */
   async drain(): Promise<void> {
-    if (this.batch) this.writeBatch(this.batch);
+    // A lane that is writing writes its next batch as soon as it is done: wait for that too.
+    await Promise.all(this.lanes.map((lane) => {
+      const pending = lane.batch;
+      this.writeBatch(lane);
+      return pending ? pending.done : Promise.resolve();
+    }));
     await this.flushBuffer();
   }
 
@@ -96,17 +124,20 @@ export class CallLog implements CallRecords {
     this.retryTimer = undefined;
   }
 
-  private openBatch(): Batch {
+  private openBatch(lane: Lane): Batch {
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
     const batch: Batch = { entries: new Map(), done, resolve };
-    setImmediate(() => this.writeBatch(batch));
+    if (!lane.writing) setImmediate(() => this.writeBatch(lane));
     return batch;
   }
 
-  private writeBatch(batch: Batch): void {
-    if (this.batch !== batch) return;
-    this.batch = undefined;
+  /** Writes the lane's batch unless the lane is writing already; then it follows that write. */
+  private writeBatch(lane: Lane): void {
+    const batch = lane.batch;
+    if (!batch || lane.writing) return;
+    lane.batch = undefined;
+    lane.writing = true;
     const entries = [...batch.entries.values()];
     this.write(entries).then(
       () => {
@@ -116,7 +147,11 @@ export class CallLog implements CallRecords {
         this.enterDegraded(error);
         for (const entry of entries) this.addToBuffer(entry);
       },
-    ).finally(batch.resolve);
+    ).finally(() => {
+      lane.writing = false;
+      batch.resolve();
+      this.writeBatch(lane);
+    });
   }
 
   private write(entries: Entry[]): Promise<void> {
