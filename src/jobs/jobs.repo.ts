@@ -21,7 +21,7 @@ const live = sql<boolean>`status in ('pending', 'running')`;
 
 /**
  * The types a worker (or one of its pools) runs, written into the statement rather than passed
- * as parameters: statements are prepared once and planned for any values on PostgreSQL, and only
+ * as parameters: the claim is prepared once and planned for any values on PostgreSQL, and only
  * with the types in view can the planner tell a pool with few due jobs (read through
  * `jobs_live_by_type`) from one with a backlog (read in `run_at` order). Types are the app's own
  * constants, never input.
@@ -185,10 +185,10 @@ export async function nextRunAt(db: Executor, types: readonly string[]): Promise
     .selectFrom('jobs')
     .select('run_at')
     .where(live)
-    .where('status', '=', sql.lit('pending'))
+    .where('status', '=', 'pending')
     .where(typeIn(types))
     .orderBy('run_at')
-    .limit(sql.lit(1))
+    .limit(1)
     .executeTakeFirst();
   return row?.run_at;
 }

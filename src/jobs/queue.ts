@@ -38,9 +38,11 @@ export function createJobQueue<J extends { type: string; payload: unknown } = Jo
   /** The job types a transaction has announced already: PostgreSQL delivers one of each at commit anyway, so once is a round trip saved per job of a shared commit. */
   const announcedIn = new WeakMap<Executor, Set<string>>();
   const announce = async (executor: Executor, type: string) => {
-    let announced = announcedIn.get(executor);
-    if (announced?.has(type)) return;
-    if (executor.isTransaction) announcedIn.set(executor, (announced ??= new Set()).add(type));
+    if (executor.isTransaction) {
+      const announced = announcedIn.get(executor) ?? new Set<string>();
+      if (announced.has(type)) return;
+      announcedIn.set(executor, announced.add(type));
+    }
     await storage.notify(executor, CHANNELS.jobs, type);
   };
 

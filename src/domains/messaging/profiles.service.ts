@@ -87,7 +87,7 @@ export class ProfilesService {
     return profilesRepo(this.storage.db).recordInboundWhatsApp(accountId, whatsAppIdForms(whatsAppId), when, now.toISOString());
   }
 
-  /** What routing reads (through `executor` inside a transaction); undefined when the account has no such profile. */
+  /** What routing reads; undefined when the account has no such profile. */
   async facts(accountId: string, profileId: string): Promise<ProfileFacts | undefined> {
     const row = await profilesRepo(this.storage.db).find(accountId, profileId);
     if (!row) return undefined;

@@ -11,8 +11,8 @@ import {
 import type { RouteModule } from './route-module.js';
 
 const accountParams = z.object({ account_id: z.string().min(1) });
-const admin = { auth: 'admin' as const };
 // Creating POSTs honour Idempotency-Key (API.md, Conventions); a response that shows a secret is kept sealed for replays.
+const admin = { auth: 'admin' as const };
 const tags = ['admin'];
 
 export const adminRoutes: RouteModule = (app, { accounts }) => {
