@@ -185,11 +185,12 @@ export class MessageDelivery {
     update.setChannel(rule.channel, { status: 'sent', details: outcome.details, provider: outcome.provider });
     update.channel = rule.channel;
     const sent = { accountId: message.accountId, channel: rule.channel, provider: outcome.provider, providerMessageId: outcome.providerMessageId };
-    if (rule.channel !== 'appMessaging') await this.deps.pending.lock(trx, rule.channel, outcome.providerMessageId);
-    await messagesRepo(trx, this.deps.storage.dialect).insertDelivery({
+    const delivery = {
       account_id: message.accountId, message_id: message.id, channel: rule.channel, provider: outcome.provider,
       provider_message_id: outcome.providerMessageId, created_at: update.at,
-    });
+    };
+    if (rule.channel === 'appMessaging') await messagesRepo(trx, this.deps.storage.dialect).insertDelivery(delivery);
+    else await this.deps.pending.record(trx, delivery);
     // A receipt may have overtaken this record (an app answers at once): then there is nothing to wait for.
     if (rule.until && rule.within_s && !reached(update.channelStatus[rule.channel]?.status, rule.until)) {
       update.routing = 'waiting';

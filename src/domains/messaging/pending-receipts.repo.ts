@@ -1,7 +1,10 @@
 import { sql } from 'kysely';
 import type { Database, DialectName, Executor } from '../../ports/storage.js';
+import { messagesRepo, type DeliveryRow } from './messaging.repo.js';
 
 export type PendingReceiptRow = Database['message_pending_receipts'];
+
+const lockKey = (channel: string, providerMessageId: string) => `message_receipt:${channel}:${providerMessageId}`;
 
 /** The `account_id` of a receipt that came on the account-less callback URL: nothing verified it yet. */
 export const UNVERIFIED = '';
@@ -16,7 +19,19 @@ export function pendingReceiptsRepo(db: Executor, dialect: DialectName) {
      */
     async lock(channel: string, providerMessageId: string): Promise<void> {
       if (dialect !== 'postgres') return;
-      await sql`select pg_advisory_xact_lock(hashtextextended(${`message_receipt:${channel}:${providerMessageId}`}, 0))`.execute(db);
+      await sql`select pg_advisory_xact_lock(hashtextextended(${lockKey(channel, providerMessageId)}, 0))`.execute(db);
+    },
+    /**
+     * Records a send's provider id (its delivery) after taking `lock`'s lock, in one statement on
+     * PostgreSQL: the row comes out of the lock's subquery, so it is written only once the lock is
+     * held. What the transaction reads next is read after the lock, as it must be (`find`).
+     */
+    async recordDelivery(row: DeliveryRow): Promise<void> {
+      if (dialect !== 'postgres') return messagesRepo(db, dialect).insertDelivery(row);
+      await sql`insert into message_deliveries (account_id, message_id, channel, provider, provider_message_id, created_at)
+        select ${row.account_id}::text, ${row.message_id}::text, ${row.channel}::text, ${row.provider}::text, ${row.provider_message_id}::text, ${row.created_at}::timestamptz
+        from (select pg_advisory_xact_lock(hashtextextended(${lockKey(row.channel, row.provider_message_id)}, 0))) as receipt_lock
+        on conflict do nothing`.execute(db);
     },
     async insert(row: PendingReceiptRow): Promise<void> {
       await db.insertInto('message_pending_receipts').values(row).execute();

@@ -72,13 +72,13 @@ export class PendingReceipts {
     });
   }
 
-  /** Serialises the send recording `providerMessageId` with webhooks holding receipts for it; call before recording it, in its transaction. */
-  lock(trx: Transaction<Database>, channel: ChannelId, providerMessageId: string): Promise<void> {
-    return pendingReceiptsRepo(trx, this.deps.storage.dialect).lock(channel, providerMessageId);
+  /** Records a send's provider id in its transaction, serialised with webhooks holding receipts for it: before `claim`. */
+  record(trx: Transaction<Database>, delivery: DeliveryRow): Promise<void> {
+    return pendingReceiptsRepo(trx, this.deps.storage.dialect).recordDelivery(delivery);
   }
 
   /**
-   * In the transaction recording a send's provider id (after `lock`): takes the receipts held for
+   * In the transaction recording a send's provider id (after `record`): takes the receipts held for
    * it whose request verifies with the provider the message went out through (among the
    * channel's `providers` the send used), oldest first. Others
    * stay (another account's message may carry the same id) until they age out.

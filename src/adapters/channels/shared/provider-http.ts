@@ -1,5 +1,5 @@
 import type { ProviderConfig, SendResult } from '../../../ports/message-channels.js';
-import { describeFetchError } from '../../http/fetch-client.js';
+import { pooledRequest } from '../../http/pooled-request.js';
 
 /** How long one attempt may take, from connecting to the last byte of the answer. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
@@ -73,10 +73,10 @@ export async function postToProvider(
 ): Promise<Exchange> {
   const timeout = AbortSignal.timeout(timeoutMs);
   try {
-    const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.any([signal, timeout]) });
-    return { answered: true, answer: { status: response.status, body: await response.text() } };
+    const answer = await pooledRequest(url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.any([signal, timeout]) });
+    return { answered: true, answer };
   } catch (error) {
-    return { answered: false, result: interruption(signal, timeout, timeoutMs) ?? failed('network', describeFetchError(error)) };
+    return { answered: false, result: interruption(signal, timeout, timeoutMs) ?? failed('network', error instanceof Error ? error.message : String(error)) };
   }
 }
 
