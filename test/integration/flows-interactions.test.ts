@@ -9,10 +9,10 @@ import { COMPONENT_HANDLERS, FlowEngine, type FlowServices } from '../../src/dom
 import { SubscribedEndpoints, WebhookPublisher } from '../../src/domains/webhooks/index.js';
 import { createJobHandlers, createJobQueue } from '../../src/jobs/index.js';
 import { ManualClock } from '../../src/kernel/clock.js';
-import { createLogger } from '../../src/kernel/logger.js';
 import { eventually } from '../support/eventually.js';
 import { DATABASES, TestApp, type TestAccount } from '../support/harness.js';
 import { VirtualTime } from '../support/virtual-time.js';
+import { jobContext } from '../support/job-context.js';
 
 const TOUCHPOINT = '+14155550100';
 const CUSTOMER = '+13855551234';
@@ -227,7 +227,7 @@ describe.each(DATABASES)('flow interactions (%s)', (db) => {
     const engine = new FlowEngine({ storage, jobs, services: broken, handlers: COMPONENT_HANDLERS, events: new WebhookPublisher(clock, jobs, new SubscribedEndpoints(storage)) });
     const { interaction_id } = await engine.start(acct.id, flowId, { contact_1: CUSTOMER, contact_2: AGENT });
     const handlers = createJobHandlers({ storage, clock, callbacks: undefined as never, flows: engine, cases: undefined as never, messages: undefined as never, webhooks: undefined as never });
-    const context = (attempt: number) => ({ id: 'job', accountId: acct.id, attempt, maxAttempts: 10, signal: new AbortController().signal, logger: createLogger('silent'), detach: () => undefined });
+    const context = (attempt: number) => jobContext(acct.id, { attempt });
 
     await expect(handlers['flow.run']({ interaction_id }, context(1))).rejects.toThrow('the trunk is down');
     expect((await t.get(`/interactions/${interaction_id}`, acct.token)).body.status).toBe('running');

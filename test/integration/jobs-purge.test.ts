@@ -14,6 +14,7 @@ import { createLogger } from '../../src/kernel/logger.js';
 import { JOB_PAYLOADS, SYSTEM_ACCOUNT } from '../../src/ports/jobs.js';
 import type { Storage } from '../../src/ports/storage.js';
 import { databaseUrl, DATABASES, TestApp } from '../support/harness.js';
+import { jobContext } from '../support/job-context.js';
 
 describe.each(DATABASES)('idempotency purge job (%s)', (db) => {
   let url: string;
@@ -41,9 +42,7 @@ describe.each(DATABASES)('idempotency purge job (%s)', (db) => {
       .values([key('expired', IDEMPOTENCY_RETENTION_MS + 1000), key('kept', IDEMPOTENCY_RETENTION_MS - 1000), key('fresh', 0)])
       .execute();
 
-    const outcome = await idempotencyPurge({ storage, clock })({}, {
-      id: 'purge', accountId: SYSTEM_ACCOUNT, attempt: 1, maxAttempts: 10, signal: new AbortController().signal, logger: createLogger('silent'), detach: () => undefined,
-    });
+    const outcome = await idempotencyPurge({ storage, clock })({}, jobContext(SYSTEM_ACCOUNT));
 
     const left = await storage.db.selectFrom('idempotency_keys').select('key').where('account_id', '=', accountId).orderBy('key').execute();
     expect(left.map((k) => k.key)).toEqual(['fresh', 'kept']);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobQueue, scheduleRecurringJobs, webhookPurge, WEBHOOK_PURGE_EVERY_MS } from '../../src/jobs/index.js';
 import { ManualClock } from '../../src/kernel/clock.js';
-import { createLogger } from '../../src/kernel/logger.js';
 import { SYSTEM_ACCOUNT } from '../../src/ports/jobs.js';
 import { DATABASES, TestApp } from '../support/harness.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 import { createCase, createEndpoint, deliveriesOf, longLivedAccount, onlyDelivery } from './webhooks-support.js';
+import { jobContext } from '../support/job-context.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -23,9 +23,7 @@ describe.each(DATABASES)('webhook history retention and sealed secrets (%s)', (d
   });
 
   const drain = () => t.app.worker.drain();
-  const purge = () => webhookPurge({ storage: t.services.storage, clock })({}, {
-    id: 'purge', accountId: SYSTEM_ACCOUNT, attempt: 1, maxAttempts: 10, signal: new AbortController().signal, logger: createLogger('silent'), detach: () => undefined,
-  });
+  const purge = () => webhookPurge({ storage: t.services.storage, clock })({}, jobContext(SYSTEM_ACCOUNT));
   const eventsOf = (accountId: string) => t.services.storage.db.selectFrom('webhook_events').select('id').where('account_id', '=', accountId).execute();
 
   it('purges events and final deliveries 30 days after the event, keeping what is newer or still pending', async () => {

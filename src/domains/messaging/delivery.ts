@@ -60,8 +60,12 @@ export { escalationKey };
 export class MessageDelivery {
   constructor(private readonly deps: DeliveryDependencies) {}
 
-  /** Runs the send until a channel takes the message, none is left, or it expires. */
-  async deliver(accountId: string, messageId: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Runs the send until a channel takes the message, none is left, or it expires. `finish` joins
+   * the transaction that records a channel's acceptance when the send stops there (its job ends
+   * in that commit).
+   */
+  async deliver(accountId: string, messageId: string, signal: AbortSignal, finish?: (trx: Transaction<Database>) => Promise<void>): Promise<void> {
     const row = await messagesRepo(this.deps.storage.db, this.deps.storage.dialect).find(accountId, messageId);
     if (!row) return;
     const seen = toMessage(row);
@@ -75,7 +79,11 @@ export class MessageDelivery {
       const outcome = await this.offer(step, signal);
       next =
         outcome.kind === 'accepted'
-          ? await this.changeLocked(accountId, messageId, async (trx, update) => ((await this.recordAcceptance(trx, update, step, outcome)) ? this.nextStep(update, run) : undefined))
+          ? await this.changeLocked(accountId, messageId, async (trx, update) => {
+              const after = (await this.recordAcceptance(trx, update, step, outcome)) ? this.nextStep(update, run) : undefined;
+              if (!after) await finish?.(trx);
+              return after;
+            })
           : await this.change(next.message, (update) => (this.recordRefusal(update, step, outcome) ? this.nextStep(update, run) : undefined));
     }
   }
