@@ -75,6 +75,33 @@ describe.each(DATABASES)('messaging: channel fallback in rules order (%s)', (db)
     expect(provider.received(sms)).toHaveLength(1);
   });
 
+  it('records an acceptance on top of a change another writer made while the channel was offered the message', async () => {
+    const acct = await t.newAccount();
+    let id = '';
+    let providerId = '';
+    // The acceptance is written without reading the row under its lock first: a change that came
+    // meanwhile makes that write miss, and the acceptance is recorded again on the locked row.
+    const sms = provider.endpoint(async () => {
+      const { db } = t.services.storage;
+      const row = await db.selectFrom('messages').select(['attempts', 'updated_at']).where('id', '=', id).executeTakeFirstOrThrow();
+      const attempts = [...JSON.parse(row.attempts), { channel: 'email', provider: null, outcome: 'skipped', details: 'written by another writer', at: row.updated_at }];
+      await db.updateTable('messages').set({ attempts: JSON.stringify(attempts), updated_at: new Date(Date.parse(row.updated_at) + 5).toISOString() }).where('id', '=', id).execute();
+      providerId = `pm-${id}`;
+      return { status: 200, json: { id: providerId } };
+    });
+    await configure(t, acct, 'sms', [sms]);
+    id = await send(t, acct, { to: { phoneNumber: PHONE }, rules: ['sms'] });
+    await drain();
+    const view = await message(t, acct, id);
+    expect(view.status).toBe('sent');
+    expect(trail(view)).toEqual(['email:skipped', 'sms/sms-1:accepted']);
+    // The provider id was recorded once: its receipt finds the message.
+    expect((await webhook(t, 'sms', [{ id: providerId, status: 'delivered' }])).body).toMatchObject({ applied: 1 });
+    expect((await message(t, acct, id)).status).toBe('delivered');
+    expect(provider.received(sms)).toHaveLength(1);
+    expect(await t.services.storage.db.selectFrom('jobs').select('id').where('account_id', '=', acct.id).where('type', '=', 'message.send').execute()).toEqual([]);
+  });
+
   it('skips a channel the account has not configured, and sends WhatsApp with a template or inside the window', async () => {
     const acct = await t.newAccount();
     const url = provider.endpoint();

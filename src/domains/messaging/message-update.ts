@@ -1,6 +1,7 @@
 import type { EventPublisher, EventType } from '../../ports/events.js';
 import type { ChannelId } from '../../ports/message-channels.js';
-import type { DialectName, Executor } from '../../ports/storage.js';
+import type { Transaction } from 'kysely';
+import type { Database, DialectName, Executor } from '../../ports/storage.js';
 import { mergeChannel, overallStatus, statusesPassed, type ChannelUpdate } from './message-status.js';
 import type { Attempt, ChannelStates, Message, MessageStatus, Routing } from './messaging.model.js';
 import { messagesRepo, toMessage, type MessageChange } from './messaging.repo.js';
@@ -74,10 +75,7 @@ export class MessageUpdate {
     const { message } = this;
     const status = this.status;
     await messagesRepo(executor, dialect).update(message.accountId, message.id, this.change(status));
-    for (const passed of statusesPassed(message.status, status)) {
-      const type = EVENT_OF[passed];
-      if (type) await events.publish(executor, message.accountId, type, { messageId: message.id, status: passed, channel: this.channel, metadata: message.metadata, occurredOn: this.at });
-    }
+    await this.publish(executor, status, events);
     return this.changed(status);
   }
 
@@ -90,6 +88,27 @@ export class MessageUpdate {
     const status = this.status;
     const { message } = this;
     return (await messagesRepo(executor, dialect).updateIfUnchanged(message.accountId, message.id, message.updatedOn, this.change(status))) ? this.changed(status) : undefined;
+  }
+
+  /**
+   * `commitIfUnchanged` in the caller's transaction, publishing as `commit` does: the row is locked
+   * only by this write, not read under a lock first. Undefined (nothing written) when another
+   * change came first; the caller undoes its transaction and decides again on the locked row.
+   */
+  async commitIfUnchangedIn(trx: Transaction<Database>, dialect: DialectName, events: EventPublisher): Promise<Message | undefined> {
+    const status = this.status;
+    const { message } = this;
+    if (!(await messagesRepo(trx, dialect).updateIfUnchanged(message.accountId, message.id, message.updatedOn, this.change(status)))) return undefined;
+    await this.publish(trx, status, events);
+    return this.changed(status);
+  }
+
+  private async publish(executor: Executor, status: MessageStatus, events: EventPublisher): Promise<void> {
+    const { message } = this;
+    for (const passed of statusesPassed(message.status, status)) {
+      const type = EVENT_OF[passed];
+      if (type) await events.publish(executor, message.accountId, type, { messageId: message.id, status: passed, channel: this.channel, metadata: message.metadata, occurredOn: this.at });
+    }
   }
 
   private change(status: MessageStatus): MessageChange {
