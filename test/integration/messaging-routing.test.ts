@@ -3,6 +3,7 @@ import { ManualClock } from '../../src/kernel/clock.js';
 import { DATABASES, TestApp, type TestAccount } from '../support/harness.js';
 import { FakeProvider, TEST_ADAPTERS, TEST_WEBHOOKS } from '../support/fake-provider.js';
 import { configure, message, send, trail, webhook } from './messaging-support.js';
+import { messagesRepo, toMessage } from '../../src/domains/messaging/messaging.repo.js';
 
 const PHONE = '+14155550100';
 const HOUR_MS = 3600_000;
@@ -151,6 +152,27 @@ describe.each(DATABASES)('messaging: channel fallback in rules order (%s)', (db)
     const skippedOnly = await send(t, acct, { to: { profileId: 'nobody' }, rules: ['sms', 'email'] });
     await drain();
     expect(await message(t, acct, skippedOnly)).toMatchObject({ status: 'failed', statusDetails: { channelStatus: { sms: { status: 'skipped', details: 'no phoneNumber' }, email: { status: 'skipped', details: 'no email' } } } });
+  });
+
+  it('applies a receipt read before another change on top of that change, and a duplicate not at all', async () => {
+    const acct = await account();
+    const id = await send(t, acct, { to: { phoneNumber: PHONE }, rules: ['sms'] });
+    await drain();
+    const { db, dialect } = t.services.storage;
+    const seen = toMessage((await messagesRepo(db, dialect).find(acct.id, id)) ?? expect.fail('no message'));
+    // Another writer changes the message after the receipt's lookup read it.
+    const attempts = [...seen.attempts, { channel: 'email', provider: null, outcome: 'skipped', details: 'written by another writer', at: seen.updatedOn }];
+    await db.updateTable('messages').set({ attempts: JSON.stringify(attempts), updated_at: new Date(Date.parse(seen.updatedOn) + 5).toISOString() }).where('id', '=', id).execute();
+    const { receipts } = t.services.messaging;
+    const receipt = { accountId: acct.id, messageId: id, channel: 'sms' as const, status: 'delivered' as const, at: '2026-11-23T09:00:00.000Z', seen };
+    expect(await receipts.apply(receipt)).toBe(true);
+    const view = await message(t, acct, id);
+    expect(view.status).toBe('delivered');
+    expect(trail(view)).toEqual(['sms/sms-1:accepted', 'email:skipped']);
+    // The same receipt again, with the message as it is now: nothing changes.
+    const now = toMessage((await messagesRepo(db, dialect).find(acct.id, id)) ?? expect.fail('no message'));
+    expect(await receipts.apply({ ...receipt, seen: now })).toBe(false);
+    expect((await message(t, acct, id)).statusDetails.channelStatus.sms.status).toBe('delivered');
   });
 
   it('applies signed receipts and never moves a status backwards', async () => {

@@ -98,5 +98,20 @@ export function messagesRepo(db: Executor, dialect: DialectName) {
     byProviderId(channel: ChannelId, providerMessageId: string): Promise<DeliveryRow[]> {
       return db.selectFrom('message_deliveries').selectAll().where('channel', '=', channel).where('provider_message_id', '=', providerMessageId).execute();
     },
+    /** `byProviderId` with each delivery's message, read without a lock in the same statement (what a receipt starts from). */
+    async deliveredByProviderId(channel: ChannelId, providerMessageId: string): Promise<{ delivery: DeliveryRow; message: MessageRow }[]> {
+      const rows = await db
+        .selectFrom('message_deliveries as d')
+        .innerJoin('messages as m', (join) => join.onRef('m.account_id', '=', 'd.account_id').onRef('m.id', '=', 'd.message_id'))
+        .selectAll('m')
+        .select(['d.provider as delivery_provider', 'd.created_at as delivery_created_at'])
+        .where('d.channel', '=', channel)
+        .where('d.provider_message_id', '=', providerMessageId)
+        .execute();
+      return rows.map(({ delivery_provider: provider, delivery_created_at: createdAt, ...message }) => ({
+        delivery: { account_id: message.account_id, message_id: message.id, channel, provider, provider_message_id: providerMessageId, created_at: createdAt },
+        message,
+      }));
+    },
   };
 }

@@ -2,10 +2,12 @@ import type { Clock } from '../../kernel/clock.js';
 import type { EventPublisher } from '../../ports/events.js';
 import type { Job, JobQueue } from '../../ports/jobs.js';
 import type { ChannelId, InboundReceipt } from '../../ports/message-channels.js';
-import type { Storage } from '../../ports/storage.js';
-import { lockMessage } from './message-update.js';
+import type { Transaction } from 'kysely';
+import type { Database, Storage } from '../../ports/storage.js';
+import { lockMessage, MessageUpdate } from './message-update.js';
+import type { Message } from './messaging.model.js';
 import { messagesRepo } from './messaging.repo.js';
-import { applyReceipt, escalationKey } from './receipt-apply.js';
+import { applyReceipt, escalationKey, type ReceiptEffect } from './receipt-apply.js';
 
 export interface ReceiptsDependencies {
   storage: Storage;
@@ -28,6 +30,8 @@ export interface MessageReceipt {
   status: InboundReceipt['status'];
   at: string;
   details?: string | undefined;
+  /** The message as read (without a lock) when the receipt was tied to it: written without a locked read if it is still so. */
+  seen?: Message | undefined;
 }
 
 /**
@@ -52,18 +56,35 @@ export class Receipts {
     return result;
   }
 
-  /** Applies one receipt to its message; false when it changed nothing (unknown message, a status already passed). */
+  /**
+   * Applies one receipt to its message; false when it changed nothing (unknown message, a status
+   * already passed). A receipt that comes with the message as its lookup read it (`seen`) is
+   * written by a conditional update when the message is still so; otherwise, and when it changes
+   * nothing there, it is decided on the message read under its row lock.
+   */
   async apply(receipt: MessageReceipt, profileId?: string): Promise<boolean> {
-    const { storage, clock, jobs, events } = this.deps;
-    return jobs.transaction(async (trx) => {
+    const { storage, clock, events } = this.deps;
+    return this.deps.jobs.transaction(async (trx) => {
+      const unlocked = receipt.seen && profileId === undefined ? new MessageUpdate(receipt.seen, clock.now().toISOString()) : undefined;
+      const early = unlocked && applyReceipt(unlocked, receipt, clock.now());
+      if (unlocked && early && (await unlocked.commitIfUnchangedIn(trx, storage.dialect, events))) {
+        await this.follow(trx, receipt, early);
+        return true;
+      }
       const update = await lockMessage(trx, storage.dialect, receipt.accountId, receipt.messageId, clock.now().toISOString());
       if (!update || (profileId !== undefined && update.message.profileId !== profileId)) return false;
       const effect = applyReceipt(update, receipt, clock.now());
       if (!effect) return false;
-      if (effect.cancelEscalation) await jobs.cancel(trx, receipt.accountId, escalationKey(receipt.messageId));
-      if (effect.resume) await jobs.enqueue(trx, { type: 'message.send', payload: { message_id: receipt.messageId }, accountId: receipt.accountId, here: true });
+      await this.follow(trx, receipt, effect);
       await update.commit(trx, storage.dialect, events);
       return true;
     }, { shared: true });
+  }
+
+  /** What an applied receipt asks of its transaction besides the message's change. */
+  private async follow(trx: Transaction<Database>, receipt: MessageReceipt, effect: ReceiptEffect): Promise<void> {
+    const { jobs } = this.deps;
+    if (effect.cancelEscalation) await jobs.cancel(trx, receipt.accountId, escalationKey(receipt.messageId));
+    if (effect.resume) await jobs.enqueue(trx, { type: 'message.send', payload: { message_id: receipt.messageId }, accountId: receipt.accountId, here: true });
   }
 }

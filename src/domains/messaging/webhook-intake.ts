@@ -2,7 +2,7 @@ import type { ChannelId, InboundMessage, InboundReceipt, WebhookRequest } from '
 import type { Storage } from '../../ports/storage.js';
 import type { ChannelConfigService } from './channel-config.service.js';
 import type { ChannelWebhooks } from './messaging.model.js';
-import { messagesRepo, type DeliveryRow } from './messaging.repo.js';
+import { messagesRepo, toMessage, type DeliveryRow, type MessageRow } from './messaging.repo.js';
 import type { PendingReceipts } from './pending-receipts.js';
 import type { ProfilesService } from './profiles.service.js';
 import type { MessageReceipt, Receipts } from './receipts.js';
@@ -63,10 +63,10 @@ export class WebhookIntake {
     for (const receipt of found) {
       const deliveries = await this.deliveriesOf(receipt, accountId);
       if (deliveries.length === 0) unmatched.push(receipt);
-      for (const delivery of deliveries) {
+      for (const { delivery, message } of deliveries) {
         if (await verifier.byProvider(delivery.account_id, delivery.provider)) {
           verified += 1;
-          known.push(tiedTo(delivery, receipt));
+          known.push({ ...tiedTo(delivery, receipt), seen: toMessage(message) });
         } else refused += 1;
       }
     }
@@ -112,9 +112,10 @@ export class WebhookIntake {
     return undefined;
   }
 
-  private async deliveriesOf(receipt: InboundReceipt, accountId: string | undefined): Promise<DeliveryRow[]> {
-    const deliveries = await messagesRepo(this.deps.storage.db, this.deps.storage.dialect).byProviderId(receipt.channel, receipt.providerMessageId);
-    return accountId === undefined ? deliveries : deliveries.filter((delivery) => delivery.account_id === accountId);
+  /** The sends a receipt names, each with its message as it is now (read without a lock). */
+  private async deliveriesOf(receipt: InboundReceipt, accountId: string | undefined): Promise<{ delivery: DeliveryRow; message: MessageRow }[]> {
+    const deliveries = await messagesRepo(this.deps.storage.db, this.deps.storage.dialect).deliveredByProviderId(receipt.channel, receipt.providerMessageId);
+    return accountId === undefined ? deliveries : deliveries.filter(({ delivery }) => delivery.account_id === accountId);
   }
 }
 
