@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '../kernel/logger.js';
 import type { PayloadSchemas } from '../ports/jobs.js';
-import type { Executor } from '../ports/storage.js';
 
 /** What the worker does with a job after its handler returned. */
 export type JobOutcome =
@@ -31,14 +30,6 @@ export interface JobContext {
    * `stop()` still waits for it.
    */
   detach: () => void;
-  /**
-   * Deletes this job in the handler's own transaction (fenced by the claim, as the worker's
-   * deletion is), so the job ends in the commit of its last change instead of a second one. Only
-   * in the handler's final transaction: it returns `done()` after that commit and writes nothing
-   * more. If the worker no longer holds the job nothing is deleted, and the worker reports the
-   * lease lost.
-   */
-  completeIn: (trx: Executor) => Promise<void>;
 }
 
 /**

@@ -63,10 +63,9 @@ export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB
     // Sends run in a pool of their own (app.ts): a node sends as many messages at once as the pool
     // holds, and the rest wait in the table until a place frees, so a burst of sends is queued
     // rather than slowing every send (and the API) down.
-    // A send that ends with a channel taking the message ends its job in that same commit.
-    'message.send': async ({ message_id }, { accountId, signal, attempt, maxAttempts, completeIn }) => {
+    'message.send': async ({ message_id }, { accountId, signal, attempt, maxAttempts }) => {
       try {
-        await deps.messages.deliver(accountId, message_id, signal, completeIn);
+        await deps.messages.deliver(accountId, message_id, signal);
       } catch (error) {
         // The last attempt: the message would otherwise stay processing with nothing left to send it.
         if (attempt >= maxAttempts) await deps.messages.giveUp(accountId, message_id, error instanceof Error ? error.message : String(error));

@@ -64,8 +64,6 @@ export async function runJob(
   }
 
   let outcome: JobOutcome;
-  /** Whether the handler deleted the job in its own transaction (`completeIn`), and found it still held. */
-  let completedIn: boolean | undefined;
   try {
     outcome = await handler(parsed.data, {
       id: row.id,
@@ -73,9 +71,6 @@ export async function runJob(
       attempt: row.attempts,
       maxAttempts: row.max_attempts,
       logger,
-      completeIn: async (trx) => {
-        completedIn = await completeJob(trx, claim);
-      },
       ...control,
     });
   } catch (error) {
@@ -84,7 +79,7 @@ export async function runJob(
 
   switch (outcome.kind) {
     case 'done':
-      return ifStillHeld(completedIn ?? (await deps.batch((trx) => completeJob(trx, claim))), { kind: 'succeeded' }, logger);
+      return ifStillHeld(await deps.batch((trx) => completeJob(trx, claim)), { kind: 'succeeded' }, logger);
     case 'repeat':
       return ifStillHeld(await rescheduleJob(deps.db, claim, iso(outcome.at), now(deps)), { kind: 'repeated', nextRunAt: outcome.at }, logger);
   }

@@ -89,37 +89,6 @@ describe.each(DATABASES)('jobs (%s)', (db) => {
     expect(row?.last_error).toMatch(/does not match the test\.\S+ schema/);
   });
 
-  it("ends a job in the handler's own transaction (completeIn) when it commits, and keeps it for a retry when it rolls back", async () => {
-    const { type, schemas } = probeType();
-    const clock = new ManualClock();
-    const batch = vi.spyOn(storage, 'batch');
-    const worker = workerFor(type, schemas, async ({ n }, ctx) => {
-      await storage.db.transaction().execute(async (trx) => {
-        await ctx.completeIn(trx);
-        // Deleted in this transaction, as the handler's last change would be.
-        expect(await trx.selectFrom('jobs').select('id').where('id', '=', ctx.id).executeTakeFirst()).toBeUndefined();
-        if (n === 1) throw new Error('the change failed after completeIn');
-      });
-      return done();
-    }, clock);
-    try {
-      const failing = (await queueFor(clock).enqueue(storage.db, { type, payload: { n: 1 }, accountId: newId() })) ?? '';
-      expect(await worker.drain()).toBe(1);
-      expect(await rowOf(failing)).toMatchObject({ status: 'pending', attempts: 1, last_error: 'the change failed after completeIn' });
-
-      const committing = (await queueFor(clock).enqueue(storage.db, { type, payload: { n: 2 }, accountId: newId() })) ?? '';
-      batch.mockClear();
-      expect(await worker.drain()).toBe(1);
-      expect(await rowOf(committing)).toBeUndefined();
-      // The worker wrote nothing of its own to end it.
-      expect(batch).not.toHaveBeenCalled();
-      expect(worker.stats).toMatchObject({ succeeded: 1, retried: 1 });
-    } finally {
-      batch.mockRestore();
-      await worker.stop();
-    }
-  });
-
   it('retries a failing job with growing backoff, then keeps it as failed with the last error', async () => {
     const { type, schemas } = probeType();
     const clock = new ManualClock();

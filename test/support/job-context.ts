@@ -5,6 +5,6 @@ import { createLogger } from '../../src/kernel/logger.js';
 export function jobContext(accountId: string, overrides: Partial<JobContext> = {}): JobContext {
   return {
     id: 'job', accountId, attempt: 1, maxAttempts: 10, signal: new AbortController().signal, logger: createLogger('silent'),
-    detach: () => undefined, completeIn: () => Promise.resolve(), ...overrides,
+    detach: () => undefined, ...overrides,
   };
 }

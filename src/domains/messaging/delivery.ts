@@ -45,9 +45,6 @@ interface RunFacts {
 /** A decision on a message, taken in the transaction that writes it. */
 type Decide<T> = (trx: Transaction<Database>, update: MessageUpdate) => Promise<T>;
 
-/** Ends the send's job in the transaction of its last change (`JobContext.completeIn`). */
-type Finish = (trx: Transaction<Database>) => Promise<void>;
-
 /** Thrown to undo a transaction whose conditional write found the message changed by someone else. */
 class ChangedMeanwhile extends Error {}
 
@@ -69,12 +66,8 @@ export { escalationKey };
 export class MessageDelivery {
   constructor(private readonly deps: DeliveryDependencies) {}
 
-  /**
-   * Runs the send until a channel takes the message, none is left, or it expires. `finish` joins
-   * the transaction that records a channel's acceptance when the send stops there (its job ends
-   * in that commit).
-   */
-  async deliver(accountId: string, messageId: string, signal: AbortSignal, finish?: Finish): Promise<void> {
+  /** Runs the send until a channel takes the message, none is left, or it expires. */
+  async deliver(accountId: string, messageId: string, signal: AbortSignal): Promise<void> {
     const row = await messagesRepo(this.deps.storage.db, this.deps.storage.dialect).find(accountId, messageId);
     if (!row) return;
     const seen = toMessage(row);
@@ -88,7 +81,7 @@ export class MessageDelivery {
       const outcome = await this.offer(step, signal);
       next =
         outcome.kind === 'accepted'
-          ? await this.changeWithin(next.message, async (trx, update) => ((await this.recordAcceptance(trx, update, step, outcome)) ? this.nextStep(update, run) : undefined), finish)
+          ? await this.changeWithin(next.message, async (trx, update) => ((await this.recordAcceptance(trx, update, step, outcome)) ? this.nextStep(update, run) : undefined))
           : await this.change(next.message, (update) => (this.recordRefusal(update, step, outcome) ? this.nextStep(update, run) : undefined));
     }
   }
@@ -256,33 +249,29 @@ export class MessageDelivery {
    * Applies `decide`, which writes in the transaction too, to the message as this run last saw it,
    * and writes the message last, by a conditional update that also publishes: no locked read
    * first. When another change came first, the transaction is undone and `decide` runs again on
-   * the message read under its row lock. `finish` joins the commit when `decide` leaves nothing
-   * to do next.
+   * the message read under its row lock.
    */
-  private async changeWithin<T>(seen: Message, decide: Decide<T>, finish?: Finish): Promise<Changed<T> | undefined> {
+  private async changeWithin<T>(seen: Message, decide: Decide<T>): Promise<Changed<T> | undefined> {
     const done = await this.transaction(async (trx) => {
       const update = new MessageUpdate(seen, this.deps.clock.now().toISOString());
       const result = await decide(trx, update);
       const message = await update.commitIfUnchangedIn(trx, this.deps.storage.dialect, this.deps.events);
       if (!message) throw new ChangedMeanwhile();
-      if (!result) await finish?.(trx);
       return { update, result, message };
     }).catch((error: unknown) => {
       if (error instanceof ChangedMeanwhile) return undefined;
       throw error;
     });
-    return done ? this.changed(done.update, done.message, done.result) : this.changeLocked(seen.accountId, seen.id, decide, finish);
+    return done ? this.changed(done.update, done.message, done.result) : this.changeLocked(seen.accountId, seen.id, decide);
   }
 
-  /** Applies `decide` to the message under its row lock and commits it in that transaction (with `finish`, as `changeWithin`); undefined when the message is gone. */
-  private async changeLocked<T>(accountId: string, messageId: string, decide: Decide<T>, finish?: Finish): Promise<Changed<T> | undefined> {
+  /** Applies `decide` to the message under its row lock and commits it in that transaction; undefined when the message is gone. */
+  private async changeLocked<T>(accountId: string, messageId: string, decide: Decide<T>): Promise<Changed<T> | undefined> {
     const done = await this.transaction(async (trx) => {
       const update = await this.lock(trx, accountId, messageId);
       if (!update) return undefined;
       const result = await decide(trx, update);
-      const message = await update.commit(trx, this.deps.storage.dialect, this.deps.events);
-      if (!result) await finish?.(trx);
-      return { update, result, message };
+      return { update, result, message: await update.commit(trx, this.deps.storage.dialect, this.deps.events) };
     });
     return done && this.changed(done.update, done.message, done.result);
   }
