@@ -22,6 +22,18 @@ describe.each(DATABASES)('messaging: channel fallback in rules order (%s)', (db)
   });
   const drain = () => t.app.worker.drain();
 
+  /** Changes the message as another node would (an attempt added, `updated_at` moved on), written directly. */
+  async function changeAsAnotherWriter(id: string, seen?: { attempts: unknown[]; updatedOn: string }): Promise<void> {
+    const { db } = t.services.storage;
+    let row = seen;
+    if (!row) {
+      const stored = await db.selectFrom('messages').select(['attempts', 'updated_at']).where('id', '=', id).executeTakeFirstOrThrow();
+      row = { attempts: JSON.parse(stored.attempts) as unknown[], updatedOn: stored.updated_at };
+    }
+    const attempts = [...row.attempts, { channel: 'email', provider: null, outcome: 'skipped', details: 'written by another writer', at: row.updatedOn }];
+    await db.updateTable('messages').set({ attempts: JSON.stringify(attempts), updated_at: new Date(Date.parse(row.updatedOn) + 5).toISOString() }).where('id', '=', id).execute();
+  }
+
   /** An account with every provider channel configured on stand-in providers that accept. */
   async function account(): Promise<TestAccount & { urls: Record<string, string> }> {
     const acct = await t.newAccount();
@@ -60,10 +72,7 @@ describe.each(DATABASES)('messaging: channel fallback in rules order (%s)', (db)
     let id = '';
     // While WhatsApp is deciding, something else changes the message (here written directly, as another node's receipt would).
     const whatsApp = provider.endpoint(async () => {
-      const { db } = t.services.storage;
-      const row = await db.selectFrom('messages').select(['attempts', 'updated_at']).where('id', '=', id).executeTakeFirstOrThrow();
-      const attempts = [...JSON.parse(row.attempts), { channel: 'email', provider: null, outcome: 'skipped', details: 'written by another writer', at: row.updated_at }];
-      await db.updateTable('messages').set({ attempts: JSON.stringify(attempts), updated_at: new Date(Date.parse(row.updated_at) + 5).toISOString() }).where('id', '=', id).execute();
+      await changeAsAnotherWriter(id);
       return { status: 400, json: { error: 'undeliverable' } };
     });
     await configure(t, acct, 'whatsApp', [whatsApp]);
@@ -83,10 +92,7 @@ describe.each(DATABASES)('messaging: channel fallback in rules order (%s)', (db)
     // The acceptance is written without reading the row under its lock first: a change that came
     // meanwhile makes that write miss, and the acceptance is recorded again on the locked row.
     const sms = provider.endpoint(async () => {
-      const { db } = t.services.storage;
-      const row = await db.selectFrom('messages').select(['attempts', 'updated_at']).where('id', '=', id).executeTakeFirstOrThrow();
-      const attempts = [...JSON.parse(row.attempts), { channel: 'email', provider: null, outcome: 'skipped', details: 'written by another writer', at: row.updated_at }];
-      await db.updateTable('messages').set({ attempts: JSON.stringify(attempts), updated_at: new Date(Date.parse(row.updated_at) + 5).toISOString() }).where('id', '=', id).execute();
+      await changeAsAnotherWriter(id);
       providerId = `pm-${id}`;
       return { status: 200, json: { id: providerId } };
     });
@@ -161,8 +167,7 @@ describe.each(DATABASES)('messaging: channel fallback in rules order (%s)', (db)
     const { db, dialect } = t.services.storage;
     const seen = toMessage((await messagesRepo(db, dialect).find(acct.id, id)) ?? expect.fail('no message'));
     // Another writer changes the message after the receipt's lookup read it.
-    const attempts = [...seen.attempts, { channel: 'email', provider: null, outcome: 'skipped', details: 'written by another writer', at: seen.updatedOn }];
-    await db.updateTable('messages').set({ attempts: JSON.stringify(attempts), updated_at: new Date(Date.parse(seen.updatedOn) + 5).toISOString() }).where('id', '=', id).execute();
+    await changeAsAnotherWriter(id, seen);
     const { receipts } = t.services.messaging;
     const receipt = { accountId: acct.id, messageId: id, channel: 'sms' as const, status: 'delivered' as const, at: '2026-11-23T09:00:00.000Z', seen };
     expect(await receipts.apply(receipt)).toBe(true);

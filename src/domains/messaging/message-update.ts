@@ -85,9 +85,7 @@ export class MessageUpdate {
    */
   async commitIfUnchanged(executor: Executor, dialect: DialectName): Promise<Message | undefined> {
     if (this.publishes) throw new Error('a change that publishes an event is committed in a transaction');
-    const status = this.status;
-    const { message } = this;
-    return (await messagesRepo(executor, dialect).updateIfUnchanged(message.accountId, message.id, message.updatedOn, this.change(status))) ? this.changed(status) : undefined;
+    return this.writeIfUnchanged(executor, dialect);
   }
 
   /**
@@ -96,11 +94,15 @@ export class MessageUpdate {
    * change came first; the caller undoes its transaction and decides again on the locked row.
    */
   async commitIfUnchangedIn(trx: Transaction<Database>, dialect: DialectName, events: EventPublisher): Promise<Message | undefined> {
+    const written = await this.writeIfUnchanged(trx, dialect);
+    if (written) await this.publish(trx, written.status, events);
+    return written;
+  }
+
+  private async writeIfUnchanged(executor: Executor, dialect: DialectName): Promise<Message | undefined> {
     const status = this.status;
     const { message } = this;
-    if (!(await messagesRepo(trx, dialect).updateIfUnchanged(message.accountId, message.id, message.updatedOn, this.change(status)))) return undefined;
-    await this.publish(trx, status, events);
-    return this.changed(status);
+    return (await messagesRepo(executor, dialect).updateIfUnchanged(message.accountId, message.id, message.updatedOn, this.change(status))) ? this.changed(status) : undefined;
   }
 
   private async publish(executor: Executor, status: MessageStatus, events: EventPublisher): Promise<void> {
