@@ -1,5 +1,6 @@
 import { sql, type SelectQueryBuilder } from 'kysely';
 import type { Database, DialectName, Executor } from '../ports/storage.js';
+import { reusable } from '../ports/reusable-statement.js';
 
 export type JobRow = Database['jobs'];
 
@@ -30,11 +31,13 @@ const typeIn = (types: readonly string[]) => sql<boolean>`type in (${sql.join(ty
 
 /** Inserts a job unless a live job of the account already holds its dedupe key; true when inserted. */
 export async function insertJob(executor: Executor, row: JobRow): Promise<boolean> {
-  // No conflict target: the only unique index that can conflict is the partial dedupe one, and
-  // naming a partial index as a target needs its predicate repeated on both dialects.
-  const result = await executor.insertInto('jobs').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  const result = await insertUnlessHeld(executor, row);
+  return result.numAffectedRows === 1n;
 }
+
+// No conflict target: the only unique index that can conflict is the partial dedupe one, and
+// naming a partial index as a target needs its predicate repeated on both dialects.
+const insertUnlessHeld = reusable((db, row: JobRow) => db.insertInto('jobs').values(row).onConflict((oc) => oc.doNothing()));
 
 /** Deletes the account's pending job holding `dedupeKey`; true when there was one. */
 export async function cancelPendingJob(executor: Executor, accountId: string, dedupeKey: string): Promise<boolean> {
@@ -119,15 +122,13 @@ const updated = (result: { numUpdatedRows: bigint }): boolean => result.numUpdat
 
 /** Deletes a finished job; false when the claim is no longer this worker's. */
 export async function completeJob(db: Executor, claim: Claim): Promise<boolean> {
-  const result = await db
-    .deleteFrom('jobs')
-    .where('id', '=', claim.id)
-    .where('status', '=', 'running')
-    .where('locked_by', '=', claim.workerId)
-    .where('attempts', '=', claim.attempts)
-    .executeTakeFirst();
-  return result.numDeletedRows === 1n;
+  const result = await deleteClaimed(db, { id: claim.id, workerId: claim.workerId, attempts: claim.attempts });
+  return result.numAffectedRows === 1n;
 }
+
+const deleteClaimed = reusable((db, claim: Claim) =>
+  db.deleteFrom('jobs').where('id', '=', claim.id).where('status', '=', 'running').where('locked_by', '=', claim.workerId).where('attempts', '=', claim.attempts),
+);
 
 /** Makes a finished job pending again at `runAt` with its attempts reset (recurring jobs). */
 export async function rescheduleJob(db: Executor, claim: Claim, runAt: string, now: string): Promise<boolean> {

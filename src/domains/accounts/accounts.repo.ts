@@ -1,6 +1,7 @@
 import type { Executor } from '../../ports/storage.js';
 import { parseJson } from '../../kernel/json.js';
 import { DEFAULT_LIMITS, type Account, type AccountLimits } from './accounts.model.js';
+import { reusable } from '../../ports/reusable-statement.js';
 
 type AccountRow = { id: string; name: string; timezone: string; default_country: string; limits: string; created_at: string };
 
@@ -9,13 +10,16 @@ const toAccount = (row: AccountRow): Account => ({
   limits: { ...DEFAULT_LIMITS, ...parseJson<Partial<AccountLimits>>(row.limits) },
 });
 
+/** Read by every rate-limited request (ports/reusable-statement.ts). */
+const findById = reusable((db, key: { id: string }) => db.selectFrom('accounts').selectAll().where('id', '=', key.id));
+
 export function accountsRepo(db: Executor) {
   return {
     async insertAccount(account: Account): Promise<void> {
       await db.insertInto('accounts').values({ ...account, limits: JSON.stringify(account.limits) }).execute();
     },
     async findAccount(id: string): Promise<Account | undefined> {
-      const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+      const [row] = (await findById(db, { id })).rows;
       return row && toAccount(row);
     },
     async updateLimits(id: string, limits: AccountLimits): Promise<void> {

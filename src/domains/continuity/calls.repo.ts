@@ -2,6 +2,7 @@ import { CompiledQuery, type Insertable } from 'kysely';
 import type { Database, Executor } from '../../ports/storage.js';
 import { parseJson } from '../../kernel/json.js';
 import type { CallFilters, CallRecord } from './calls.model.js';
+import { reusable } from '../../ports/reusable-statement.js';
 
 type CallRow = {
   id: string; direction: string; from_number: string; to_number: string; started_at: string; ended_at: string | null;
@@ -84,6 +85,11 @@ function compiledUpsert(db: Executor, rows: CallInsert[]): CompiledQuery {
   return compiled;
 }
 
+/** Read whenever a call's leg resumes (ports/reusable-statement.ts). */
+const findCall = reusable((db, key: { accountId: string; id: string }) =>
+  db.selectFrom('calls').select(COLUMNS).where('account_id', '=', key.accountId).where('id', '=', key.id),
+);
+
 export function callsRepo(db: Executor) {
   return {
     async upsertMany(entries: { accountId: string; call: CallRecord }[]): Promise<void> {
@@ -91,7 +97,7 @@ export function callsRepo(db: Executor) {
       await db.executeQuery(compiledUpsert(db, entries.map(({ accountId, call }) => toInsert(accountId, call))));
     },
     async find(accountId: string, id: string): Promise<CallRecord | undefined> {
-      const row = await db.selectFrom('calls').select(COLUMNS).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      const [row] = (await findCall(db, { accountId, id })).rows;
       return row && toRecord(row);
     },
     async list(accountId: string, filters: CallFilters, after: [string, string] | undefined, limit: number): Promise<CallRecord[]> {

@@ -2,6 +2,7 @@ import type { Database, Executor } from '../../ports/storage.js';
 import { parseJson } from '../../kernel/json.js';
 import type { FlowDefinition } from './definition/index.js';
 import type { DraftDefinition, Flow, FlowVersion } from './flows.model.js';
+import { reusable } from '../../ports/reusable-statement.js';
 
 const FLOW_COLUMNS = [
   'id', 'name', 'description', 'draft', 'draft_updated_at', 'versions', 'published_version_id', 'published_at', 'created_at', 'updated_at',
@@ -47,6 +48,11 @@ export interface NewVersion {
   publishedAt: string;
 }
 
+/** Read at every start (ports/reusable-statement.ts). */
+const findFlow = reusable((db, key: { accountId: string; id: string }) =>
+  db.selectFrom('flows').select(FLOW_COLUMNS).where('account_id', '=', key.accountId).where('id', '=', key.id),
+);
+
 export function flowsRepo(db: Executor) {
   return {
     async insert(accountId: string, flow: Flow): Promise<void> {
@@ -68,7 +74,7 @@ export function flowsRepo(db: Executor) {
         .execute();
     },
     async find(accountId: string, id: string): Promise<StoredFlow | undefined> {
-      const row = await db.selectFrom('flows').select(FLOW_COLUMNS).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      const [row] = (await findFlow(db, { accountId, id })).rows;
       return row && { flow: toFlow(row), draftText: row.draft };
     },
     /** Flows in id order (time-ordered ids: creation order to the millisecond), after the cursor's id. */

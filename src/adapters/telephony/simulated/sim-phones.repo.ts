@@ -1,6 +1,12 @@
 import type { Executor } from '../../../ports/storage.js';
 import { parseJson } from '../../../kernel/json.js';
 import type { PhoneScript } from './phone-script.js';
+import { reusable } from '../../../ports/reusable-statement.js';
+
+/** Read at every dial (ports/reusable-statement.ts). */
+const findScript = reusable((db, key: { accountId: string; number: string }) =>
+  db.selectFrom('sim_phones').select('script').where('account_id', '=', key.accountId).where('number', '=', key.number),
+);
 
 export function simPhonesRepo(db: Executor) {
   return {
@@ -13,7 +19,7 @@ export function simPhonesRepo(db: Executor) {
         .execute();
     },
     async find(accountId: string, number: string): Promise<PhoneScript | undefined> {
-      const row = await db.selectFrom('sim_phones').select('script').where('account_id', '=', accountId).where('number', '=', number).executeTakeFirst();
+      const [row] = (await findScript(db, { accountId, number })).rows;
       return row && parseJson<PhoneScript>(row.script);
     },
     async delete(accountId: string, number: string): Promise<boolean> {

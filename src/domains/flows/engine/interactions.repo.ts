@@ -1,4 +1,5 @@
 import { parseJson } from '../../../kernel/json.js';
+import { reusable } from '../../../ports/reusable-statement.js';
 import type { Database, Executor } from '../../../ports/storage.js';
 import type { ActiveCall, ExecutionFilters, Interaction, InteractionStatus, Step } from './interaction.model.js';
 
@@ -46,13 +47,42 @@ export interface Progress {
   leg: string | null;
 }
 
+// The statements every interaction runs, each built once (ports/reusable-statement.ts).
+const insertInteraction = reusable((db, row: InteractionRow) => db.insertInto('interactions').values(row));
+const findInteraction = reusable((db, key: { account_id: string; id: string }) =>
+  db.selectFrom('interactions').selectAll().where('account_id', '=', key.account_id).where('id', '=', key.id),
+);
+const findWithItsVersion = reusable((db, key: { account_id: string; id: string }) =>
+  db
+    .selectFrom('interactions as i')
+    .leftJoin('flow_versions as v', (join) => join.onRef('v.account_id', '=', 'i.account_id').onRef('v.id', '=', 'i.flow_version_id'))
+    .selectAll('i')
+    .select('v.version')
+    .where('i.account_id', '=', key.account_id)
+    .where('i.id', '=', key.id),
+);
+type Advance = Pick<InteractionRow, 'account_id' | 'id' | 'status' | 'current' | 'variables' | 'call' | 'placing' | 'steps' | 'repeats' | 'reason' | 'updated_at' | 'ended_at'> & { previous: number };
+const advanceInteraction = reusable((db, v: Advance) =>
+  db
+    .updateTable('interactions')
+    .set({
+      status: v.status, current: v.current, variables: v.variables, call: v.call, placing: v.placing, steps: v.steps,
+      repeats: v.repeats, reason: v.reason, updated_at: v.updated_at, ended_at: v.ended_at,
+    })
+    .where('account_id', '=', v.account_id)
+    .where('id', '=', v.id)
+    .where('status', '=', 'running')
+    .where('steps', '=', v.previous),
+);
+const insertStep = reusable((db, row: StepRow) => db.insertInto('interaction_steps').values(row));
+
 export function interactionsRepo(db: Executor) {
   return {
     async insert(row: InteractionRow): Promise<void> {
-      await db.insertInto('interactions').values(row).execute();
+      await insertInteraction(db, row);
     },
-    find(accountId: string, id: string): Promise<InteractionRow | undefined> {
-      return db.selectFrom('interactions').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    async find(accountId: string, id: string): Promise<InteractionRow | undefined> {
+      return (await findInteraction(db, { account_id: accountId, id })).rows[0];
     },
     async steps(accountId: string, interactionIds: readonly string[]): Promise<Map<string, Step[]>> {
       const bySteps = new Map<string, Step[]>(interactionIds.map((id) => [id, []]));
@@ -74,25 +104,16 @@ export function interactionsRepo(db: Executor) {
      * statements: run it in a transaction.
      */
     async advance(accountId: string, id: string, step: Step, progress: Progress, at: string): Promise<boolean> {
-      const result = await db
-        .updateTable('interactions')
-        .set({
-          status: progress.status, current: progress.current, variables: JSON.stringify(progress.variables), call: progress.call && JSON.stringify(progress.call),
-          placing: progress.leg, steps: progress.steps, repeats: progress.repeats, reason: progress.reason, updated_at: at, ended_at: progress.status === 'running' ? null : at,
-        })
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .where('status', '=', 'running')
-        .where('steps', '=', progress.steps - 1)
-        .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) return false;
-      await db
-        .insertInto('interaction_steps')
-        .values({
-          account_id: accountId, interaction_id: id, seq: progress.steps, component: step.component, type: step.type, exit: step.exit,
-          started_at: step.started_at, ended_at: step.ended_at, detail: JSON.stringify(step.detail),
-        })
-        .execute();
+      const result = await advanceInteraction(db, {
+        account_id: accountId, id, status: progress.status, current: progress.current, variables: JSON.stringify(progress.variables),
+        call: progress.call && JSON.stringify(progress.call), placing: progress.leg, steps: progress.steps, repeats: progress.repeats,
+        reason: progress.reason, updated_at: at, ended_at: progress.status === 'running' ? null : at, previous: progress.steps - 1,
+      });
+      if (!result.numAffectedRows) return false;
+      await insertStep(db, {
+        account_id: accountId, interaction_id: id, seq: progress.steps, component: step.component, type: step.type, exit: step.exit,
+        started_at: step.started_at, ended_at: step.ended_at, detail: JSON.stringify(step.detail),
+      });
       return true;
     },
     /** Reserves the leg id of the current component (a resumed run's; fresh runs get it from `insert` or `advance`); fenced like `advance`. */
@@ -118,15 +139,8 @@ export function interactionsRepo(db: Executor) {
       return result.numUpdatedRows > 0n;
     },
     /** The interaction with the number of the version it runs (null when that version is gone). */
-    findWithVersion(accountId: string, id: string): Promise<(InteractionRow & { version: number | null }) | undefined> {
-      return db
-        .selectFrom('interactions as i')
-        .leftJoin('flow_versions as v', (join) => join.onRef('v.account_id', '=', 'i.account_id').onRef('v.id', '=', 'i.flow_version_id'))
-        .selectAll('i')
-        .select('v.version')
-        .where('i.account_id', '=', accountId)
-        .where('i.id', '=', id)
-        .executeTakeFirst();
+    async findWithVersion(accountId: string, id: string): Promise<(InteractionRow & { version: number | null }) | undefined> {
+      return (await findWithItsVersion(db, { account_id: accountId, id })).rows[0];
     },
     async list(accountId: string, flowId: string, filters: ExecutionFilters, after: [string, string] | undefined, limit: number): Promise<InteractionRow[]> {
       let query = filtered(db, accountId, flowId, filters).selectAll();
