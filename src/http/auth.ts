@@ -29,12 +29,12 @@ export function authHook(accounts: AccountsService, adminToken: string | undefin
         await sendProblem(reply, problem('not_found', `Route ${request.method}:${request.url} not found`));
         return;
       }
-      if (!token || !sameSecret(token, adminToken)) await unauthorized(reply, 'a valid operator token is required');
+      if (!token || !sameSecret(token, adminToken)) await unauthorized(reply, 'a valid operator token is required', token !== undefined);
       return;
     }
     const principal = token ? await accounts.authenticate(token) : undefined;
     if (!principal) {
-      await unauthorized(reply, token ? 'the access token is invalid or expired' : 'a bearer access token is required');
+      await unauthorized(reply, token ? 'the access token is invalid or expired' : 'a bearer access token is required', Boolean(token));
       return;
     }
     const accepted = 'anyScope' in auth ? auth.anyScope : [auth.scope];
@@ -49,9 +49,10 @@ export function authHook(accounts: AccountsService, adminToken: string | undefin
   };
 }
 
-async function unauthorized(reply: FastifyReply, detail: string): Promise<void> {
+/** RFC 6750 §3.1: a request that sent no token gets the challenge without an error code. */
+async function unauthorized(reply: FastifyReply, detail: string, tokenSent: boolean): Promise<void> {
   await sendProblem(reply, problem('unauthorized', detail), {
-    'www-authenticate': 'Bearer realm="switchboard", error="invalid_token"',
+    'www-authenticate': tokenSent ? 'Bearer realm="switchboard", error="invalid_token"' : 'Bearer realm="switchboard"',
   });
 }
 

@@ -49,7 +49,8 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     const code = error.statusCode === 404 ? 'not_found' : error.statusCode === 413 ? 'payload_too_large' : 'validation_failed';
-    return sendProblem(reply, problem(code, error.message));
+    const fields = code === 'validation_failed' ? [{ name: 'request', description: error.message }] : undefined;
+    return sendProblem(reply, problem(code, error.message, fields));
   }
   request.log.error({ err: error }, 'unhandled error');
   return sendProblem(reply, { ...problem('internal_error', `an internal error occurred; quote request id ${request.id}`), request_id: request.id });

@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
+import { DomainError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import type { App, RouteAuth } from './types.js';
 import { SCOPES } from '../domains/accounts/index.js';
@@ -43,6 +44,20 @@ export async function buildServer(services: AppServices, options: ServerOptions)
   app.setNotFoundHandler((request, reply) => sendProblem(reply, problem('not_found', `Route ${request.method}:${request.url.split('?')[0] ?? ''} not found`)));
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  // Many clients send `Content-Type: application/json` on every request: an empty body is no
+  // body (the route's schema decides whether it needs one), not malformed JSON.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(request, body as string, done);
+  });
+  // Bodies are read as sent: a compressed one would be parsed as garbage.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') done(null, payload);
+    else done(new DomainError('unsupported_media_type', `unsupported content encoding: ${encoding}; send the body uncompressed`));
   });
 
   app.addHook('onRequest', authHook(services.accounts, options.adminToken));

@@ -20,6 +20,15 @@ export function toE164(value: string, defaultCountry: string): string | null {
 
 export const isCountryCode = (value: string): value is CountryCode => isSupportedCountry(value);
 
+/**
+ * A valid zone name spelt as IANA does (names match case-insensitively: `europe/lisbon` is
+ * Europe/Lisbon). Only the case changes: a link such as US/Eastern stays as written.
+ */
+export function canonicalTimeZone(value: string): string {
+  const resolved = new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+  return resolved.toLowerCase() === value.toLowerCase() ? resolved : value;
+}
+
 export function isTimeZone(value: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: value });

@@ -63,6 +63,33 @@ describe.each(DATABASES)('accounts, OAuth client credentials and service tokens 
     expect(notGranted.body.error).toBe('invalid_scope');
   });
 
+  it('answers malformed or doubled client credentials in the RFC 6749 shape, and reads a blank scope as omitted', async () => {
+    const c = await client();
+    const undecodable = await form({ grant_type: 'client_credentials' }, { authorization: `Basic ${Buffer.from('a%zz:b').toString('base64')}` });
+    expect(undecodable.status).toBe(401);
+    expect(undecodable.body).toMatchObject({ error: 'invalid_client' });
+    const other = await client();
+    const doubled = await form({ grant_type: 'client_credentials', client_id: other.client_id, client_secret: other.client_secret }, { authorization: basic(c.client_id, c.client_secret) });
+    expect(doubled.status).toBe(400);
+    expect(doubled.body).toMatchObject({ error: 'invalid_request' });
+    // A library repeating the Basic client's id in the body authenticates once.
+    const repeated = await form({ grant_type: 'client_credentials', client_id: c.client_id }, { authorization: basic(c.client_id, c.client_secret) });
+    expect(repeated.status).toBe(200);
+    const blank = await form({ grant_type: 'client_credentials', scope: ' ' }, { authorization: basic(c.client_id, c.client_secret) });
+    expect(blank.body.scope).toBe('directory:read calls:read');
+    const wrongType = await t.post('/oauth/token', { grant_type: 'client_credentials', client_id: 42, client_secret: c.client_secret });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body).toMatchObject({ error: 'invalid_request' });
+  });
+
+  it('stores an account\'s time zone and country as IANA and ISO spell them', async () => {
+    const created = await t.post('/admin/accounts', { name: 'Spelling', timezone: 'europe/lisbon', default_country: 'pt' }, ADMIN_TOKEN);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ timezone: 'Europe/Lisbon', default_country: 'PT' });
+    const link = await t.post('/admin/accounts', { name: 'Link', timezone: 'US/Eastern' }, ADMIN_TOKEN);
+    expect(link.body.timezone).toBe('US/Eastern');
+  });
+
   it('stores only hashes of secrets', async () => {
     const c = await client();
     const row = await t.services.storage.db.selectFrom('clients').selectAll().where('id', '=', c.client_id).executeTakeFirstOrThrow();

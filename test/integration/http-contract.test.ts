@@ -68,6 +68,30 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
     expect((await t.get('/numbers', readOnly.token)).status).toBe(200);
   });
 
+  it('sends the Bearer challenge without an error code when no token was sent (RFC 6750 §3.1)', async () => {
+    expect((await t.get('/numbers')).headers['www-authenticate']).toBe('Bearer realm="switchboard"');
+    expect((await t.get('/numbers', 'not-a-token')).headers['www-authenticate']).toBe('Bearer realm="switchboard", error="invalid_token"');
+  });
+
+  it('takes an empty body sent as JSON for no body: routes without one answer as usual, routes needing one name it', async () => {
+    const acct = await t.newAccount();
+    const json = { 'content-type': 'application/json' };
+    const created = await t.post('/skills', { name: 'Sales' }, acct.token);
+    const deleted = await t.request('DELETE', `/skills/${created.body.id}`, { token: acct.token, raw: '', headers: json });
+    expect(deleted.status).toBe(204);
+    const bodiless = await t.request('POST', '/skills', { token: acct.token, raw: '', headers: json });
+    expectProblem(bodiless, 400, 'validation_failed');
+    expect(bodiless.body.fields[0].name).toBe('body');
+  });
+
+  it('refuses a compressed body with 415 instead of parsing it', async () => {
+    const acct = await t.newAccount();
+    const response = await t.request('POST', '/skills', { token: acct.token, raw: '{"name": "Sales"}', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    expectProblem(response, 415, 'unsupported_media_type');
+    const identity = await t.request('POST', '/skills', { token: acct.token, raw: '{"name": "Sales"}', headers: { 'content-type': 'application/json', 'content-encoding': 'identity' } });
+    expect(identity.status).toBe(201);
+  });
+
   it('authenticates before reading the body', async () => {
     const response = await t.request('POST', '/numbers', { raw: '{broken', headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(401);

@@ -1,14 +1,17 @@
 import { z } from 'zod';
-import { isCountryCode, isTimeZone } from '../../kernel/phone.js';
+import { canonicalTimeZone, isCountryCode, isTimeZone } from '../../kernel/phone.js';
 import { SCOPES } from './scopes.js';
 
 export const scopeList = z.array(z.enum(SCOPES)).min(1).describe('OAuth scopes granted');
 
 export const createAccountBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
-  timezone: z.string().refine(isTimeZone, 'must be an IANA time zone').default('UTC'),
+  // Stored as IANA spells them (`europe/lisbon` is Europe/Lisbon; `pt` is PT), so they read back alike.
+  timezone: z.string().refine(isTimeZone, 'must be an IANA time zone').transform(canonicalTimeZone).default('UTC'),
   default_country: z
     .string()
+    .trim()
+    .toUpperCase()
     .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code')
     .default('US'),
 });

@@ -78,7 +78,9 @@ export class AccountsService {
       throw new OAuthError('invalid_client', 'unknown client or wrong secret');
     }
     const granted = parseJson<Scope[]>(client.scopes);
-    const requested = scope === undefined ? granted : scope.split(' ').filter((s) => s !== '');
+    // A blank scope is treated as omitted: every scope granted to the client.
+    const words = (scope ?? '').split(' ').filter((s) => s !== '');
+    const requested = words.length === 0 ? granted : words;
     const refused = requested.filter((s) => !isScope(s) || !granted.includes(s));
     if (refused.length > 0) throw new OAuthError('invalid_scope', `not granted to this client: ${refused.join(' ')}`);
     const scopes = requested as Scope[];

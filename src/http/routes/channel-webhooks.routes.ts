@@ -6,8 +6,7 @@ import { problem, sendProblem } from '../problem.js';
 import type { RouteModule } from './route-module.js';
 
 const tags = ['messaging'];
-/** Only the channels' provider webhooks, so `/webhooks/{id}` (outbound webhooks) stays free. */
-const params = z.object({ channel: z.enum(CHANNEL_IDS) });
+/** Only the channels' provider webhooks, so `/webhooks/{id}/deliveries` (outbound webhooks) stays free. */
 const scopedParams = z.object({ channel: z.enum(CHANNEL_IDS), account_id: z.string().min(1).max(200) });
 const accountParams = z.object({ account_id: z.string().min(1).max(200) });
 const received = z.object({ received: z.number(), applied: z.number(), unknown: z.number(), pending: z.number(), inbound: z.number() });
@@ -56,11 +55,15 @@ export const channelWebhooksRoutes: RouteModule = (app, { messaging: { webhooks,
     };
 
     const postSchema = { tags, response: { 200: received } };
-    scope.post(
-      '/webhooks/:channel',
-      { config: { auth: 'public' }, schema: { ...postSchema, params, summary: "A channel provider's webhook (signed by the provider)" } },
-      (request, reply) => receive(request.params.channel, undefined, request, reply),
-    );
+    // One static path per channel: a templated `/webhooks/{channel}` would be the same OpenAPI
+    // path as `/webhooks/{id}` (outbound webhooks), which the specification forbids.
+    for (const channel of CHANNEL_IDS) {
+      scope.post(
+        `/webhooks/${channel}`,
+        { config: { auth: 'public' }, schema: { ...postSchema, summary: `${channel} provider's webhook (signed by the provider)` } },
+        (request, reply) => receive(channel, undefined, request, reply),
+      );
+    }
     scope.post(
       '/webhooks/:channel/:account_id',
       { config: { auth: 'public' }, schema: { ...postSchema, params: scopedParams, summary: "A channel provider's webhook for one account (signed by the provider)" } },

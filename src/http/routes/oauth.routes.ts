@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { OAuthError, type ClientCredentials } from '../../domains/accounts/index.js';
 import { errorHandler } from '../errors.js';
@@ -16,11 +17,12 @@ const oauthError = z.object({ error: z.string(), error_description: z.string() }
 function credentialsOf(request: FastifyRequest, body: z.infer<typeof tokenRequest>): ClientCredentials | undefined {
   const header = request.headers.authorization;
   if (header?.toLowerCase().startsWith('basic ')) {
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) throw new OAuthError('invalid_client', 'malformed Basic credentials');
-    // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
-    return { clientId: decodeURIComponent(decoded.slice(0, colon)), clientSecret: decodeURIComponent(decoded.slice(colon + 1)) };
+    const basic = basicCredentials(header.slice(6).trim());
+    // RFC 6749 §2.3: one authentication method per request. A body that repeats the Basic
+    // client's id (as some libraries send it) is not a second one; other credentials are.
+    const other = (body.client_id !== undefined && body.client_id !== basic.clientId) || (body.client_secret !== undefined && body.client_secret !== basic.clientSecret);
+    if (other) throw new OAuthError('invalid_request', 'the request carries two different client credentials (Basic and in the body); use one');
+    return basic;
   }
   if (body.client_id !== undefined && body.client_secret !== undefined) {
     return { clientId: body.client_id, clientSecret: body.client_secret };
@@ -28,14 +30,26 @@ function credentialsOf(request: FastifyRequest, body: z.infer<typeof tokenReques
   return undefined;
 }
 
+function basicCredentials(encoded: string): ClientCredentials {
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw new OAuthError('invalid_client', 'malformed Basic credentials');
+  try {
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+    return { clientId: decodeURIComponent(decoded.slice(0, colon)), clientSecret: decodeURIComponent(decoded.slice(colon + 1)) };
+  } catch {
+    throw new OAuthError('invalid_client', 'malformed Basic credentials: not form-urlencoded');
+  }
+}
+
 /**
  * The token endpoint answers every 400 in the RFC 6749 shape (API.md): a body Fastify could not
  * parse (malformed JSON, say) is `invalid_request`, not a problem document its schema cannot send.
  */
 function tokenErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const unparsable = error instanceof SyntaxError || String(error.code).startsWith('FST_ERR_CTP_');
+  const unparsable = error instanceof SyntaxError || String(error.code).startsWith('FST_ERR_CTP_') || hasZodFastifySchemaValidationErrors(error);
   if (error.statusCode === 400 && unparsable) {
-    reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: 'the request body could not be parsed' });
+    reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: 'the request body is not a token request (a form or JSON object of strings)' });
     return;
   }
   errorHandler(error, request, reply);
@@ -51,6 +65,8 @@ export const oauthRoutes: RouteModule = (app, services) => {
         tags: ['auth'],
         summary: 'OAuth 2.0 client credentials grant',
         security: [],
+        consumes: ['application/x-www-form-urlencoded', 'application/json'],
+        body: tokenRequest.optional(),
         response: {
           200: z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number(), scope: z.string() }),
           400: oauthError,
