@@ -154,6 +154,22 @@ describe.each(DATABASES)('inbound-call decisions and the simulated network (%s)'
     expect((await t.post(`/sim/calls/${placed.body.call_id}/hangup`, {}, acct.token)).status).toBe(404);
   });
 
+  it('ends a forwarded call when the caller hangs up while the target rings, whatever the target does after', async () => {
+    const acct = await setUp({ forward: { [MAIN]: '+14155554444' } });
+    await t.put('/sim/phones/+14155554444', { behavior: 'answer', answer_after_s: 6 }, acct.token);
+    const placed = await t.post('/sim/inbound-calls', { from: CALLER, to: MAIN }, acct.token);
+    await eventually(async () => expect((await callOf(acct, placed.body.call_id)).events.map((e: { type: string }) => e.type)).toEqual(['ringing', 'forwarded', 'ringing']));
+    clock.advance(2000);
+    const hungUp = await t.post(`/sim/calls/${placed.body.call_id}/hangup`, {}, acct.token);
+    expect(hungUp.body.outcome).toBe('completed');
+
+    clock.advance(10_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const call = await callOf(acct, placed.body.call_id);
+    expect(call).toMatchObject({ outcome: 'completed', ended_at: hungUp.body.ended_at });
+    expect(call.events.map((e: { type: string }) => e.type)).toEqual(['ringing', 'forwarded', 'ringing', 'hangup']);
+  });
+
   it('accepts simulated calls only to the account\'s own numbers', async () => {
     const acct = await setUp({ forward: {} });
     const response = await t.post('/sim/inbound-calls', { from: CALLER, to: '+14155550999' }, acct.token);

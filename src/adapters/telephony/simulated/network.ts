@@ -110,6 +110,7 @@ export class SimulatedNetwork extends ScriptedCallControl {
     this.append(call, { type: 'forwarded', at: this.now(), to: target });
     await this.save(call);
     const leg = this.dial(call.accountId, target, FORWARD_RING_TIMEOUT_S, (event) => {
+      if (!this.isLive(call)) return;
       this.append(call, event);
       void this.save(call);
     });
@@ -120,6 +121,8 @@ export class SimulatedNetwork extends ScriptedCallControl {
   }
 
   private async forwardEnded(call: LiveCall, target: string, outcome: LegOutcome, reason = 'network failure'): Promise<void> {
+    // The caller hung up while the target rang: the call is over, whatever the leg did after.
+    if (!this.isLive(call)) return;
     if (outcome === 'answered') {
       // The caller is now connected to the target; the platform's part of the call is over.
       return this.finish(call, 'forwarded', { type: 'answered', at: this.now(), leg: target });
@@ -143,6 +146,9 @@ export class SimulatedNetwork extends ScriptedCallControl {
     return this.calls.record(call.accountId, call.record);
   }
 
+  private isLive(call: LiveCall): boolean {
+    return this.live.get(this.key(call.accountId, call.record.id)) === call;
+  }
 
   private key(accountId: string, callId: string): string {
     return `${accountId}\u0000${callId}`;
