@@ -99,11 +99,20 @@ describe.each(DATABASES)('flow interactions (%s)', (db) => {
     expect(done.steps[2]?.detail).toMatchObject({ number: AGENT, caller_id: CUSTOMER, outcome: 'answered', connected: true });
     expect(done.variables).toMatchObject({ customer_number: CUSTOMER, agent_number: AGENT, contact_number: CUSTOMER, touchpoint_number: TOUCHPOINT });
 
-    const calls = (await t.get('/calls?per_page=50', acct.token)).body._embedded.calls as { kind: string; to: string; outcome: string; events: { type: string }[] }[];
-    const customerLeg = calls.find((c) => c.kind === 'flow_call' && c.to === CUSTOMER);
+    // A connected forward ends the flow: the interaction completed when the agent answered, and
+    // the agent's leg ends when the customer hangs up after talking for 20 s.
+    type LoggedLeg = { kind: string; to: string; outcome: string | null; ended_at: string | null; events: { type: string }[] };
+    const legs = async () => (await t.get('/calls?per_page=50', acct.token)).body._embedded.calls as LoggedLeg[];
+    const customerLeg = (await legs()).find((c) => c.kind === 'flow_call' && c.to === CUSTOMER);
     expect(customerLeg?.outcome).toBe('forwarded');
     expect(customerLeg?.events.map((e) => e.type)).toEqual(['ringing', 'answered', 'played', 'forwarded', 'bridged', 'hangup']);
-    expect(calls.find((c) => c.kind === 'flow_call' && c.to === AGENT)?.outcome).toBe('completed');
+    const agentLeg = await time.until(async () => {
+      const leg = (await legs()).find((c) => c.kind === 'flow_call' && c.to === AGENT);
+      expect(leg?.outcome).toBe('completed');
+      return leg as LoggedLeg;
+    }, 60);
+    const interaction = (await t.get(`/interactions/${started.body.interaction_id}`, acct.token)).body as { ended_at: string };
+    expect(Date.parse(agentLeg.ended_at ?? '') - Date.parse(interaction.ended_at)).toBeGreaterThanOrEqual(20_000);
   });
 
   it.each([

@@ -31,7 +31,11 @@ export const makeOutboundCall: ComponentHandler<'make_outbound_call'> = async (c
   return next('answered', detail, { variables, call: { call_id: leg.id, contact_number: to, touchpoint_number: config.from } });
 };
 
-/** Connects the contact to an external number; once connected, the flow's part is over. */
+/**
+ * Connects the contact to an external number. Once connected, the flow's part is over (API.md: "a
+ * connected forward ends the flow"): the interaction completes at once, and the two parties talk
+ * on without it, the forward's leg logged as ended when the network reports the hang-up.
+ */
 export const forwardToExternalNumber: ComponentHandler<'forward_to_external_number'> = async (config, context) => {
   const call = context.call;
   if (!call) return fail('no call to forward');
@@ -44,8 +48,11 @@ export const forwardToExternalNumber: ComponentHandler<'forward_to_external_numb
   switch (outcome) {
     case 'answered':
       await Promise.all([leg.add({ type: 'bridged', to: call.contact_number }).save(), context.logOnCall({ type: 'bridged', to: number })]);
-      await context.services.telephony.bridge(context.accountId, call.contact_number, number);
-      await leg.add({ type: 'hangup', by: 'callee' }).end('completed').save();
+      void context.services.telephony
+        .bridge(context.accountId, call.contact_number, number)
+        .then(() => leg.add({ type: 'hangup', by: 'callee' }).end('completed').save())
+        // Nothing waits for this entry: a write that fails leaves the leg open in the call log, as a restart mid-call would.
+        .catch(() => undefined);
       return end({ ...detail, connected: true }, 'connected');
     case 'busy':
       return next(context.wired.has('busy') ? 'busy' : 'no_answer', detail);
