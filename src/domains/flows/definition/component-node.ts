@@ -15,6 +15,8 @@ export interface ComponentNode {
   spec: ComponentSpec | null;
   /** The parsed config (defaults applied), or null when it did not parse. */
   config: unknown;
+  /** The config as written. */
+  rawConfig: unknown;
   configValid: boolean;
   /** Exit name → target id, for every exit written as a non-empty string. */
   exits: Map<string, string>;
@@ -34,3 +36,18 @@ export const isComplete = (node: ComponentNode): node is ComponentNode & { spec:
  */
 export const outputsKnown = (node: ComponentNode): boolean =>
   node.spec !== null && (node.configValid || node.spec.outputs === undefined);
+
+/**
+ * What `read` finds in a node's config, also when the config did not parse: then `read` runs on
+ * the config as written and keeps only the items `usable` accepts (nothing when it cannot read
+ * it at all), so one bad field does not hide what the others get wrong.
+ */
+export function readConfig<T>(node: ComponentNode, read: (spec: ComponentSpec, config: never) => readonly T[] | undefined, usable: (item: T) => boolean): readonly T[] {
+  if (node.spec === null) return [];
+  if (node.configValid) return read(node.spec, node.config as never) ?? [];
+  try {
+    return (read(node.spec, (node.rawConfig ?? {}) as never) ?? []).filter(usable);
+  } catch {
+    return [];
+  }
+}

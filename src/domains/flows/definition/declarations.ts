@@ -2,28 +2,35 @@ import type { ComponentNode } from './component-node.js';
 import type { FlowTrigger, FlowVariables } from './definition.model.js';
 import { triggerSchema, variablesSchema } from './definition.schema.js';
 import type { FlowGraph } from './graph.js';
+import { isPlainObject } from './plain-object.js';
 import { problem, type DefinitionProblem } from './problems.js';
 import { parseInto } from './zod-issues.js';
 
-/** Two arguments may share neither a name (one request field) nor a variable (one destination). */
-function reportDuplicateArguments(trigger: FlowTrigger, problems: DefinitionProblem[]): void {
+/**
+ * Two arguments may share neither a name (one request field) nor a variable (one destination).
+ * Read from the arguments as written, so an argument's other mistakes do not hide the clash.
+ */
+function reportDuplicateArguments(args: readonly unknown[], problems: DefinitionProblem[]): void {
   for (const field of ['name', 'variable'] as const) {
     const seen = new Map<string, number>();
-    trigger.arguments.forEach((arg, index) => {
-      const first = seen.get(arg[field]);
+    args.forEach((arg, index) => {
+      const value = isPlainObject(arg) ? arg[field] : undefined;
+      if (typeof value !== 'string') return;
+      const first = seen.get(value);
       if (first === undefined) {
-        seen.set(arg[field], index);
+        seen.set(value, index);
         return;
       }
       const path = ['trigger', 'arguments', index, field];
-      problems.push(problem('duplicate_argument', null, path, `trigger.arguments[${index}].${field} "${arg[field]}" is already used by trigger.arguments[${first}]`));
+      problems.push(problem('duplicate_argument', null, path, `trigger.arguments[${index}].${field} "${value}" is already used by trigger.arguments[${first}]`));
     });
   }
 }
 
 export function readTrigger(raw: unknown, problems: DefinitionProblem[]): FlowTrigger | null {
   const trigger = parseInto(triggerSchema, raw, { base: ['trigger'], component: null, fallback: 'invalid_definition' }, problems);
-  if (trigger !== null) reportDuplicateArguments(trigger, problems);
+  const written = trigger?.arguments ?? (isPlainObject(raw) && Array.isArray(raw.arguments) ? raw.arguments : []);
+  reportDuplicateArguments(written, problems);
   return trigger;
 }
 

@@ -65,7 +65,7 @@ function readComponent(raw: unknown, index: number, problems: DefinitionProblem[
     spec === null
       ? null
       : parseInto(spec.config, raw.config === undefined ? {} : raw.config, { base: [...path, 'config'], component: label, fallback: 'invalid_config' }, problems);
-  return { index, path, id, label, type, spec, config, configValid: config !== null, exits, malformedExits, duplicate: false };
+  return { index, path, id, label, type, spec, config, rawConfig: raw.config, configValid: config !== null, exits, malformedExits, duplicate: false };
 }
 
 /** Reads `components` entry by entry, so one broken entry never hides the others' problems. */

@@ -1,4 +1,4 @@
-import { isComplete, type ComponentNode } from './component-node.js';
+import { isComplete, readConfig, type ComponentNode } from './component-node.js';
 import { BUILTIN_VARIABLES, type FlowComponent, type FlowDefinition, type FlowTrigger, type FlowVariables } from './definition.model.js';
 import { TOP_LEVEL_FIELDS } from './definition.schema.js';
 import { readStart, readTrigger, readVariables } from './declarations.js';
@@ -27,8 +27,7 @@ export interface ValidationResult {
 function reportForeignNumbers(nodes: readonly ComponentNode[], accountNumbers: Iterable<string>, problems: DefinitionProblem[]): void {
   const own = new Set(accountNumbers);
   for (const node of nodes) {
-    if (!isComplete(node)) continue;
-    for (const field of node.spec.accountNumbers?.(node.config) ?? []) {
+    for (const field of readConfig(node, (spec, config) => spec.accountNumbers?.(config), (field) => typeof field.number === 'string')) {
       if (own.has(field.number)) continue;
       const path = [...node.path, 'config', ...field.path];
       problems.push(problem('unknown_from_number', node.label, path, `${toFieldLabel(path)} ${field.number} is not one of the account's numbers`));

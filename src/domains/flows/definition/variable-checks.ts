@@ -1,4 +1,4 @@
-import { isComplete, outputsKnown, type ComponentNode } from './component-node.js';
+import { isComplete, outputsKnown, readConfig, type ComponentNode } from './component-node.js';
 import type { PathFacts } from './path-analysis.js';
 import { toFieldLabel } from './json-path.js';
 import { problem, type DefinitionProblem } from './problems.js';
@@ -55,8 +55,7 @@ export function reportVariables(
   problems: DefinitionProblem[],
 ): void {
   for (const node of nodes) {
-    if (!isComplete(node)) continue;
-    for (const site of node.spec.templates?.(node.config) ?? []) {
+    for (const site of readConfig(node, (spec, config) => spec.templates?.(config), (site) => typeof site.text === 'string')) {
       const path = [...node.path, 'config', ...site.path];
       const scan = scanTemplate(site.text);
       if (scan.malformed !== null) problems.push(problem('malformed_template', node.label, path, `${toFieldLabel(path)} ${scan.malformed}`));
@@ -65,7 +64,7 @@ export function reportVariables(
         if (found !== null) problems.push(problem(found.code, node.label, path, `${toFieldLabel(path)} ${found.why}`));
       }
     }
-    for (const ref of node.spec.references?.(node.config) ?? []) {
+    for (const ref of readConfig(node, (spec, config) => spec.references?.(config), (ref) => typeof ref.variable === 'string')) {
       if (scope.declared.has(ref.variable) || scope.writers.has(ref.variable) || scope.hidden) continue;
       const path = [...node.path, 'config', ...ref.path];
       problems.push(problem('undeclared_variable', node.label, path, `${toFieldLabel(path)} names the undeclared variable "${ref.variable}"; ${DECLARE_HINT}`));
