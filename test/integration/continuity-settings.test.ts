@@ -38,6 +38,18 @@ describe.each(DATABASES)('Fallback Experience settings and activation (%s)', (db
     expect(replaced.body).toMatchObject({ forward: { [SALES]: '+14155558888' }, message: null });
   });
 
+  it('takes back what GET answered as it is, ignoring the fields the server sets', async () => {
+    const acct = await accountWithNumbers();
+    const stored = await t.put('/fallback-experience/settings', { forward: { default: '+18005550000' } }, acct.token);
+    const again = await t.put('/fallback-experience/settings', stored.body, acct.token);
+    expect(again.status).toBe(200);
+    expect(again.body.forward).toEqual(stored.body.forward);
+    const switched = await t.put('/fallback-experience/activation', { enabled: true }, acct.token);
+    const off = await t.put('/fallback-experience/activation', { ...switched.body, enabled: false, changed_by: 'someone-else' }, acct.token);
+    expect(off.status).toBe(200);
+    expect(off.body).toMatchObject({ enabled: false, changed_by: acct.clientId });
+  });
+
   it('canonicalises the message language and rejects bad ones naming the field', async () => {
     const acct = await accountWithNumbers();
     const lower = await t.put('/fallback-experience/settings', { message: { downtime_message: 'Down', language: 'en-us' } }, acct.token);

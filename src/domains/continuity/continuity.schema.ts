@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { e164 } from '../directory/index.js';
 import { CALL_KINDS } from './calls.model.js';
 
+/** A field the server sets: accepted and ignored on PUT, so what GET answered can be sent back as it is. */
+const readOnly = z.string().nullable().optional().describe('read-only: ignored when sent');
+
 export const settingsBody = z.strictObject({
   forward: z.record(z.string(), e164).default({}),
   message: z
@@ -11,6 +14,7 @@ export const settingsBody = z.strictObject({
     })
     .nullable()
     .default(null),
+  updated_at: readOnly,
 });
 
 export const settingsResponse = z.object({
@@ -19,7 +23,7 @@ export const settingsResponse = z.object({
   updated_at: z.string().nullable(),
 });
 
-export const activationBody = z.strictObject({ enabled: z.boolean() });
+export const activationBody = z.strictObject({ enabled: z.boolean(), changed_at: readOnly, changed_by: readOnly });
 
 export const activationResponse = z.object({
   enabled: z.boolean(),
