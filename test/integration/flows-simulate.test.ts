@@ -106,6 +106,40 @@ describe.each(DATABASES)('flow simulation over the API (%s)', (db) => {
   });
 });
 
+describe.each(DATABASES)('flows without arguments, and the splitter\'s seed (%s)', (db) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start(db);
+  });
+  afterAll(() => t.close());
+
+  const SPLIT = {
+    start: 'split',
+    components: [
+      { id: 'split', type: 'traffic_splitter', config: { branches: [{ exit: 'a', percent: 50 }, { exit: 'b', percent: 50 }] }, exits: { a: 'end', b: 'end' } },
+      { id: 'end', type: 'end_flow' },
+    ],
+  };
+
+  it('simulates and starts with no body at all when the flow takes no arguments', async () => {
+    const acct = await t.newAccount();
+    const flowId = (await t.post('/flows', { name: 'Split', definition: SPLIT }, acct.token)).body.id as string;
+    const simulated = await t.request('POST', `/flows/${flowId}/simulate`, { token: acct.token, raw: '', headers: { 'content-type': 'application/json' } });
+    expect(simulated.status).toBe(200);
+    expect(simulated.body.status).toBe('completed');
+    expect((await t.post(`/flows/${flowId}/publish`, undefined, acct.token)).status).toBe(201);
+    expect((await t.request('POST', `/flows/${flowId}/interactions`, { token: acct.token })).status).toBe(202);
+  });
+
+  it('takes both branches of a 50/50 splitter across small seeds', async () => {
+    const acct = await t.newAccount();
+    const flowId = (await t.post('/flows', { name: 'Split', definition: SPLIT }, acct.token)).body.id as string;
+    const exits = new Set<string>();
+    for (let seed = 1; seed <= 10; seed++) exits.add((await t.post(`/flows/${flowId}/simulate`, { seed }, acct.token)).body.steps[0].exit);
+    expect(exits).toEqual(new Set(['a', 'b']));
+  });
+});
+
 describe('switchboard flows simulate (offline CLI)', () => {
   async function cli(args: string[]) {
     let stdout = '';

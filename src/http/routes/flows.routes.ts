@@ -58,7 +58,8 @@ export const flowsRoutes: RouteModule = (app, { flows, interactions, simulator }
 
   app.post(
     '/flows/:flow_id/validate',
-    { config: read, schema: { tags, summary: 'Validate the draft, reporting every problem', params, body: noBody, response: { 200: validationReportSchema } } },
+    // Whoever may publish may check first: a token with only flow-definitions:write validates too.
+    { config: { auth: { anyScope: ['flows:read', 'flow-definitions:write'] as const } }, schema: { tags, summary: 'Validate the draft, reporting every problem', params, body: noBody, response: { 200: validationReportSchema } } },
     (request) => flows.validate(principalOf(request).accountId, request.params.flow_id),
   );
 
@@ -135,12 +136,14 @@ export const flowsRoutes: RouteModule = (app, { flows, interactions, simulator }
         tags,
         summary: 'Run the draft (or a version) on a virtual clock against scripted phones and HTTP answers; nothing real is dialled or requested',
         params,
-        body: scenarioSchema,
+        // No body: the draft, with no arguments, phones or HTTP answers scripted.
+        body: scenarioSchema.nullish(),
         response: { 200: simulationResultSchema },
       },
     },
     async (request) => {
-      const result = await simulator.simulate(principalOf(request).accountId, request.params.flow_id, request.body);
+      const scenario = request.body ?? scenarioSchema.parse({});
+      const result = await simulator.simulate(principalOf(request).accountId, request.params.flow_id, scenario);
       return { ...result, calls: result.calls.map(callView) };
     },
   );

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { INTERACTION_STATUSES } from './interaction.model.js';
 
 /** The start request: a flat object keyed by argument names; values are checked against the version (strings only). */
-export const startInteractionBody = z.record(z.string(), z.unknown()).describe("The flow's input arguments by name; every value a string");
+// No body at all is no arguments: a flow without required ones starts.
+export const startInteractionBody = z
+  .record(z.string(), z.unknown())
+  .nullish()
+  .transform((body) => body ?? {})
+  .describe("The flow's input arguments by name; every value a string");
 
 export const startedInteractionSchema = z.object({
   interaction_id: z.string(),
