@@ -75,7 +75,7 @@ describe.each(DATABASES)('cases over the API (%s)', (db) => {
       related: { calls: [newId()], interactions: [newId()], callbacks: [newId()], messages: ['any-message-id'] },
     });
     expect(response.status).toBe(400);
-    expect(fieldNames(response.body)).toEqual(['assignee_id', 'due_date', 'group_id', 'problem_id', 'related.callbacks', 'related.calls', 'related.interactions', 'status'].sort());
+    expect(fieldNames(response.body)).toEqual(['assignee_id', 'due_date', 'group_id', 'problem_id', 'related.callbacks', 'related.calls', 'related.interactions', 'related.messages', 'status'].sort());
     const incident = await create(acct, { title: 'x', type: 'incident', problem_id: question.id });
     expect(fieldNames(incident.body)).toEqual(['problem_id']);
     const dueAt = await create(acct, { title: 'x', due_at: '2026-12-01T10:00:00Z' });
@@ -83,7 +83,7 @@ describe.each(DATABASES)('cases over the API (%s)', (db) => {
     expect((await t.get('/cases/' + question.id, acct.token)).status).toBe(200);
   });
 
-  it('links existing calls, interactions and callbacks of the account; messages as given', async () => {
+  it('links existing calls, interactions, callbacks and messages of the account', async () => {
     const acct = await t.newAccount();
     const db = t.services.storage.db;
     const at = clock.now().toISOString();
@@ -101,17 +101,26 @@ describe.each(DATABASES)('cases over the API (%s)', (db) => {
     expect((await t.post('/rest/api/v1/callback', { skill: 'Support', callbackNumber: '+14155550100' }, acct.token)).status).toBe(204);
     const callbackId = (await t.get('/callbacks', acct.token)).body._embedded.callbacks[0].id as string;
 
-    const related = { calls: [callId], interactions: [interactionId], callbacks: [callbackId], messages: ['msg-1'] };
+    const send = async () => {
+      const sent = await t.post('/messages', { body: 'Your order shipped', to: { phoneNumber: '+14155550100' }, rules: ['sms'] }, acct.token);
+      expect(sent.status, sent.text).toBe(201);
+      return sent.body.messageId as string;
+    };
+    const [first, second] = [await send(), await send()];
+
+    const related = { calls: [callId], interactions: [interactionId], callbacks: [callbackId], messages: [first] };
     const created = await create(acct, { title: 'x', related });
     expect(created.status, created.text).toBe(201);
     expect(created.body.related).toEqual(related);
-    const patched = await t.patch(`/cases/${created.body.id}`, { related: { messages: ['msg-1', 'msg-2'] } }, acct.token);
-    expect(patched.body.related).toEqual({ ...related, messages: ['msg-1', 'msg-2'] });
+    const patched = await t.patch(`/cases/${created.body.id}`, { related: { messages: [first, second] } }, acct.token);
+    expect(patched.body.related).toEqual({ ...related, messages: [first, second] });
+    const unknown = await t.patch(`/cases/${created.body.id}`, { related: { messages: [first, 'msg-nope'] } }, acct.token);
+    expect(fieldNames(unknown.body)).toEqual(['related.messages']);
 
     const other = await t.newAccount();
-    const foreign = await create(other, { title: 'x', related: { calls: [callId], interactions: [interactionId], callbacks: [callbackId] } });
+    const foreign = await create(other, { title: 'x', related: { calls: [callId], interactions: [interactionId], callbacks: [callbackId], messages: [first] } });
     expect(foreign.status).toBe(400);
-    expect(fieldNames(foreign.body)).toEqual(['related.callbacks', 'related.calls', 'related.interactions']);
+    expect(fieldNames(foreign.body)).toEqual(['related.callbacks', 'related.calls', 'related.interactions', 'related.messages']);
   });
 
   it('merges custom_fields on PATCH (null removes a key) and rejects unknown fields', async () => {

@@ -282,5 +282,7 @@ describe.each(DATABASES)('GET /cases: filters, sorts and paging (%s)', (db) => {
     ];
     for (const [query, fields] of checks) expect(await a.problem(acct, `?${query}`), query).toEqual(fields);
     expect((await a.page(acct, `?sort=priority&per_page=1&cursor=${byPriority}`)).count).toBe(1);
+    // A blank search box is no search.
+    expect((await a.page(acct, '?q=%20')).total).toBe((await a.page(acct, '')).total);
   });
 });

@@ -50,6 +50,23 @@ describe.each(DATABASES)('case events on webhooks (%s)', (db) => {
     expect(received[5]?.data).toEqual(current);
   });
 
+  it('publishes case.updated for a note, the trash and a restore, each with the case as the API then shows it', async () => {
+    const acct = await longLivedAccount(t);
+    const url = receiver.endpoint();
+    await createEndpoint(t, acct, { url, events: ['case.updated'] });
+    const { id } = await createCase(t, acct, { title: 'Router down' });
+    expect((await t.post(`/cases/${id}/notes`, { body: 'Customer called again', visibility: 'internal' }, acct.token)).status).toBe(201);
+    const noted = (await t.get(`/cases/${id}`, acct.token)).body;
+    expect((await t.delete(`/cases/${id}`, acct.token)).status).toBe(204);
+    expect((await t.post(`/cases/${id}/restore`, undefined, acct.token)).status).toBe(200);
+    await drain();
+    const received = receiver.eventsAt(url);
+    expect(received.map((e) => e.type)).toEqual(['case.updated', 'case.updated', 'case.updated']);
+    expect(received[0]?.data).toEqual(noted);
+    expect(received[1]?.data).toMatchObject({ id, deleted_at: expect.any(String) });
+    expect(received[2]?.data).toEqual((await t.get(`/cases/${id}`, acct.token)).body);
+  });
+
   it('publishes for the incidents a problem resolves along with it', async () => {
     const acct = await longLivedAccount(t);
     const problem = await createCase(t, acct, { title: 'Outage', type: 'problem' });

@@ -4,7 +4,7 @@ import { parseJson } from '../../kernel/json.js';
 import type { CaseRow } from './case-view.js';
 import type { CaseRelated } from './cases.model.js';
 
-type IdTable = 'agents' | 'groups' | 'calls' | 'interactions' | 'callbacks';
+type IdTable = 'agents' | 'groups' | 'calls' | 'interactions' | 'callbacks' | 'messages';
 
 async function missingIds(db: Executor, table: IdTable, accountId: string, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
@@ -13,13 +13,13 @@ async function missingIds(db: Executor, table: IdTable, accountId: string, ids: 
   return ids.filter((id) => !found.has(id));
 }
 
-/** The related kinds checked against the account's records; messages are accepted as given (messaging keeps no table yet). */
-const RELATED_TABLES = { calls: 'calls', interactions: 'interactions', callbacks: 'callbacks' } as const satisfies Partial<Record<keyof CaseRelated, IdTable>>;
+/** Where each related kind's ids must exist in the account. */
+const RELATED_TABLES = { calls: 'calls', interactions: 'interactions', callbacks: 'callbacks', messages: 'messages' } as const satisfies Record<keyof CaseRelated, IdTable>;
 
 /**
  * Checks what a case points at, for the fields this write changed: the assignee is an agent of
  * the account, the group one of its groups, the problem a problem case of the account (not in
- * the trash), related calls, interactions and callbacks exist in the account.
+ * the trash), related calls, interactions, callbacks and messages exist in the account.
  */
 export async function checkReferences(db: Executor, accountId: string, before: CaseRow | undefined, next: CaseRow): Promise<FieldProblem[]> {
   const problems: FieldProblem[] = [];

@@ -79,7 +79,8 @@ export class CaseSearchService {
       statusId = (await this.statuses.byName(accountId, query.status))?.id;
       if (statusId === undefined) problems.push({ name: 'status', description: 'is not a status of this account' });
     }
-    const words = query.q === undefined ? undefined : searchWords(query.q);
+    // A blank search box is no search; text without a single word in it is a mistake.
+    const words = query.q === undefined || query.q.trim() === '' ? undefined : searchWords(query.q);
     if (words?.length === 0) problems.push({ name: 'q', description: 'must contain a word (letters or digits)' });
     const filters: CaseFilters = {
       statusId,

@@ -107,6 +107,7 @@ export class CasesService {
       if (row.deleted_at !== null) return;
       await casesRepo(trx, this.deps.storage.dialect).update(accountId, id, { deleted_at: at, updated_at: at });
       await this.writeAudit(trx, accountId, actor, id, at, [{ action: 'trashed', field: 'deleted_at', old_value: null, new_value: at }]);
+      await this.publishUpdate(trx, accountId, { ...row, deleted_at: at, updated_at: at });
     });
   }
 
@@ -117,7 +118,9 @@ export class CasesService {
       if (found.deleted_at === null) throw caseNotTrashed();
       await casesRepo(trx, this.deps.storage.dialect).update(accountId, id, { deleted_at: null, updated_at: at });
       await this.writeAudit(trx, accountId, actor, id, at, [{ action: 'restored', field: 'deleted_at', old_value: found.deleted_at, new_value: null }]);
-      return { ...found, deleted_at: null, updated_at: at };
+      const restored = { ...found, deleted_at: null, updated_at: at };
+      await this.publishUpdate(trx, accountId, restored);
+      return restored;
     });
     return toCaseView(row, await this.statusName(accountId, row.status_id));
   }
@@ -133,6 +136,7 @@ export class CasesService {
       const searchText = buildSearchText(row.title, row.description, await activity.noteBodies(accountId, id));
       await casesRepo(trx, this.deps.storage.dialect).update(accountId, id, { search_text: searchText, updated_at: at });
       await this.writeAudit(trx, accountId, actor, id, at, [{ action: 'note_added', new_value: { id: note.id, visibility: note.visibility } }]);
+      await this.publishUpdate(trx, accountId, { ...row, search_text: searchText, updated_at: at });
       return note;
     });
   }
@@ -207,6 +211,12 @@ export class CasesService {
       await scheduleAutoClose(this.deps.jobs, trx, accountId, incident.id, next.resolved_at, days);
       await this.publish(trx, accountId, 'case.updated', toCaseView({ ...incident, ...changes }, plan.status.name), true);
     }
+  }
+
+  /** `case.updated` for a change that moved `updated_at` without going through `update` (a note, the trash). */
+  private async publishUpdate(trx: Trx, accountId: string, row: CaseRow): Promise<void> {
+    const status = await this.deps.statuses.byId(accountId, row.status_id, trx);
+    await this.publish(trx, accountId, 'case.updated', toCaseView(row, status?.name ?? row.status_id), false);
   }
 
   /** Publishes the change (and case.resolved when it resolved the case) in its transaction. */
