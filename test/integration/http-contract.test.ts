@@ -92,6 +92,19 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
     expect(identity.status).toBe(201);
   });
 
+  it('refuses a time filter that ends before it starts on every list that has one, naming its end', async () => {
+    const acct = await t.newAccount();
+    const flow = await t.post('/flows', { name: 'Empty', definition: { start: 'end', components: [{ id: 'end', type: 'end_flow' }] } }, acct.token);
+    const inverted = (name: string) => `${name}_from=2026-11-24T00:00:00Z&${name}_to=2026-11-23T21:00:00-02:00`;
+    for (const [path, name] of [['/messages', 'created'], ['/callbacks', 'created'], ['/calls', 'started'], [`/flows/${flow.body.id}/executions`, 'created']]) {
+      const response = await t.get(`${path}?${inverted(name)}`, acct.token);
+      expectProblem(response, 400, 'validation_failed');
+      expect(response.body.fields, path).toEqual([{ name: `${name}_to`, description: `must not be before ${name}_from` }]);
+    }
+    // 23:00 at -02:00 is 01:00 the next day in UTC: not inverted.
+    expect((await t.get(`/messages?created_from=2026-11-24T00:00:00Z&created_to=2026-11-23T23:00:00-02:00`, acct.token)).status).toBe(200);
+  });
+
   it('authenticates before reading the body', async () => {
     const response = await t.request('POST', '/numbers', { raw: '{broken', headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(401);

@@ -4,12 +4,12 @@ import { decodeCursor } from '../../kernel/page.js';
 import { principalOf } from '../auth.js';
 import { halList, halListSchema, pageQuery } from '../hal.js';
 import type { RouteModule } from './route-module.js';
+import { timeRange } from '../time-range.js';
 
 const read = { auth: { scope: 'callbacks:read' as const } };
 const write = { auth: { scope: 'callback:write' as const } };
 const tags = ['callbacks'];
 const params = z.object({ id: z.string().min(1).max(100) });
-const toUtc = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
 
 export const callbacksRoutes: RouteModule = (app, { callbacks }) => {
   app.post(
@@ -27,7 +27,7 @@ export const callbacksRoutes: RouteModule = (app, { callbacks }) => {
     async (request) => {
       const { per_page, cursor, created_from, created_to, ...filters } = request.query;
       const after = decodeCursor(cursor, z.tuple([z.string(), z.string()]));
-      const page = await callbacks.list(principalOf(request).accountId, { ...filters, created_from: toUtc(created_from), created_to: toUtc(created_to) }, after, per_page);
+      const page = await callbacks.list(principalOf(request).accountId, { ...filters, ...timeRange('created', created_from, created_to) }, after, per_page);
       return halList(request, 'callbacks', page, per_page);
     },
   );

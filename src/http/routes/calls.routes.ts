@@ -4,6 +4,7 @@ import { decodeCursor } from '../../kernel/page.js';
 import { principalOf } from '../auth.js';
 import { halList, halListSchema, pageQuery } from '../hal.js';
 import type { RouteModule } from './route-module.js';
+import { timeRange } from '../time-range.js';
 
 const read = { auth: { scope: 'calls:read' as const } };
 const tags = ['calls'];
@@ -13,7 +14,6 @@ export const callView = (call: CallRecord) => {
   return { ...rest, call_id: call.id };
 };
 
-const toUtc = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
 
 export const callsRoutes: RouteModule = (app, { calls }) => {
   app.get(
@@ -22,7 +22,7 @@ export const callsRoutes: RouteModule = (app, { calls }) => {
     async (request) => {
       const { per_page, cursor, started_from, started_to, ...filters } = request.query;
       const after = decodeCursor(cursor, z.tuple([z.string(), z.string()]));
-      const page = await calls.list(principalOf(request).accountId, { ...filters, started_from: toUtc(started_from), started_to: toUtc(started_to) }, after, per_page);
+      const page = await calls.list(principalOf(request).accountId, { ...filters, ...timeRange('started', started_from, started_to) }, after, per_page);
       return halList(request, 'calls', { ...page, items: page.items.map(callView) }, per_page);
     },
   );

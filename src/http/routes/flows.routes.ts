@@ -18,12 +18,12 @@ import { halList, halListSchema, pageQuery } from '../hal.js';
 import { scenarioSchema, simulationResultSchema } from '../../simulation/index.js';
 import { callView } from './calls.routes.js';
 import type { RouteModule } from './route-module.js';
+import { timeRange } from '../time-range.js';
 
 const read = { auth: { scope: 'flows:read' as const } };
 const write = { auth: { scope: 'flow-definitions:write' as const } };
 const start = { auth: { scope: 'flows-interactions:start' as const } };
 const START_BODY_LIMIT_BYTES = 64 * 1024;
-const toUtc = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
 const tags = ['flows'];
 const params = z.object({ flow_id: z.string().min(1).max(100) });
 /** Validate and publish act on the stored draft: they take no body, or an empty JSON object. */
@@ -116,7 +116,7 @@ export const flowsRoutes: RouteModule = (app, { flows, interactions, simulator }
     async (request) => {
       const { per_page, cursor, created_from, created_to, ...filters } = request.query;
       const after = decodeCursor(cursor, z.tuple([z.string(), z.string()]));
-      const range = { created_from: toUtc(created_from), created_to: toUtc(created_to) };
+      const range = timeRange('created', created_from, created_to);
       const page = await interactions.executions(principalOf(request).accountId, request.params.flow_id, { ...filters, ...range }, after, per_page);
       return halList(request, 'executions', page, per_page);
     },

@@ -4,12 +4,12 @@ import { decodeCursor } from '../../kernel/page.js';
 import { principalOf } from '../auth.js';
 import { halList, halListSchema, pageQuery } from '../hal.js';
 import type { RouteModule } from './route-module.js';
+import { timeRange } from '../time-range.js';
 
 const read = { auth: { scope: 'messages:read' as const } };
 const write = { auth: { scope: 'messages:write' as const } };
 const tags = ['messaging'];
 const params = z.object({ messageId: z.string().min(1).max(100) });
-const toUtc = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
 
 const SEND_DESCRIPTION = [
   'Channels are tried in `rules` order. A channel is skipped (with the reason in `statusDetails`) when there is no address for it',
@@ -36,7 +36,7 @@ export const messagesRoutes: RouteModule = (app, { messaging: { messages } }) =>
     async (request) => {
       const { per_page, cursor, created_from, created_to, ...filters } = request.query;
       const after = decodeCursor(cursor, z.tuple([z.string(), z.string()]));
-      const page = await messages.list(principalOf(request).accountId, { ...filters, created_from: toUtc(created_from), created_to: toUtc(created_to) }, after, per_page);
+      const page = await messages.list(principalOf(request).accountId, { ...filters, ...timeRange('created', created_from, created_to) }, after, per_page);
       return halList(request, 'messages', page, per_page);
     },
   );
