@@ -96,7 +96,8 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
     const acct = await t.newAccount();
     const flow = await t.post('/flows', { name: 'Empty', definition: { start: 'end', components: [{ id: 'end', type: 'end_flow' }] } }, acct.token);
     const inverted = (name: string) => `${name}_from=2026-11-24T00:00:00Z&${name}_to=2026-11-23T21:00:00-02:00`;
-    for (const [path, name] of [['/messages', 'created'], ['/callbacks', 'created'], ['/calls', 'started'], [`/flows/${flow.body.id}/executions`, 'created']]) {
+    const lists: [string, string][] = [['/messages', 'created'], ['/callbacks', 'created'], ['/calls', 'started'], [`/flows/${flow.body.id}/executions`, 'created']];
+    for (const [path, name] of lists) {
       const response = await t.get(`${path}?${inverted(name)}`, acct.token);
       expectProblem(response, 400, 'validation_failed');
       expect(response.body.fields, path).toEqual([{ name: `${name}_to`, description: `must not be before ${name}_from` }]);

@@ -3,7 +3,9 @@ import { ManualClock } from '../../src/kernel/clock.js';
 import { DATABASES, TestApp, type TestAccount } from '../support/harness.js';
 import { eventually } from '../support/eventually.js';
 import { FakeProvider, TEST_ADAPTERS, TEST_WEBHOOKS } from '../support/fake-provider.js';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
 import { configure, message, send, trail, webhook } from './messaging-support.js';
+import { createEndpoint } from './webhooks-support.js';
 
 const PHONE = '+14155550100';
 const WA = '14155550100';
@@ -11,14 +13,17 @@ const WA = '14155550100';
 describe.each(DATABASES)('messaging: waiting for a receipt before the next channel (%s)', (db) => {
   let t: TestApp;
   let provider: FakeProvider;
+  let receiver: WebhookReceiver;
   const clock = new ManualClock();
   beforeAll(async () => {
     provider = await FakeProvider.start();
+    receiver = await WebhookReceiver.start();
     t = await TestApp.start(db, { clock, channelAdapters: TEST_ADAPTERS, channelWebhooks: TEST_WEBHOOKS });
   });
   afterAll(async () => {
     await t.close();
     await provider.close();
+    await receiver.close();
   });
   const drain = () => t.app.worker.drain();
 
@@ -37,6 +42,8 @@ describe.each(DATABASES)('messaging: waiting for a receipt before the next chann
 
   it('tries the next channel when the receipt does not come within within_s (a durable timer), and records a late receipt without sending again', async () => {
     const acct = await account();
+    const url = receiver.endpoint();
+    await createEndpoint(t, acct, { url, events: ['message.delivered'] });
     const id = await sendWaiting(acct);
     await drain();
     expect((await message(t, acct, id)).status).toBe('sent');
@@ -64,6 +71,8 @@ describe.each(DATABASES)('messaging: waiting for a receipt before the next chann
     expect(late.attempts).toHaveLength(3);
     expect(provider.received(acct.wa)).toHaveLength(1);
     expect(provider.received(acct.sms)).toHaveLength(1);
+    // The event names the channel the receipt came from, not the one the send moved on to.
+    expect(receiver.eventsAt(url).map((e) => [e.type, e.data.channel])).toEqual([['message.delivered', 'whatsApp']]);
   });
 
   it('sends nothing more when the receipt comes in time, and cancels the timer', async () => {

@@ -32,6 +32,8 @@ export class MessageUpdate {
   nextRule: number;
   waitingRule: number | null;
   channel: ChannelId | null;
+  /** The channel whose status this update changed last: the one a receipt came from. */
+  private reported: ChannelId | null = null;
   private expired = false;
 
   constructor(readonly message: Message, at: string) {
@@ -47,7 +49,10 @@ export class MessageUpdate {
   /** Merges a channel's new status; false when the status rules keep the old one. */
   setChannel(channel: ChannelId, update: Omit<ChannelUpdate, 'at'>): boolean {
     const merged = mergeChannel(this.channelStatus[channel], { ...update, at: this.at });
-    if (merged) this.channelStatus[channel] = merged;
+    if (merged) {
+      this.channelStatus[channel] = merged;
+      this.reported = channel;
+    }
     return merged !== undefined;
   }
 
@@ -109,7 +114,9 @@ export class MessageUpdate {
     const { message } = this;
     for (const passed of statusesPassed(message.status, status)) {
       const type = EVENT_OF[passed];
-      if (type) await events.publish(executor, message.accountId, type, { messageId: message.id, status: passed, channel: this.channel, metadata: message.metadata, occurredOn: this.at });
+      // A receipt names the channel that sent it: a late one from a channel the send has moved on from too.
+      const channel = (passed === 'delivered' || passed === 'read') && this.reported !== null ? this.reported : this.channel;
+      if (type) await events.publish(executor, message.accountId, type, { messageId: message.id, status: passed, channel, metadata: message.metadata, occurredOn: this.at });
     }
   }
 
