@@ -212,6 +212,20 @@ describe.each(DATABASES)('messaging API: shapes, validation, profiles and channe
     expect(copied?.problem).toContain('cannot be decrypted');
   });
 
+  it('lists the configured channels in the order of the channel ids, credential names only', async () => {
+    const acct = await t.newAccount();
+    expect((await t.get('/channels', acct.token)).body).toMatchObject({ total: 0, count: 0, _embedded: { channels: [] } });
+    await configure(t, acct, 'sms', [provider.endpoint()]);
+    await t.put('/channels/whatsApp', { providers: [{ name: 'meta', base_url: 'https://graph.facebook.com/v21.0', credentials: { accessToken: 'secret-token-99' } }] }, acct.token);
+    const listed = await t.get('/channels', acct.token);
+    expect(listed.status).toBe(200);
+    expect(listed.body).toMatchObject({ total: 2, count: 2, _links: { self: { href: '/channels' } } });
+    expect(listed.body._embedded.channels.map((c: { channel: string }) => c.channel)).toEqual(['whatsApp', 'sms']);
+    expect(listed.body._embedded.channels[0]).toEqual((await t.get('/channels/whatsApp', acct.token)).body);
+    expect(listed.text).not.toContain('secret-token-99');
+    expect((await t.get('/channels', (await t.newAccount()).token)).body.total).toBe(0);
+  });
+
   it('validates channel configurations; appMessaging needs none; DELETE removes one', async () => {
     const acct = await t.newAccount();
     const bad = await t.put('/channels/sms', { providers: [{ name: 'a', base_url: 'not a url', credentials: { token: 5 } }, { name: 'a', settings: { nested: {} } }] }, acct.token);

@@ -105,6 +105,7 @@ const CASES: Record<string, Case> = {
   'POST /profiles/{profileId}/app-token': { kind: 'foreign', url: () => '/profiles/cust-a/app-token' },
   'DELETE /profiles/{profileId}/app-token': { kind: 'foreign', url: () => '/profiles/cust-a/app-token' },
   'PUT /channels/{channel}': { kind: 'own', url: '/channels/email', body: { providers: [{ name: 'b-mail', base_url: 'http://127.0.0.1:9' }] }, status: 200, mustNotContain: () => ['a-sms'] },
+  'GET /channels': { kind: 'own', url: '/channels', status: 200, mustNotContain: () => ['a-sms'] },
   'GET /channels/{channel}': { kind: 'foreign', url: () => '/channels/sms' },
   'DELETE /channels/{channel}': { kind: 'foreign', url: () => '/channels/sms' },
   'POST /webhooks': { kind: 'own', url: '/webhooks', body: { url: 'http://127.0.0.1:9/b-hook', events: ['case.*'] }, status: 201, mustNotContain: (a) => [a.webhookId, 'a-hook'] },

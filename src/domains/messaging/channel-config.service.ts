@@ -2,7 +2,7 @@ import type { Clock } from '../../kernel/clock.js';
 import { parseJson } from '../../kernel/json.js';
 import { AccountCache } from '../../ports/account-cache.js';
 import { CHANNELS } from '../../ports/channels.js';
-import type { ChannelId, ProviderConfig } from '../../ports/message-channels.js';
+import { CHANNEL_IDS, type ChannelId, type ProviderConfig } from '../../ports/message-channels.js';
 import type { Storage } from '../../ports/storage.js';
 import { channelConfigRepo, type ChannelConfigRow, type StoredProvider } from './channel-config.repo.js';
 import type { CredentialsCipher } from './credentials-cipher.js';
@@ -64,6 +64,12 @@ export class ChannelConfigService {
     const row = await channelConfigRepo(this.storage.db).find(accountId, channel);
     if (!row) throw channelNotConfigured(channel);
     return toView(row);
+  }
+
+  /** Every channel the account configured, in the order of `CHANNEL_IDS` (appMessaging needs no configuration). */
+  async list(accountId: string): Promise<ChannelConfigView[]> {
+    const rows = await channelConfigRepo(this.storage.db).all(accountId);
+    return rows.map(toView).sort((a, b) => CHANNEL_IDS.indexOf(a.channel) - CHANNEL_IDS.indexOf(b.channel));
   }
 
   async remove(accountId: string, channel: ChannelId): Promise<void> {
