@@ -51,7 +51,7 @@ export async function buildServer(services: AppServices, options: ServerOptions)
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, undefined);
-    else parseJson(request, body as string, done);
+    else void parseJson(request, body as string, done);
   });
   // Bodies are read as sent: a compressed one would be parsed as garbage.
   app.addHook('preParsing', (request, _reply, payload, done) => {

@@ -27,7 +27,7 @@ interface Compiled {
  */
 export function reusable<V extends object, R = never>(build: (db: Executor, values: V) => Compilable<R>) {
   const compiled = new WeakMap<DialectAdapter, Compiled>();
-  return (db: Executor, values: V): Promise<QueryResult<R>> => {
+  return async (db: Executor, values: V): Promise<QueryResult<R>> => {
     const adapter = db.getExecutor().adapter;
     let statement = compiled.get(adapter);
     if (!statement) {
