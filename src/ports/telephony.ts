@@ -58,20 +58,27 @@ export interface Announcement {
  * keys pressed, and join two of them. Like `dial`, these never reject for a party that simply
  * hangs up or presses nothing.
  */
+export interface DigitLimits {
+  maxDigits: number;
+  terminator: string | null;
+  timeoutS: number;
+}
+
 export interface CallControl extends Telephony {
   /** Speaks `announcement` on the answered leg to `to`; resolves when it has been spoken. */
   play(accountId: string, to: string, announcement: Announcement): Promise<void>;
   /**
    * Speaks `announcement`, then waits up to `timeoutS` for one DTMF key; resolves to the key
-   * pressed, or null when none was.
+   * pressed, or null when none was. `keysUsed`: keys the call already gave earlier prompts (a
+   * scripted phone answers each prompt with its next keys).
    */
-  promptDigit(accountId: string, to: string, announcement: Announcement, timeoutS: number): Promise<string | null>;
+  promptDigit(accountId: string, to: string, announcement: Announcement, timeoutS: number, keysUsed?: number): Promise<string | null>;
   /**
    * Speaks `announcement`, then collects keys until `maxDigits` are pressed, the terminator is
-   * pressed (not included) or `timeoutS` passes without a key; resolves to the keys (possibly
-   * empty).
+   * pressed (not included in `digits`) or `timeoutS` passes without a key; resolves to the keys
+   * (possibly none) and how many were pressed, the terminator included.
    */
-  collectDigits(accountId: string, to: string, announcement: Announcement, limits: { maxDigits: number; terminator: string | null; timeoutS: number }): Promise<string>;
+  collectDigits(accountId: string, to: string, announcement: Announcement, limits: DigitLimits, keysUsed?: number): Promise<{ digits: string; pressed: number }>;
   /**
    * Speaks `announcement`, then listens up to `timeoutS` for speech; resolves to its
    * transcription, or null when the party said nothing.

@@ -385,6 +385,20 @@ describe.each(DATABASES)('flow components behave for real (%s)', (db) => {
     });
   });
 
+  it('answers each prompt on a call with the phone\'s next keys: a menu key, then a code', async () => {
+    const acct = await account();
+    await script(acct, CUSTOMER, { dtmf: '1123#' });
+    const definition = callingFlow([
+      { id: 'menu', type: 'standard_ivr', config: { prompt: { tts: { text: 'For your account press 1.' } }, options: { '1': 'account' } }, exits: { account: 'pin', timeout: 'end', invalid: 'end' } },
+      { id: 'pin', type: 'input_ivr', config: { prompt: { tts: { text: 'Enter your code, then hash.' } }, max_digits: 6, terminator: '#', variable: 'code' }, exits: { next: 'again', timeout: 'end', invalid: 'end' } },
+      { id: 'again', type: 'input_ivr', config: { prompt: { tts: { text: 'Enter it again.' } }, max_digits: 6, timeout_s: 3, variable: 'again' }, exits: { next: 'end', timeout: 'end', invalid: 'end' } },
+    ], { variables: { code: '', again: '' } });
+    const done = await run(acct, definition, { customer: CUSTOMER });
+    expect(path(done.steps)).toEqual(['call:answered', 'menu:account', 'pin:next', 'again:timeout', 'end:-']);
+    expect(done.variables).toMatchObject({ code: '123' });
+    expect(step(done, 'pin').detail).toMatchObject({ digits: '123' });
+  });
+
   describe('voice_ivr', () => {
     const menu = callingFlow([
       {

@@ -1,6 +1,6 @@
 import type { Clock } from '../../../kernel/clock.js';
 import { isE164 } from '../../../kernel/phone.js';
-import type { Announcement, CallControl, CallEvent, LegOutcome } from '../../../ports/telephony.js';
+import type { Announcement, CallControl, CallEvent, DigitLimits, LegOutcome } from '../../../ports/telephony.js';
 import { DEFAULT_TALK_S, type PhoneScript } from './phone-script.js';
 
 /** Roughly how long text takes to speak, so a message holds the call for a realistic time. */
@@ -42,26 +42,33 @@ export class ScriptedCallControl implements CallControl {
     await this.wait(speakingSeconds(announcement.text));
   }
 
-  /** The scripted phone presses the first key of its `dtmf` once the prompt has been spoken; no script, no key. */
-  async promptDigit(accountId: string, to: string, announcement: Announcement, timeoutS: number): Promise<string | null> {
+  /**
+   * The scripted phone presses its next `dtmf` key (after the `keysUsed` earlier prompts took)
+   * once the prompt has been spoken; no key left, none pressed.
+   */
+  async promptDigit(accountId: string, to: string, announcement: Announcement, timeoutS: number, keysUsed = 0): Promise<string | null> {
     const script = await this.scripts(accountId, to);
     await this.wait(speakingSeconds(announcement.text));
-    const key = script.dtmf?.charAt(0) ?? '';
+    const key = script.dtmf?.charAt(keysUsed) ?? '';
     if (key !== '') return key;
     await this.wait(timeoutS);
     return null;
   }
 
-  /** The scripted phone types its `dtmf` (up to the terminator or `maxDigits`) once the prompt has been spoken; no script, no keys. */
-  async collectDigits(accountId: string, to: string, announcement: Announcement, limits: { maxDigits: number; terminator: string | null; timeoutS: number }): Promise<string> {
+  /**
+   * The scripted phone types its next `dtmf` keys (up to the terminator or `maxDigits`) once the
+   * prompt has been spoken; no keys left, none typed.
+   */
+  async collectDigits(accountId: string, to: string, announcement: Announcement, limits: DigitLimits, keysUsed = 0): Promise<{ digits: string; pressed: number }> {
     const script = await this.scripts(accountId, to);
     await this.wait(speakingSeconds(announcement.text));
-    const typed = script.dtmf ?? '';
+    const typed = (script.dtmf ?? '').slice(keysUsed);
     const end = limits.terminator === null ? -1 : typed.indexOf(limits.terminator);
-    const keys = (end === -1 ? typed : typed.slice(0, end)).slice(0, limits.maxDigits);
+    const digits = (end === -1 ? typed : typed.slice(0, end)).slice(0, limits.maxDigits);
+    const terminated = end !== -1 && end <= limits.maxDigits;
     // Without a terminator (or with too few keys) the network waits for the next key until the timeout.
-    if (end === -1 && keys.length < limits.maxDigits) await this.wait(limits.timeoutS);
-    return keys;
+    if (!terminated && digits.length < limits.maxDigits) await this.wait(limits.timeoutS);
+    return { digits, pressed: digits.length + (terminated ? 1 : 0) };
   }
 
   /** The scripted phone says its `speech` once the prompt has been spoken; no script, silence until the timeout. */

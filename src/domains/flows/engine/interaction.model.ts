@@ -8,6 +8,8 @@ export interface ActiveCall {
   call_id: string;
   contact_number: string;
   touchpoint_number: string;
+  /** DTMF keys the contact has pressed on the call so far (absent: none). */
+  keys_used?: number;
 }
 
 /** One component run: what it was, which exit it left by, when, and what it did. */

@@ -58,6 +58,13 @@ function replay(prompt: Prompt, context: StepContext): Promise<void> {
   return text === '' ? Promise.resolve() : context.logOnCall({ type: 'played', text, language });
 }
 
+/**
+ * Keys the caller pressed answer the prompt that asked for them: the next prompt on the call gets
+ * the keys after them. A prompt asked again (another attempt) is answered the same way.
+ */
+const keysUsed = (call: ActiveCall): number => call.keys_used ?? 0;
+const pressed = (call: ActiveCall, keys: number): ActiveCall => (keys === 0 ? call : { ...call, keys_used: keysUsed(call) + keys });
+
 /** Voice components need the call a make_outbound_call answered (validation makes sure one exists). */
 async function withCall(context: StepContext, run: (call: ActiveCall) => Promise<StepOutcome>): Promise<StepOutcome> {
   if (!context.call) return fail('there is no call to play to');
@@ -80,15 +87,17 @@ export const inputIvr: ComponentHandler<'input_ivr'> = (config, context) =>
   withCall(context, async (call) => {
     const prompt = await prepare(config.prompt, context);
     const limits = { maxDigits: config.max_digits, terminator: config.terminator, timeoutS: config.timeout_s };
-    let digits = '';
+    let typed = { digits: '', pressed: 0 };
     for (let attempt = 1; attempt <= config.max_attempts; attempt += 1) {
       if (attempt > 1) await replay(prompt, context);
-      digits = await context.services.telephony.collectDigits(context.accountId, call.contact_number, prompt.announcement, limits);
+      typed = await context.services.telephony.collectDigits(context.accountId, call.contact_number, prompt.announcement, limits, keysUsed(call));
+      const { digits } = typed;
       if (digits !== '') await context.logOnCall({ type: 'dtmf', digits });
       const detail = { ...prompt.detail, digits, attempts: attempt };
-      if (digits.length >= config.min_digits) return next('next', detail, { variables: { [config.variable]: digits } });
+      if (digits.length >= config.min_digits) return next('next', detail, { variables: { [config.variable]: digits }, call: pressed(call, typed.pressed) });
     }
-    return next(digits === '' ? 'timeout' : 'invalid', { ...prompt.detail, digits, attempts: config.max_attempts });
+    const { digits } = typed;
+    return next(digits === '' ? 'timeout' : 'invalid', { ...prompt.detail, digits, attempts: config.max_attempts }, { call: pressed(call, typed.pressed) });
   });
 
 export const standardIvr: ComponentHandler<'standard_ivr'> = (config, context) =>
@@ -97,12 +106,12 @@ export const standardIvr: ComponentHandler<'standard_ivr'> = (config, context) =
     let key: string | null = null;
     for (let attempt = 1; attempt <= config.max_attempts; attempt += 1) {
       if (attempt > 1) await replay(prompt, context);
-      key = await context.services.telephony.promptDigit(context.accountId, call.contact_number, prompt.announcement, config.timeout_s);
+      key = await context.services.telephony.promptDigit(context.accountId, call.contact_number, prompt.announcement, config.timeout_s, keysUsed(call));
       if (key !== null) await context.logOnCall({ type: 'dtmf', digits: key });
       const exit = key === null ? undefined : config.options[key];
-      if (exit !== undefined) return next(exit, { ...prompt.detail, digits: key, attempts: attempt });
+      if (exit !== undefined) return next(exit, { ...prompt.detail, digits: key, attempts: attempt }, { call: pressed(call, 1) });
     }
-    return next(key === null ? 'timeout' : 'invalid', { ...prompt.detail, digits: key, attempts: config.max_attempts });
+    return next(key === null ? 'timeout' : 'invalid', { ...prompt.detail, digits: key, attempts: config.max_attempts }, { call: pressed(call, key === null ? 0 : 1) });
   });
 
 /** The first intent one of whose phrases the caller said (case-insensitive). */
