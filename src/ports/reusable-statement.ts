@@ -1,5 +1,4 @@
-import { createQueryId, type Compilable, type QueryResult, type RootOperationNode } from 'kysely';
-import type { DialectAdapter } from 'kysely';
+import { createQueryId, type Compilable, type DialectAdapter, type QueryResult, type RootOperationNode } from 'kysely';
 import type { Executor } from './storage.js';
 
 /** Stands for a value while a statement is built: a string no caller's value starts with. */
@@ -23,7 +22,7 @@ interface Compiled {
  * as it is, in a statement whose text does not depend on the values: no optional clauses, no
  * lists, no arithmetic or JSON on a value (do that before the call). A call whose values
  * do not fit the statement compiled (a value missing, or one the statement does not bind)
- * throws.
+ * rejects.
  */
 export function reusable<V extends object, R = never>(build: (db: Executor, values: V) => Compilable<R>) {
   const compiled = new WeakMap<DialectAdapter, Compiled>();
