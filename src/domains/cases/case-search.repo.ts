@@ -1,4 +1,5 @@
-import { createQueryId, sql, type CompiledQuery, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import { sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import { reusable } from '../../ports/reusable-statement.js';
 import type { Database, DialectName, Executor } from '../../ports/storage.js';
 import { PRIORITY_RANK } from './cases.model.js';
 import type { CaseFilters, CasePosition, CaseSort, SortOrder } from './case-search.model.js';
@@ -23,13 +24,12 @@ const listedColumns = (query: SelectQueryBuilder<Database, 'cases', object>) =>
   );
 
 /**
- * `one`'s statement, built and compiled once per dialect (its text depends on nothing else) and run
- * with each read's values in place of the markers: building its 28 columns anew for every
- * `GET /cases/{id}` took almost half of what the request allocated (docs/benchmarks.md, Cases).
+ * `one`'s statement, built once (ports/reusable-statement.ts): building its 28 columns anew for
+ * every `GET /cases/{id}` took almost half of what the request allocated (docs/benchmarks.md, Cases).
  */
-const ONE_ACCOUNT = '\u0000account_id';
-const ONE_ID = '\u0000id';
-const compiledOne = new Map<DialectName, CompiledQuery<ListedCaseRow>>();
+const findListed = reusable((db, key: { accountId: string; id: string }) =>
+  listedColumns(db.selectFrom('cases').where('account_id', '=', key.accountId).where('id', '=', key.id)),
+);
 
 /**
  * The columns each sort orders on, `id` breaking the last ties (migration 0008 indexes each
@@ -91,14 +91,7 @@ export function caseSearchRepo(db: Executor, dialect: DialectName) {
   return {
     /** One case, also in the trash, as a list shows it. */
     async one(accountId: string, id: string): Promise<ListedCaseRow | undefined> {
-      let compiled = compiledOne.get(dialect);
-      if (!compiled) {
-        compiled = listedColumns(db.selectFrom('cases').where('account_id', '=', ONE_ACCOUNT).where('id', '=', ONE_ID)).compile();
-        compiledOne.set(dialect, compiled);
-      }
-      const parameters = compiled.parameters.map((value) => (value === ONE_ACCOUNT ? accountId : value === ONE_ID ? id : value));
-      const { rows } = await db.executeQuery<ListedCaseRow>({ ...compiled, queryId: createQueryId(), parameters });
-      return rows[0];
+      return (await findListed(db, { accountId, id })).rows[0] as ListedCaseRow | undefined;
     },
     /**
      * Every word must occur (migration 0008 explains how both dialects read words). PostgreSQL's
