@@ -202,7 +202,7 @@ describe.each(DATABASES)('messaging: channel fallback in rules order (%s)', (db)
     expect((await webhook(t, 'sms', [{ id: providerId, status: 'failed' }])).body.applied).toBe(0);
     expect((await message(t, acct, id)).status).toBe('read');
     expect((await webhook(t, 'appMessaging', [])).status).toBe(404);
-    expect((await webhook(t, 'pigeon', [])).status).toBe(400);
+    expect((await webhook(t, 'pigeon', [])).status).toBe(404);
   });
 
   it("sends on to the next channel when the channel that took the message reports it failed", async () => {
