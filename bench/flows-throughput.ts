@@ -12,6 +12,7 @@ import { newId } from '../src/kernel/ids.js';
 import type { CallControl } from '../src/ports/telephony.js';
 import type { TextToSpeech } from '../src/ports/tts.js';
 import { MemoryCallRecords } from '../src/simulation/memory-calls.js';
+import type { CallRecord } from '../src/domains/continuity/index.js';
 import { cpuSnapshot, cpuUsage, type CpuUsage } from './lib/cpu.js';
 import { BUSY_CORES } from './lib/measure.js';
 import { AGENT_SCRIPT, AGENTS, CUSTOMER_SCRIPT, CUSTOMERS, EXPECTED_PATH, START_LIMIT, agent, customer, exampleMessage, flowsApp, setUpFlows, startArguments, type FlowFixture } from './flows-fixture.js';
@@ -382,13 +383,14 @@ export async function measureCeiling(run: FlowsApp, settings: Settings): Promise
           reserveLeg: () => Promise.resolve(),
         },
       }).then(
-        (final) => {
+        async (final) => {
+          finished += 1;
           const path = steps.map((s) => `${s.component}:${s.exit ?? '-'}`).join(' ');
-          const legs = calls.all().map((c) => c.outcome).sort().join(',');
+          // A connected forward ends the flow; the agent's leg ends when the two hang up, just after.
+          const legs = (await endedLegs(calls)).map((c) => c.outcome).sort().join(',');
           const said = steps[1]?.detail.text === message;
           if (final.status === 'completed' && path === expected && legs === 'completed,forwarded' && said) ok += 1;
           else if (problems.length < 5) problems.push(`${final.status} ${path} legs ${legs}${said ? '' : ' (message not recorded)'}`);
-          finished += 1;
         },
         (error: unknown) => {
           if (problems.length < 5) problems.push(error instanceof Error ? error.message : String(error));
@@ -403,6 +405,12 @@ export async function measureCeiling(run: FlowsApp, settings: Settings): Promise
   say(`ceiling: ${settings.inFlight} interactions in flight, ${settings.warmupS} s warm-up, then ${settings.durationS} s...`);
   const loop = await closedLoop(side, settings, settings.startsPerSecond, run.withPostgres);
   return { name: 'ceiling (no persistence)', settings, ...loop, verified: { ok, of: loop.started, problems }, busy: loop.cpu.others > BUSY_CORES };
+}
+
+/** The interaction's legs once each has ended, or as they are after a few turns of the event loop. */
+async function endedLegs(calls: MemoryCallRecords): Promise<CallRecord[]> {
+  for (let turn = 0; turn < 100 && calls.all().some((c) => c.ended_at === null); turn++) await new Promise((resolve) => setTimeout(resolve, 0));
+  return calls.all();
 }
 
 /** The durable engine's flow services, as far as a run without persistence shares them. */
