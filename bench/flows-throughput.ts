@@ -384,13 +384,13 @@ export async function measureCeiling(run: FlowsApp, settings: Settings): Promise
         },
       }).then(
         async (final) => {
-          finished += 1;
           const path = steps.map((s) => `${s.component}:${s.exit ?? '-'}`).join(' ');
           // A connected forward ends the flow; the agent's leg ends when the two hang up, just after.
           const legs = (await endedLegs(calls)).map((c) => c.outcome).sort().join(',');
           const said = steps[1]?.detail.text === message;
           if (final.status === 'completed' && path === expected && legs === 'completed,forwarded' && said) ok += 1;
           else if (problems.length < 5) problems.push(`${final.status} ${path} legs ${legs}${said ? '' : ' (message not recorded)'}`);
+          finished += 1;
         },
         (error: unknown) => {
           if (problems.length < 5) problems.push(error instanceof Error ? error.message : String(error));
