@@ -1,3 +1,4 @@
+import { reusable } from '../../ports/reusable-statement.js';
 import type { Database, DialectName, Executor } from '../../ports/storage.js';
 import { parseJson } from '../../kernel/json.js';
 import type { ChannelId } from '../../ports/message-channels.js';
@@ -45,26 +46,40 @@ function filtered(db: Executor, accountId: string, filters: MessageFilters) {
 }
 
 /** Messages and the provider ids they were accepted under, scoped by account. */
+// The statements every send runs, each built once (ports/reusable-statement.ts).
+type MessageKey = { accountId: string; id: string };
+const insertMessage = reusable((db, row: MessageRow) => db.insertInto('messages').values(row));
+const findMessage = reusable((db, key: MessageKey) => db.selectFrom('messages').selectAll().where('account_id', '=', key.accountId).where('id', '=', key.id));
+const findMessageLocked = reusable((db, key: MessageKey) => db.selectFrom('messages').selectAll().where('account_id', '=', key.accountId).where('id', '=', key.id).forUpdate());
+const changeColumns = (v: MessageChange) => ({
+  status: v.status, routing: v.routing, next_rule: v.next_rule, waiting_rule: v.waiting_rule, channel: v.channel,
+  channel_status: v.channel_status, attempts: v.attempts, updated_at: v.updated_at,
+});
+const updateMessage = reusable((db, v: MessageKey & MessageChange) => db.updateTable('messages').set(changeColumns(v)).where('account_id', '=', v.accountId).where('id', '=', v.id));
+const updateMessageIfAt = reusable((db, v: MessageKey & MessageChange & { seen: string }) =>
+  db.updateTable('messages').set(changeColumns(v)).where('account_id', '=', v.accountId).where('id', '=', v.id).where('updated_at', '=', v.seen),
+);
+const insertDeliveryOnce = reusable((db, row: DeliveryRow) => db.insertInto('message_deliveries').values(row).onConflict((oc) => oc.doNothing()));
+
 export function messagesRepo(db: Executor, dialect: DialectName) {
   return {
     async insert(row: MessageRow): Promise<void> {
-      await db.insertInto('messages').values(row).execute();
+      await insertMessage(db, row);
     },
-    find(accountId: string, id: string): Promise<MessageRow | undefined> {
-      return db.selectFrom('messages').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    async find(accountId: string, id: string): Promise<MessageRow | undefined> {
+      return (await findMessage(db, { accountId, id })).rows[0];
     },
     /** The row, locked against other nodes' changes until the transaction ends (SQLite serialises writers already). */
-    findForUpdate(accountId: string, id: string): Promise<MessageRow | undefined> {
-      const query = db.selectFrom('messages').selectAll().where('account_id', '=', accountId).where('id', '=', id);
-      return (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+    async findForUpdate(accountId: string, id: string): Promise<MessageRow | undefined> {
+      return (await (dialect === 'postgres' ? findMessageLocked : findMessage)(db, { accountId, id })).rows[0];
     },
     async update(accountId: string, id: string, change: MessageChange): Promise<void> {
-      await db.updateTable('messages').set(change).where('account_id', '=', accountId).where('id', '=', id).execute();
+      await updateMessage(db, { accountId, id, ...change });
     },
     /** Writes the change only if the row is still at `updatedAt` (every change moves it forward); false when it is not. */
     async updateIfUnchanged(accountId: string, id: string, updatedAt: string, change: MessageChange): Promise<boolean> {
-      const result = await db.updateTable('messages').set(change).where('account_id', '=', accountId).where('id', '=', id).where('updated_at', '=', updatedAt).executeTakeFirst();
-      return result.numUpdatedRows === 1n;
+      const result = await updateMessageIfAt(db, { accountId, id, ...change, seen: updatedAt });
+      return result.numAffectedRows === 1n;
     },
     async list(accountId: string, filters: MessageFilters, after: [string, string] | undefined, limit: number): Promise<MessageRow[]> {
       let query = filtered(db, accountId, filters).selectAll();
@@ -92,7 +107,7 @@ export function messagesRepo(db: Executor, dialect: DialectName) {
         .execute();
     },
     async insertDelivery(row: DeliveryRow): Promise<void> {
-      await db.insertInto('message_deliveries').values(row).onConflict((oc) => oc.doNothing()).execute();
+      await insertDeliveryOnce(db, row);
     },
     /** The messages a provider's id names on a channel: across accounts, since a webhook names no account. */
     byProviderId(channel: ChannelId, providerMessageId: string): Promise<DeliveryRow[]> {
