@@ -9,6 +9,8 @@ export interface HttpRequest {
   body?: string;
   /** Limit for the whole exchange: connecting, sending, and reading the response body. */
   timeoutMs: number;
+  /** False: a 3xx is the answer, not followed (a signed webhook must not travel on to another URL). Default true. */
+  followRedirects?: boolean;
 }
 
 export interface HttpResponse {

@@ -55,8 +55,9 @@ describe.each(DATABASES)('webhook endpoints API (%s)', (db) => {
       [{ url: 'ftp://example.com/x', events: ['case.*'] }, 'url'],
       [{ url: 'not a url', events: ['case.*'] }, 'url'],
       [{ events: ['case.*'] }, 'url'],
-      [{ url: URL_A, events: ['case.*'], secret: 'hunter2' }, 'secret'],
-      [{ url: URL_A, events: ['case.*'], secret: `whsec_${Buffer.alloc(8).toString('base64')}` }, 'secret'],
+      [{ url: URL_A, events: ['case.*'], secret: '' }, 'secret'],
+      [{ url: URL_A, events: ['case.*'], secret: 'whsec_not base64!' }, 'secret'],
+      [{ url: URL_A, events: ['case.*'], secret: `whsec_${Buffer.alloc(65).toString('base64')}` }, 'secret'],
       [{ url: URL_A, events: ['case.*'], colour: 'blue' }, 'colour'],
     ];
     for (const [body, field] of cases) {

@@ -143,6 +143,53 @@ describe.each(DATABASES)('webhook deliveries (%s)', (db) => {
     expect(await deliverJobs(acct)).toEqual([]);
   });
 
+  it('waits as long as a 429 or 503 asks in Retry-After when that is longer than the backoff', async () => {
+    const acct = await longLivedAccount(t);
+    const url = receiver.endpoint({ status: 429, headers: { 'retry-after': '300' } }, { status: 503, headers: { 'retry-after': '5' } }, 200);
+    const endpoint = await createEndpoint(t, acct, { url, events: ['case.created'], secret: SECRET });
+    await createCase(t, acct);
+    const start = clock.now().getTime();
+    await drain();
+    expect((await onlyDelivery(t, acct, endpoint.id)).next_attempt_at).toBe(new Date(start + 300 * SECOND).toISOString());
+    clock.advance(300 * SECOND);
+    await drain();
+    // 5 s asked, 30 s of backoff: the backoff wins.
+    expect((await onlyDelivery(t, acct, endpoint.id)).next_attempt_at).toBe(new Date(start + 330 * SECOND).toISOString());
+    clock.advance(30 * SECOND);
+    await drain();
+    expect((await onlyDelivery(t, acct, endpoint.id)).status).toBe('succeeded');
+  });
+
+  it('counts a redirect as a failed attempt and never follows it with the signed event', async () => {
+    const acct = await longLivedAccount(t);
+    const landing = receiver.endpoint(200);
+    const url = receiver.endpoint({ status: 307, headers: { location: landing } }, 200);
+    const endpoint = await createEndpoint(t, acct, { url, events: ['case.created'], secret: SECRET });
+    await createCase(t, acct);
+    await drain();
+    const delivery = await onlyDelivery(t, acct, endpoint.id);
+    expect(delivery).toMatchObject({ status: 'pending', attempts: [{ status: 307, error: expect.stringContaining('redirects are not followed') }] });
+    expect(receiver.at(landing)).toHaveLength(0);
+  });
+
+  it('signs with a plain secret the client chose, and with a new secret set by PATCH from the next attempt on', async () => {
+    const acct = await longLivedAccount(t);
+    const url = receiver.endpoint(500, 200);
+    const endpoint = await createEndpoint(t, acct, { url, events: ['case.created'], secret: 'my-shared-secret' });
+    await createCase(t, acct);
+    await drain();
+    const [first] = receiver.at(url);
+    expect(first && verifyStandardWebhook('my-shared-secret', first)).toBe(true);
+    const patched = await t.patch(`/webhooks/${endpoint.id}`, { secret: 'rotated-secret' }, acct.token);
+    expect(patched.status).toBe(200);
+    expect(patched.text).not.toContain('rotated-secret');
+    clock.advance(15 * SECOND);
+    await drain();
+    const second = receiver.at(url)[1];
+    expect(second && verifyStandardWebhook('rotated-secret', second)).toBe(true);
+    expect(second && verifyStandardWebhook('my-shared-secret', second)).toBe(false);
+  });
+
   it('retries a receiver that does not answer within the timeout, and one that cannot be reached', async () => {
     const acct = await longLivedAccount(t);
     const url = receiver.endpoint('hang', 200);

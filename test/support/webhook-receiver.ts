@@ -2,8 +2,8 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** What a receiver endpoint answers: an HTTP status, or `hang` (never answers; the sender must time out). */
-export type ReceiverAnswer = number | 'hang';
+/** What a receiver endpoint answers: an HTTP status (with headers), or `hang` (never answers; the sender must time out). */
+export type ReceiverAnswer = number | { status: number; headers: Record<string, string> } | 'hang';
 
 export interface ReceivedWebhook {
   path: string;
@@ -36,7 +36,9 @@ export class WebhookReceiver {
         received.push({ path, headers: request.headers, raw, body: JSON.parse(raw) as ReceivedWebhook['body'] });
         const script = scripts.get(path) ?? [];
         const answer = (script.length > 1 ? script.shift() : script[0]) ?? 204;
-        if (answer !== 'hang') response.writeHead(answer, { 'content-type': 'text/plain' }).end(`answer ${answer}`);
+        if (answer === 'hang') return;
+        const { status, headers } = typeof answer === 'number' ? { status: answer, headers: {} } : answer;
+        response.writeHead(status, { 'content-type': 'text/plain', ...headers }).end(`answer ${status}`);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -72,14 +74,15 @@ export class WebhookReceiver {
 /**
  * Verifies a delivery the way a receiver following Standard Webhooks would, written here from the
  * spec rather than reusing the server's code: HMAC-SHA256 keyed by the base64-decoded secret after
- * `whsec_`, over `<webhook-id>.<webhook-timestamp>.<raw body>`, compared with each `v1,` entry.
+ * `whsec_` (a plain secret: its UTF-8 bytes), over `<webhook-id>.<webhook-timestamp>.<raw body>`,
+ * compared with each `v1,` entry.
  */
 export function verifyStandardWebhook(secret: string, request: ReceivedWebhook): boolean {
   const id = request.headers['webhook-id'];
   const timestamp = request.headers['webhook-timestamp'];
   const signatures = request.headers['webhook-signature'];
   if (typeof id !== 'string' || typeof timestamp !== 'string' || typeof signatures !== 'string') return false;
-  const key = Buffer.from(secret.split('_')[1] ?? '', 'base64');
+  const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
   const expected = createHmac('sha256', key).update(`${id}.${timestamp}.${request.raw}`).digest('base64');
   return signatures.split(' ').some((entry) => entry === `v1,${expected}`);
 }

@@ -23,7 +23,8 @@ function toRequest(request: HttpRequest, signal: AbortSignal): Request {
     throw new HttpClientError('invalid_request', `not an http(s) URL: ${request.url}`);
   }
   try {
-    return new Request(request.url, { method: request.method, headers: request.headers, body: request.body ?? null, signal });
+    const redirect = request.followRedirects === false ? 'manual' : 'follow';
+    return new Request(request.url, { method: request.method, headers: request.headers, body: request.body ?? null, signal, redirect });
   } catch (error) {
     throw new HttpClientError('invalid_request', `cannot send the request: ${describeFetchError(error)}`, { cause: error });
   }

@@ -57,7 +57,7 @@ export class WebhookSender {
     const secret = this.secretOf(endpoint);
     // Retrying cannot help: the key changed since the secret was sealed.
     if (secret === undefined) return this.fail(delivery, 'the signing secret cannot be decrypted (was SWITCHBOARD_CREDENTIALS_KEY changed?)');
-    const attempt = await this.attempt(endpoint.url, secret, event);
+    const { attempt, retryAfterMs } = await this.attempt(endpoint.url, secret, event);
     const attempts = [...parseJson<DeliveryAttempt[]>(delivery.attempts), attempt];
     const now = this.deps.clock.now();
     const at = now.toISOString();
@@ -75,7 +75,8 @@ export class WebhookSender {
       });
       return undefined;
     }
-    const next = new Date(now.getTime() + retryDelayMs(attempts.length, this.deps.retry, this.deps.random));
+    // A receiver that says when to come back (429 or 503 with Retry-After) is not asked sooner.
+    const next = new Date(now.getTime() + Math.max(retryDelayMs(attempts.length, this.deps.retry, this.deps.random), retryAfterMs ?? 0));
     if (next.getTime() > Date.parse(event.created_at) + RETRY_WINDOW_MS) {
       return this.fail(delivery, `no 2xx answer within 24 h of the event (${attempts.length} attempts)`, attempts);
     }
@@ -91,19 +92,24 @@ export class WebhookSender {
     }
   }
 
-  private async attempt(url: string, secret: string, event: EventRow): Promise<DeliveryAttempt> {
+  private async attempt(url: string, secret: string, event: EventRow): Promise<{ attempt: DeliveryAttempt; retryAfterMs?: number | undefined }> {
     const body = payloadOf(event);
     const sentAt = this.deps.clock.now();
     const headers = { 'content-type': 'application/json', 'user-agent': 'Switchboard-Webhooks/1', ...signedHeaders(secret, event.id, sentAt, body) };
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
-      const response = await this.deps.http.request({ method: 'POST', url, headers, body, timeoutMs: this.deps.timeoutMs });
+      // Only a 2xx from the registered URL acknowledges: a redirect is an answer like any other.
+      const response = await this.deps.http.request({ method: 'POST', url, headers, body, timeoutMs: this.deps.timeoutMs, followRedirects: false });
       const ok = response.status >= 200 && response.status < 300;
-      return { at: sentAt.toISOString(), status: response.status, error: ok ? null : `HTTP ${response.status}`, duration_ms: elapsed(), response_body: response.body.slice(0, RESPONSE_EXCERPT) || null };
+      const redirected = response.status >= 300 && response.status < 400 ? ' (redirects are not followed: register the URL it points to)' : '';
+      return {
+        attempt: { at: sentAt.toISOString(), status: response.status, error: ok ? null : `HTTP ${response.status}${redirected}`, duration_ms: elapsed(), response_body: response.body.slice(0, RESPONSE_EXCERPT) || null },
+        retryAfterMs: response.status === 429 || response.status === 503 ? retryAfterMs(response.headers['retry-after'], sentAt) : undefined,
+      };
     } catch (error) {
       if (!(error instanceof HttpClientError)) throw error;
-      return { at: sentAt.toISOString(), status: null, error: `${error.reason}: ${error.message}`, duration_ms: elapsed(), response_body: null };
+      return { attempt: { at: sentAt.toISOString(), status: null, error: `${error.reason}: ${error.message}`, duration_ms: elapsed(), response_body: null } };
     }
   }
 
@@ -114,4 +120,11 @@ export class WebhookSender {
     });
     return undefined;
   }
+}
+
+/** A Retry-After header (seconds, or an HTTP date) as milliseconds from `now`; undefined when absent or unreadable. */
+function retryAfterMs(header: string | undefined, now: Date): number | undefined {
+  if (header === undefined) return undefined;
+  const ms = /^\s*\d+\s*$/.test(header) ? Number(header) * 1000 : Date.parse(header) - now.getTime();
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }

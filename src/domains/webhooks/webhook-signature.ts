@@ -1,29 +1,40 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
-/** Standard Webhooks (https://www.standardwebhooks.com): secrets are `whsec_` + base64 of 24 to 64 random bytes. */
+/**
+ * Standard Webhooks (https://www.standardwebhooks.com): generated secrets are `whsec_` + base64
+ * of 32 random bytes, and such a secret keys the signature by its decoded bytes. A secret the
+ * client chooses in another form (`my-shared-secret`) keys it by its UTF-8 bytes, as most
+ * receivers' HMAC code reads a plain secret.
+ */
 export const SECRET_PREFIX = 'whsec_';
 const SECRET_BYTES = 32;
-const MIN_SECRET_BYTES = 24;
 const MAX_SECRET_BYTES = 64;
+const MAX_PLAIN_SECRET_LENGTH = 512;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 export function generateSecret(): string {
   return SECRET_PREFIX + randomBytes(SECRET_BYTES).toString('base64');
 }
 
-/** Why `secret` is not a usable Standard Webhooks secret, or undefined when it is. */
+/** Why `secret` cannot sign deliveries, or undefined when it can. */
 export function secretProblem(secret: string): string | undefined {
-  const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : undefined;
-  if (encoded === undefined || encoded.length % 4 !== 0 || !BASE64.test(encoded)) return `must be "${SECRET_PREFIX}" followed by base64`;
-  const bytes = Buffer.from(encoded, 'base64').length;
-  if (bytes < MIN_SECRET_BYTES || bytes > MAX_SECRET_BYTES) return `must encode ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} bytes`;
+  if (!secret.startsWith(SECRET_PREFIX)) {
+    if (secret.length === 0 || secret.length > MAX_PLAIN_SECRET_LENGTH) return `must be 1 to ${MAX_PLAIN_SECRET_LENGTH} characters`;
+    return /[\u0000-\u001f\u007f]/.test(secret) ? 'must not contain control characters' : undefined;
+  }
+  const encoded = secret.slice(SECRET_PREFIX.length);
+  if (encoded.length === 0 || encoded.length % 4 !== 0 || !BASE64.test(encoded)) return `must be "${SECRET_PREFIX}" followed by base64, or a secret without that prefix`;
+  if (Buffer.from(encoded, 'base64').length > MAX_SECRET_BYTES) return `must encode at most ${MAX_SECRET_BYTES} bytes after "${SECRET_PREFIX}"`;
   return undefined;
 }
 
-/** The `webhook-signature` header: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`, keyed by the secret's decoded bytes. */
+/** The bytes a secret signs with: a `whsec_` secret's decoded base64, any other's UTF-8. */
+const keyOf = (secret: string): Buffer =>
+  secret.startsWith(SECRET_PREFIX) ? Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64') : Buffer.from(secret, 'utf8');
+
+/** The `webhook-signature` header: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`. */
 export function signature(secret: string, id: string, timestamp: number, body: string): string {
-  const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+  return `v1,${createHmac('sha256', keyOf(secret)).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
 /** The three Standard Webhooks headers for one attempt made at `at`. */

@@ -56,6 +56,7 @@ export interface WebhookEndpointPatch {
   description?: string | null | undefined;
   events?: EventPattern[] | undefined;
   enabled?: boolean | undefined;
+  secret?: string | undefined;
 }
 
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;

@@ -26,7 +26,7 @@ export const createWebhookBody = z.strictObject({
   url,
   events,
   description: description.optional(),
-  secret: secret.optional().describe('Standard Webhooks secret (`whsec_` + base64 of 24 to 64 bytes); generated when omitted'),
+  secret: secret.optional().describe('Signing secret: `whsec_` + base64 (Standard Webhooks; the decoded bytes sign), or any other text (its UTF-8 bytes sign); generated when omitted'),
   enabled: z.boolean().optional(),
 });
 
@@ -35,6 +35,7 @@ export const updateWebhookBody = z.strictObject({
   events: events.optional(),
   description: description.optional(),
   enabled: z.boolean().optional(),
+  secret: secret.optional().describe('A new signing secret, used from the next attempt on (pending retries too); never shown again'),
 });
 
 export const webhookSchema = z.object({

@@ -67,6 +67,7 @@ export class WebhooksService {
         ...(patch.url === undefined ? {} : { url: patch.url }),
         ...(patch.description === undefined ? {} : { description: patch.description }),
         ...(patch.events === undefined ? {} : { events: JSON.stringify(patch.events) }),
+        ...(patch.secret === undefined ? {} : { secret: this.deps.sealer.seal({ secret: patch.secret }, secretContext(accountId, id)) }),
         enabled: enabled ? 1 : 0,
         // Enabling again (or disabling on purpose) clears why the platform had disabled it.
         disabled_reason: patch.enabled === undefined ? current.disabled_reason : null,
