@@ -1,11 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Page } from '../kernel/page.js';
+import { firstPageOnly, type Page } from '../kernel/page.js';
 
 /** Query parameters every HAL list accepts. */
 export const pageQuery = {
   per_page: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(1000).optional(),
+  page: firstPageOnly,
 };
 
 export function halList<T>(request: FastifyRequest, plural: string, page: Page<T>, perPage: number) {

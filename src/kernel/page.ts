@@ -28,3 +28,15 @@ export function pageOf<T>(rows: T[], perPage: number, total: number, keyOf: (row
   const last = items[items.length - 1];
   return { items, total, next: rows.length > perPage && last !== undefined ? encodeCursor(keyOf(last)) : undefined };
 }
+
+/**
+ * A list's `page` parameter: lists page by cursor, and `page=1`, which clients written for
+ * page-numbered APIs send, is the first page; any other page number is refused, pointing at the
+ * cursor.
+ */
+export const firstPageOnly = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(1, 'only page 1 is numbered: follow _links.next (a cursor) for the pages after it')
+  .optional();

@@ -106,6 +106,18 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
     expect((await t.get(`/messages?created_from=2026-11-24T00:00:00Z&created_to=2026-11-23T23:00:00-02:00`, acct.token)).status).toBe(200);
   });
 
+  it('takes page=1 as the first page of any list and points page numbers after it at the cursor', async () => {
+    const acct = await t.newAccount();
+    for (const path of ['/skills', '/cases', '/messages', '/webhooks']) {
+      const first = await t.get(`${path}?page=1&per_page=10`, acct.token);
+      expect(first.status, path).toBe(200);
+      expect(first.body.per_page).toBe(10);
+      const second = await t.get(`${path}?page=2`, acct.token);
+      expectProblem(second, 400, 'validation_failed');
+      expect(second.body.fields, path).toEqual([{ name: 'page', description: expect.stringContaining('_links.next') }]);
+    }
+  });
+
   it('authenticates before reading the body', async () => {
     const response = await t.request('POST', '/numbers', { raw: '{broken', headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(401);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CASE_TYPES, PRIORITIES, STATUS_CATEGORIES } from './cases.model.js';
 import { CASE_SORTS, SORT_ORDERS } from './case-search.model.js';
+import { firstPageOnly } from '../../kernel/page.js';
 
 const id = z.string().min(1).max(100);
 const instant = z.iso.datetime({ offset: true }).describe('ISO-8601 with a time zone, e.g. 2026-11-21T10:00:00Z');
@@ -34,6 +35,7 @@ export const caseListQuery = z.strictObject({
   per_page: perPage.optional(),
   limit: perPage.optional().describe('the same as per_page'),
   cursor: z.string().max(1000).optional(),
+  page: firstPageOnly,
 });
 
 export type CaseListQuery = z.output<typeof caseListQuery>;
