@@ -145,6 +145,11 @@ describe.each(DATABASES)('messaging API: shapes, validation, profiles and channe
     expect(bad.status).toBe(400);
     expect(bad.body.fields.map((f: { name: string }) => f.name).sort()).toEqual(['email', 'last_inbound_whatsapp_at', 'nickname', 'opt_outs.0']);
     expect((await t.put('/profiles/cust-1', { phone_number: 'abc' }, acct.token)).body.fields).toEqual([{ name: 'phone_number', description: expect.any(String) }]);
+    // The addresses may be named as a send's `to` names them.
+    const camel = await t.put('/profiles/cust-1', { phoneNumber: '912345678', fbMessengerId: 'psid-2', whatsAppId: '351912345678' }, acct.token);
+    expect(camel.body).toMatchObject({ phone_number: '+351912345678', fb_messenger_id: 'psid-2', whatsapp_id: '351912345678' });
+    const both = await t.put('/profiles/cust-1', { phone_number: '912345678', phoneNumber: '912345679' }, acct.token);
+    expect(both.body.fields).toEqual([{ name: 'phoneNumber', description: expect.stringContaining('phone_number') }]);
     expect((await t.put('/profiles/bad%20id', {}, acct.token)).status).toBe(400);
     expect((await t.get('/profiles/nobody', acct.token)).status).toBe(404);
 

@@ -97,14 +97,35 @@ export const messagesQuery = z.strictObject({
   created_to: z.iso.datetime({ offset: true }).optional(),
 });
 
-export const profileBody = z.strictObject({
-  phone_number: z.string().min(1).max(32).nullish(),
-  email: z.email().max(320).nullish(),
-  fb_messenger_id: z.string().min(1).max(256).nullish(),
-  whatsapp_id: z.string().min(1).max(64).nullish(),
-  opt_outs: z.array(channelIdSchema).max(CHANNEL_IDS.length).optional().describe('Channels the customer does not want to be messaged on'),
-  last_inbound_whatsapp_at: z.iso.datetime({ offset: true }).nullish().describe("The customer's last WhatsApp message: the 24-hour window runs from it"),
-});
+const phoneNumber = z.string().min(1).max(32).nullish();
+const fbMessengerId = z.string().min(1).max(256).nullish();
+const whatsAppId = z.string().min(1).max(64).nullish();
+/** The addresses' names in a send's `to` (camelCase, the vendor's), accepted beside the snake_case ones. */
+const TO_NAMES = { phoneNumber: 'phone_number', fbMessengerId: 'fb_messenger_id', whatsAppId: 'whatsapp_id' } as const;
+
+export const profileBody = z
+  .strictObject({
+    phone_number: phoneNumber,
+    email: z.email().max(320).nullish(),
+    fb_messenger_id: fbMessengerId,
+    whatsapp_id: whatsAppId,
+    opt_outs: z.array(channelIdSchema).max(CHANNEL_IDS.length).optional().describe('Channels the customer does not want to be messaged on'),
+    last_inbound_whatsapp_at: z.iso.datetime({ offset: true }).nullish().describe("The customer's last WhatsApp message: the 24-hour window runs from it"),
+    phoneNumber: phoneNumber.describe('phone_number, as `to` names it'),
+    fbMessengerId: fbMessengerId.describe('fb_messenger_id, as `to` names it'),
+    whatsAppId: whatsAppId.describe('whatsapp_id, as `to` names it'),
+  })
+  .superRefine((body, ctx) => {
+    for (const [alias, name] of Object.entries(TO_NAMES) as [keyof typeof TO_NAMES, (typeof TO_NAMES)[keyof typeof TO_NAMES]][]) {
+      if (body[alias] !== undefined && body[name] !== undefined) ctx.addIssue({ code: 'custom', path: [alias], message: `names the same address as ${name}: give one of them` });
+    }
+  })
+  .transform(({ phoneNumber: phone, fbMessengerId: messenger, whatsAppId: whatsApp, ...body }) => ({
+    ...body,
+    phone_number: body.phone_number === undefined ? phone : body.phone_number,
+    fb_messenger_id: body.fb_messenger_id === undefined ? messenger : body.fb_messenger_id,
+    whatsapp_id: body.whatsapp_id === undefined ? whatsApp : body.whatsapp_id,
+  }));
 
 export const profileSchema = z.object({
   profile_id: z.string(),
