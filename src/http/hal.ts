@@ -2,9 +2,12 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { firstPageOnly, type Page } from '../kernel/page.js';
 
+/** A list's page size when the caller gives none. */
+export const DEFAULT_PER_PAGE = 50;
+
 /** Query parameters every HAL list accepts. */
 export const pageQuery = {
-  per_page: z.coerce.number().int().min(1).max(500).default(50),
+  per_page: z.coerce.number().int().min(1).max(500).default(DEFAULT_PER_PAGE),
   cursor: z.string().max(1000).optional(),
   page: firstPageOnly,
 };

@@ -8,7 +8,7 @@ export interface FetchHttpClientOptions {
 const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 
 /** What Node's fetch says went wrong; the useful part (ECONNREFUSED, ENOTFOUND) is in `cause`. */
-export function describeFetchError(error: unknown): string {
+function describeFetchError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause: unknown = error.cause;
   if (cause instanceof Error) {

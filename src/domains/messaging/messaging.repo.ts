@@ -45,7 +45,6 @@ function filtered(db: Executor, accountId: string, filters: MessageFilters) {
   return query;
 }
 
-/** Messages and the provider ids they were accepted under, scoped by account. */
 // The statements every send runs, each built once (ports/reusable-statement.ts).
 type MessageKey = { accountId: string; id: string };
 const insertMessage = reusable((db, row: MessageRow) => db.insertInto('messages').values(row));
@@ -60,6 +59,8 @@ const updateMessageIfAt = reusable((db, v: MessageKey & MessageChange & { seen: 
   db.updateTable('messages').set(changeColumns(v)).where('account_id', '=', v.accountId).where('id', '=', v.id).where('updated_at', '=', v.seen),
 );
 const insertDeliveryOnce = reusable((db, row: DeliveryRow) => db.insertInto('message_deliveries').values(row).onConflict((oc) => oc.doNothing()));
+
+/** Messages and the provider ids they were accepted under, scoped by account. */
 
 export function messagesRepo(db: Executor, dialect: DialectName) {
   return {

@@ -116,7 +116,8 @@ export const profileBody = z
     whatsAppId: whatsAppId.describe('whatsapp_id, as `to` names it'),
   })
   .superRefine((body, ctx) => {
-    for (const [alias, name] of Object.entries(TO_NAMES) as [keyof typeof TO_NAMES, (typeof TO_NAMES)[keyof typeof TO_NAMES]][]) {
+    for (const alias of Object.keys(TO_NAMES) as (keyof typeof TO_NAMES)[]) {
+      const name = TO_NAMES[alias];
       if (body[alias] !== undefined && body[name] !== undefined) ctx.addIssue({ code: 'custom', path: [alias], message: `names the same address as ${name}: give one of them` });
     }
   })

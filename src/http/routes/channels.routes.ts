@@ -1,15 +1,13 @@
 import { z } from 'zod';
 import { channelConfigBody, channelConfigSchema, channelIdSchema } from '../../domains/messaging/index.js';
 import { principalOf } from '../auth.js';
-import { halList, halListSchema } from '../hal.js';
+import { DEFAULT_PER_PAGE, halList, halListSchema } from '../hal.js';
 import type { RouteModule } from './route-module.js';
 
 const read = { auth: { scope: 'messages:read' as const } };
 const write = { auth: { scope: 'messages:write' as const } };
 const tags = ['messaging'];
 const params = z.object({ channel: channelIdSchema });
-/** A list's page size when the caller gives none; an account has fewer channels than that. */
-const DEFAULT_PER_PAGE = 50;
 
 /** The account's providers per channel. Credentials are encrypted at rest and never read back: GET lists their names. */
 export const channelsRoutes: RouteModule = (app, { messaging: { channels } }) => {
@@ -33,6 +31,7 @@ export const channelsRoutes: RouteModule = (app, { messaging: { channels } }) =>
     '/channels',
     { config: read, schema: { tags, summary: 'Every configured channel with its providers (credential names only); appMessaging needs none', response: { 200: halListSchema('channels', channelConfigSchema) } } },
     async (request) => {
+      // An account has fewer channels than a page holds: one page, always.
       const configured = await channels.list(principalOf(request).accountId);
       return halList(request, 'channels', { items: configured, total: configured.length, next: undefined }, DEFAULT_PER_PAGE);
     },

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { INTERACTION_STATUSES } from './interaction.model.js';
 
-/** The start request: a flat object keyed by argument names; values are checked against the version (strings only). */
-// No body at all is no arguments: a flow without required ones starts.
+/**
+ * The start request: a flat object keyed by argument names; values are checked against the
+ * version (strings only). No body at all is no arguments: a flow without required ones starts.
+ */
 export const startInteractionBody = z
   .record(z.string(), z.unknown())
   .nullish()
