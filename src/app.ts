@@ -11,7 +11,7 @@ import { EspeakTts } from './adapters/tts/espeak/espeak-tts.js';
 import { SimulatedNetwork } from './adapters/telephony/simulated/index.js';
 import { AccountsService, RateLimiter } from './domains/accounts/index.js';
 import { AgentsService, GroupsService, NumbersService, SkillsService } from './domains/directory/index.js';
-import { CallLog, ContinuityService } from './domains/continuity/index.js';
+import { CallLog, ContinuityService, dropForwardOfDeletedNumber } from './domains/continuity/index.js';
 import { CallbackDispatcher, CallbacksService } from './domains/callbacks/index.js';
 import { COMPONENT_HANDLERS, FlowEngine, FlowsService, InteractionsService, type FlowServices } from './domains/flows/index.js';
 import { closeSandbox } from './domains/flows/runtime/sandbox.js';
@@ -73,7 +73,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const metrics = new Metrics();
   const accounts = new AccountsService(storage.db, clock, { signingSecret: config.signingSecret, tokenTtlSeconds: config.SWITCHBOARD_TOKEN_TTL_S });
   const rateLimiter = new RateLimiter(storage, clock);
-  const numbers = new NumbersService(storage, clock);
+  // A deleted number's continuity forward entry is removed with it.
+  const numbers = new NumbersService(storage, clock, (executor, deletion) => dropForwardOfDeletedNumber(executor, clock, deletion));
   // Services that cause background work take `jobs` and enqueue inside their own transactions.
   const jobs = createJobQueue({ storage, clock });
   const wakeCallbackQueue = async (executor: Executor, accountId: string, skillId: string): Promise<void> => {

@@ -50,6 +50,22 @@ describe.each(DATABASES)('Fallback Experience settings and activation (%s)', (db
     expect(off.body).toMatchObject({ enabled: false, changed_by: acct.clientId });
   });
 
+  it("drops a deleted number's forward entry, audited, so GET can still be PUT back", async () => {
+    const acct = await accountWithNumbers();
+    await t.put('/fallback-experience/settings', { forward: { [MAIN]: '+14155559999', [SALES]: '+14155558888', default: '+18005550000' } }, acct.token);
+    expect((await t.delete(`/numbers/${encodeURIComponent(SALES)}`, acct.token)).status).toBe(204);
+    const settings = await t.get('/fallback-experience/settings', acct.token);
+    expect(settings.body.forward).toEqual({ [MAIN]: '+14155559999', default: '+18005550000' });
+    const audit = await t.get('/fallback-experience/audit', acct.token);
+    expect(audit.body._embedded.entries[0]).toMatchObject({
+      change: 'settings', actor: acct.clientId, detail: { forward_removed: { [SALES]: '+14155558888' }, reason: 'number deleted' },
+    });
+    expect((await t.put('/fallback-experience/settings', settings.body, acct.token)).status).toBe(200);
+    await t.put('/fallback-experience/activation', { enabled: true }, acct.token);
+    const routed = await t.post('/telephony/inbound-calls', { call_id: 'after-delete', from: '+14155550000', to: SALES }, acct.token);
+    expect(routed.body.decision.forward_to).toBe('+18005550000');
+  });
+
   it('canonicalises the message language and rejects bad ones naming the field', async () => {
     const acct = await accountWithNumbers();
     const lower = await t.put('/fallback-experience/settings', { message: { downtime_message: 'Down', language: 'en-us' } }, acct.token);

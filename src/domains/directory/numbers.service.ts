@@ -1,4 +1,4 @@
-import type { Storage } from '../../ports/storage.js';
+import type { Executor, Storage } from '../../ports/storage.js';
 import { CHANNELS } from '../../ports/channels.js';
 import type { Clock } from '../../kernel/clock.js';
 import { DomainError, notFound } from '../../kernel/errors.js';
@@ -7,12 +7,15 @@ import { pageOf } from '../../kernel/page.js';
 import type { PhoneNumber } from './numbers.model.js';
 import { numbersRepo } from './numbers.repo.js';
 
+/** Called inside the transaction that deletes a number, with who deleted it. */
+export type NumberDeletedHook = (executor: Executor, deletion: { accountId: string; number: string; actor: string }) => Promise<void>;
+
 /**
  * The account's own numbers. Every change is announced on the routing channel because the
  * inbound-call decision (continuity snapshot) reads numbers and their inbound flows.
  */
 export class NumbersService {
-  constructor(private readonly storage: Storage, private readonly clock: Clock) {}
+  constructor(private readonly storage: Storage, private readonly clock: Clock, private readonly onDeleted?: NumberDeletedHook) {}
 
   async create(accountId: string, input: { number: string; name: string; inbound_flow_id: string | null }): Promise<PhoneNumber> {
     const at = this.clock.now().toISOString();
@@ -48,9 +51,11 @@ export class NumbersService {
     return this.get(accountId, number);
   }
 
-  async delete(accountId: string, number: string): Promise<void> {
+  async delete(principal: { accountId: string; actor: string }, number: string): Promise<void> {
+    const { accountId } = principal;
     await this.storage.db.transaction().execute(async (trx) => {
       if (!(await numbersRepo(trx).delete(accountId, number))) throw notFound('number');
+      await this.onDeleted?.(trx, { accountId, number, actor: principal.actor });
       await this.storage.notify(trx, CHANNELS.routing, accountId);
     });
   }

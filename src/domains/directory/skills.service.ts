@@ -8,9 +8,10 @@ import { isUniqueViolation, skillNameTaken } from './directory.errors.js';
 import { SKILL_DEFAULTS, type Skill, type SkillSettings } from './skills.model.js';
 import { skillsRepo, type SkillPatch } from './skills.repo.js';
 
-/** Skills: what callbacks queue on and agents are matched by. Names are unique per account and matched exactly. */
 /** Called inside the transaction that deletes a skill: whatever waits on the skill learns of it exactly when the deletion commits. */
 export type SkillDeletedHook = (executor: Executor, accountId: string, skillId: string) => Promise<void>;
+
+/** Skills: what callbacks queue on and agents are matched by. Names are unique per account and matched exactly. */
 
 export class SkillsService {
   constructor(private readonly storage: Storage, private readonly clock: Clock, private readonly onDeleted?: SkillDeletedHook) {}

@@ -36,7 +36,7 @@ export const numbersRoutes: RouteModule = (app, { directory }) => {
   );
 
   app.delete('/numbers/:number', { config: write, schema: { tags, params } }, async (request, reply) => {
-    await directory.numbers.delete(principalOf(request).accountId, request.params.number);
+    await directory.numbers.delete(principalOf(request), request.params.number);
     return reply.code(204).send();
   });
 };
