@@ -24,4 +24,10 @@ describe('newId', () => {
     const id = newId(now);
     expect(id.replace(/-/g, '').slice(0, 12)).toBe(now.toString(16).padStart(12, '0'));
   });
+
+  it('pins a time before 1970 or past the 48-bit range to its ends instead of throwing', () => {
+    expect(newId(Date.parse('0000-01-01T00:00:00Z'))).toMatch(/^00000000-0000-7/);
+    expect(newId(Number.NaN)).toMatch(UUID_V7);
+    expect(newId(2 ** 50)).toMatch(/^ffffffff-ffff-7/);
+  });
 });

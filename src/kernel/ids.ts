@@ -16,6 +16,7 @@ function randomInto(target: Buffer, from: number): void {
 
 /** A clock further back than this is another clock (a simulation's virtual time), not jitter: ids start afresh there. */
 const REWIND_TOLERANCE_MS = 10_000;
+const MAX_MS = 2 ** 48 - 1;
 
 /** The last id made: its time and bytes, so the next one in the same millisecond is one more. */
 const last = { ms: -Infinity, bytes: Buffer.alloc(16) };
@@ -27,7 +28,9 @@ const last = { ms: -Infinity, bytes: Buffer.alloc(16) };
  * (the random bits count up from the millisecond's first id), so rows written together and
  * listed by (time, id) come back in the order they were written.
  */
-export function newId(now: number = Date.now()): string {
+export function newId(at: number = Date.now()): string {
+  // The 48-bit timestamp holds 1970 to the year 10889: a clock outside it is pinned to its ends.
+  const now = Math.min(Math.max(Math.trunc(at) || 0, 0), MAX_MS);
   const bytes = Buffer.allocUnsafe(16);
   if (now <= last.ms && now > last.ms - REWIND_TOLERANCE_MS) {
     last.bytes.copy(bytes);

@@ -37,7 +37,7 @@ export const scenarioSchema = z.strictObject({
     .record(z.string().refine(isE164, 'must be an E.164 number'), phoneScriptSchema)
     .default({}),
   http: z.array(scriptedResponseSchema).max(1000).default([]),
-  start_at: instant.optional(),
+  start_at: instant.refine((at) => Date.parse(at) >= 0, 'must be 1970-01-01 or later').optional(),
   /** Seeds the traffic splitter's draws, so a run repeats exactly. */
   seed: z.number().int().min(0).default(1),
   expect: expectationSchema.optional(),

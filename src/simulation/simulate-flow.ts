@@ -69,7 +69,7 @@ export async function simulateFlow(definition: FlowDefinition, scenario: Scenari
     secrets: { read: () => Promise.resolve('simulated-token') },
   };
   const interactionId = 'simulation';
-  const progress = startState(definition, { interactionId, ...ids }, scenario.arguments);
+  const progress = startState(definition, { interactionId, ...ids }, scenario.arguments, 'arguments.');
   const steps: Step[] = [];
   const final = await onVirtualTime(
     clock,

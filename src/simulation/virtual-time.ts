@@ -17,13 +17,19 @@ export async function onVirtualTime<T>(clock: ManualClock, work: Promise<T>): Pr
     settled = true;
   });
   const deadline = Date.now() + REAL_TIME_BUDGET_MS;
-  while (!settled) {
-    await macrotask();
-    if (settled) break;
-    const next = clock.nextTimerAt();
-    if (next !== undefined) clock.advance(next - clock.now().getTime());
-    else await pause();
-    if (Date.now() > deadline) throw new Error(`the simulation did not finish within ${REAL_TIME_BUDGET_MS / 1000} s of real time`);
+  try {
+    while (!settled) {
+      await macrotask();
+      if (settled) break;
+      const next = clock.nextTimerAt();
+      if (next !== undefined) clock.advance(next - clock.now().getTime());
+      else await pause();
+      if (Date.now() > deadline) throw new Error(`the simulation did not finish within ${REAL_TIME_BUDGET_MS / 1000} s of real time`);
+    }
+  } catch (error) {
+    // The work is abandoned: its own later failure must not go unhandled and stop the process.
+    done.catch(() => undefined);
+    throw error;
   }
   return done;
 }

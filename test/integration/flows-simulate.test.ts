@@ -101,7 +101,11 @@ describe.each(DATABASES)('flow simulation over the API (%s)', (db) => {
     expect((await t.post(`/flows/${flowId}/simulate`, { version: 7 }, acct.token)).status).toBe(404);
     const badArguments = await t.post(`/flows/${flowId}/simulate`, { version: 1, arguments: { customer: 5 } }, acct.token);
     expect(badArguments.status).toBe(400);
-    expect(badArguments.body.fields).toEqual([{ name: 'customer', description: 'must be a string' }]);
+    expect(badArguments.body.fields).toEqual([{ name: 'arguments.customer', description: 'must be a string' }]);
+    // A start before 1970 is refused by name rather than reaching the interpreter.
+    const early = await t.post(`/flows/${flowId}/simulate`, { version: 1, arguments: { customer: CUSTOMER }, start_at: '1969-12-31T23:59:59Z' }, acct.token);
+    expect(early.status).toBe(400);
+    expect(early.body.fields.map((f: { name: string }) => f.name)).toEqual(['start_at']);
     expect((await t.post(`/flows/${flowId}/simulate`, { version: 1, phones: { 'not-a-number': {} } }, acct.token)).status).toBe(400);
   });
 });
