@@ -19,7 +19,7 @@ describe.each(DATABASES)('messaging API: shapes, validation, profiles and channe
     const acct = await t.newAccount();
     await configure(t, acct, 'sms', [provider.endpoint()]);
     const response = await t.post('/messages', {
-      body: 'Your order shipped', title: 'Order', to: { profileId: 'cust-42', phoneNumber: '447123123123', email: 'a@b.co' },
+      body: 'Your order shipped', title: 'Order', to: { profileId: 'cust-42', phoneNumber: '447123123123', email: 'a@b.c' },
       rules: ['fbMessenger', { channel: 'sms', until: 'delivered', within_s: 120 }, 'email'], channelOptions: { sms: { from: 'Acme' } },
       customBody: { sms: 'Shipped!' }, metadata: { order: 'A-1' }, expiresOn: '2099-01-01T00:00:00Z',
     }, acct.token);
@@ -31,7 +31,7 @@ describe.each(DATABASES)('messaging API: shapes, validation, profiles and channe
     expect(stored).toMatchObject({
       messageId: response.body.messageId, status: 'processing', body: 'Your order shipped', title: 'Order',
       // A number written without + is read as international when it is not a national number of the account's country.
-      to: { profileId: 'cust-42', phoneNumber: '+447123123123', email: 'a@b.co' },
+      to: { profileId: 'cust-42', phoneNumber: '+447123123123', email: 'a@b.c' },
       rules: ['fbMessenger', { channel: 'sms', until: 'delivered', within_s: 120 }, 'email'],
       channelOptions: { sms: { from: 'Acme' } }, customBody: { sms: 'Shipped!' }, metadata: { order: 'A-1' },
       expiresOn: '2099-01-01T00:00:00.000Z', statusDetails: { channelStatus: {} }, attempts: [],

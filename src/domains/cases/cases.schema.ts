@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { e164 } from '../directory/numbers.schema.js';
 import { AUTO_CLOSE_DAYS, CASE_TYPES, CUSTOM_STATUS_CATEGORIES, NOTE_VISIBILITIES, PRIORITIES, STATUS_CATEGORIES } from './cases.model.js';
+import { emailAddress } from '../../kernel/email.js';
 
 const MAX_RELATED = 100;
 const MAX_CUSTOM_FIELDS_BYTES = 16_384;
 
 const id = z.string().min(1).max(100);
 const text = (max: number) => z.string().max(max);
-const email = z.email().max(254);
+const email = emailAddress().max(254);
 /** A calendar date; whether it exists (2026-02-30 does not) is checked too. */
 const date = z.iso.date();
 const timestamp = z.iso.datetime({ offset: true });

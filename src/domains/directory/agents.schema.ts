@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { AGENT_STATUSES } from './agents.model.js';
 import { e164 } from './numbers.schema.js';
+import { emailAddress } from '../../kernel/email.js';
 
 const MAX_SKILLS = 100;
 
 const agentStatus = z.enum(AGENT_STATUSES);
 const agentName = z.string().trim().min(1).max(200);
-const email = z.email().max(254);
+const email = emailAddress().max(254);
 /** Skill names, matched exactly against the account's skills. */
 const skillNames = z.array(z.string().min(1).max(200)).max(MAX_SKILLS);
 

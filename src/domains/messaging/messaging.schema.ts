@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ATTEMPT_OUTCOMES, CHANNEL_IDS, CHANNEL_STATUSES, MESSAGE_STATUSES, RECEIPT_GOALS } from './messaging.model.js';
+import { emailAddress } from '../../kernel/email.js';
 
 /** Client-chosen profile ids: the customer's id in the caller's own systems. */
 export const profileIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,199}$/, 'must be 1 to 200 letters, digits or ._:@+- (starting with a letter or digit)');
@@ -39,7 +40,7 @@ export const recipientSchema = z
   .strictObject({
     profileId: profileIdSchema.optional(),
     phoneNumber: z.string().min(1).max(32).optional(),
-    email: z.email().max(320).optional(),
+    email: emailAddress().max(320).optional(),
     fbMessengerId: z.string().min(1).max(256).optional(),
     whatsAppId: z.string().min(1).max(64).optional(),
   })
@@ -106,7 +107,7 @@ const TO_NAMES = { phoneNumber: 'phone_number', fbMessengerId: 'fb_messenger_id'
 export const profileBody = z
   .strictObject({
     phone_number: phoneNumber,
-    email: z.email().max(320).nullish(),
+    email: emailAddress().max(320).nullish(),
     fb_messenger_id: fbMessengerId,
     whatsapp_id: whatsAppId,
     opt_outs: z.array(channelIdSchema).max(CHANNEL_IDS.length).optional().describe('Channels the customer does not want to be messaged on'),

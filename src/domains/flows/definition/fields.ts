@@ -4,6 +4,7 @@ import type { Path } from './json-path.js';
 import { VARIABLE_NAME } from './names.js';
 import type { ProblemCode } from './problems.js';
 import { hasTemplate } from './templates.js';
+import { emailAddress } from '../../../kernel/email.js';
 
 /** Refinement params that give a failed check its own problem code instead of `invalid_config`. */
 export const coded = (code: ProblemCode, message: string) => ({ error: message, params: { code } });
@@ -40,7 +41,7 @@ export const emailOrTemplate = z
   .string()
   .trim()
   .max(254, 'must be at most 254 characters')
-  .refine((value) => hasTemplate(value) || z.email().safeParse(value).success, 'must be an email address, or a template such as {{customer_email}}');
+  .refine((value) => hasTemplate(value) || emailAddress().safeParse(value).success, 'must be an email address, or a template such as {{customer_email}}');
 
 /** A calendar date (YYYY-MM-DD), or a template that yields one at run time. */
 export const dateOrTemplate = z
