@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../ports/storage.js';
 import type { Clock } from '../kernel/clock.js';
 import { DomainError } from '../kernel/errors.js';
+import { canonicalJson } from '../kernel/json.js';
 import { IDEMPOTENCY_RETENTION_MS } from '../jobs/retention.js';
 import type { SecretSealer } from '../domains/webhooks/index.js';
 
@@ -36,7 +37,7 @@ export function idempotencyHooks(db: Db, clock: Clock, sealer: SecretSealer) {
       ]);
     }
     const route = `${request.method} ${request.url.split('?')[0] ?? ''}`;
-    const requestHash = createHash('sha256').update(JSON.stringify(request.body ?? null)).digest('hex');
+    const requestHash = createHash('sha256').update(canonicalJson(request.body ?? null)).digest('hex');
     const now = clock.now();
     const claimed = await db
       .insertInto('idempotency_keys')
@@ -91,8 +92,8 @@ export function idempotencyHooks(db: Db, clock: Clock, sealer: SecretSealer) {
       .where('account_id', '=', claim.accountId)
       .where('route', '=', claim.route)
       .where('key', '=', claim.key);
-    if (reply.statusCode >= 500) {
-      // A server error is not an answer to remember: the client may retry with the same key.
+    if (reply.statusCode >= 500 || reply.statusCode === 429) {
+      // A server error or a rate limit's refusal is not an answer to remember: the client retries with the same key.
       await db.deleteFrom('idempotency_keys').where('account_id', '=', claim.accountId).where('route', '=', claim.route).where('key', '=', claim.key).execute();
       return payload;
     }

@@ -172,8 +172,14 @@ describe.each(DATABASES)('flow interactions (%s)', (db) => {
     expect(refused.body.code).toBe('rate_limited');
     expect(refused.headers['retry-after']).toBe('1');
     expect((await start(other, otherFlow)).status).toBe(202);
+    // A refusal is not remembered under an Idempotency-Key: the retry Retry-After asks for starts.
+    const keyed = { 'idempotency-key': 'start-once' };
+    const args = { contact_1: CUSTOMER, contact_2: AGENT };
+    expect((await t.post(`/flows/${flowId}/interactions`, args, acct.token, keyed)).status).toBe(429);
     clock.advance(1000);
-    expect((await start(acct, flowId)).status).toBe(202);
+    const retried = await t.post(`/flows/${flowId}/interactions`, args, acct.token, keyed);
+    expect(retried.status).toBe(202);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
   });
 
   it('pins the version an interaction started on: publishing again changes nothing it does', async () => {

@@ -155,6 +155,16 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
     expect((await t.post('/numbers', { number: '+14155550100', name: 'Main' }, otherAccount.token, headers)).status).toBe(201);
   });
 
+  it('compares the bodies of an Idempotency-Key whatever the order of their keys, nested ones included', async () => {
+    const acct = await t.newAccount();
+    const headers = { 'idempotency-key': 'case-with-fields' };
+    const first = await t.post('/cases', { title: 'Refund', custom_fields: { a: 1, b: { c: 2, d: 3 } } }, acct.token, headers);
+    expect(first.status).toBe(201);
+    const reordered = await t.post('/cases', { custom_fields: { b: { d: 3, c: 2 }, a: 1 }, title: 'Refund' }, acct.token, headers);
+    expect(reordered.headers['idempotent-replayed']).toBe('true');
+    expect(reordered.body).toEqual(first.body);
+  });
+
   it('replays a remembered error answer as a problem document', async () => {
     const acct = await t.newAccount();
     await t.post('/numbers', { number: '+14155550100', name: 'Main' }, acct.token);
