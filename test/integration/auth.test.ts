@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/kernel/clock.js';
-import { ADMIN_TOKEN, DATABASES, TestApp } from '../support/harness.js';
+import { AccessTokens } from '../../src/domains/accounts/tokens.js';
+import { ADMIN_TOKEN, DATABASES, SIGNING_SECRET, TestApp } from '../support/harness.js';
 
 describe.each(DATABASES)('accounts, OAuth client credentials and service tokens (%s)', (db) => {
   let t: TestApp;
@@ -113,6 +114,15 @@ describe.each(DATABASES)('accounts, OAuth client credentials and service tokens 
     const [header, payload] = token.split('.');
     const escalated = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()), scope: 'directory:write' })).toString('base64url');
     expect((await t.get('/calls', `${header}.${escalated}.${token.split('.')[2]}`)).status).toBe(401);
+  });
+
+  it('refuses a correctly signed token whose account is not in the database, as invalid', async () => {
+    const tokens = new AccessTokens(SIGNING_SECRET, 3600, () => clock.now());
+    const orphan = await tokens.sign({ accountId: '00000000-0000-7000-8000-000000000000', actor: 'nobody', scopes: ['directory:read', 'directory:write'] });
+    for (const response of [await t.get('/numbers', orphan), await t.post('/numbers', { number: '+14155550100', name: 'Main' }, orphan)]) {
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toContain('error="invalid_token"');
+    }
   });
 
   it('creates service tokens that work at once and stop at once when revoked', async () => {

@@ -21,6 +21,8 @@ export class AccountsService {
   private readonly tokens: AccessTokens;
   /** token -> the stored hash it was verified against; a changed or revoked row invalidates it. */
   private readonly verifiedServiceTokens = new Map<string, string>();
+  /** Accounts an access token was seen to name and that exist (accounts are never deleted). */
+  private readonly existingAccounts = new Set<string>();
 
   constructor(
     private readonly db: Db,
@@ -112,7 +114,21 @@ export class AccountsService {
   /** Resolves a bearer token (JWT access token or service token) to its principal. */
   async authenticate(bearer: string): Promise<Principal | undefined> {
     if (bearer.startsWith(SERVICE_TOKEN_PREFIX)) return this.authenticateServiceToken(bearer);
-    return this.tokens.verify(bearer);
+    const principal = await this.tokens.verify(bearer);
+    return principal && (await this.accountExists(principal.accountId)) ? principal : undefined;
+  }
+
+  /**
+   * A signature proves who issued a token, not that its account is in this database (a wiped
+   * data directory that kept its signing secret, two deployments sharing one): such a token is
+   * refused as invalid rather than failing on every write.
+   */
+  private async accountExists(accountId: string): Promise<boolean> {
+    if (this.existingAccounts.has(accountId)) return true;
+    if (!(await accountsRepo(this.db).findAccount(accountId))) return false;
+    if (this.existingAccounts.size >= 100_000) this.existingAccounts.clear();
+    this.existingAccounts.add(accountId);
+    return true;
   }
 
   /** Service tokens are looked up on every use, so revocation takes effect at once on every node. */
