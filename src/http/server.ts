@@ -42,16 +42,25 @@ export async function buildServer(services: AppServices, options: ServerOptions)
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => sendProblem(reply, problem('not_found', `Route ${request.method}:${request.url.split('?')[0] ?? ''} not found`)));
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  // JSON in and out: a form or plain text is 415 (the token endpoint, and the provider webhooks
+  // Twilio posts forms to, read forms in scopes of their own).
+  app.removeContentTypeParser('text/plain');
   // Many clients send `Content-Type: application/json` on every request: an empty body is no
-  // body (the route's schema decides whether it needs one), not malformed JSON.
+  // body (the route's schema decides whether it needs one), not malformed JSON. Bytes that are
+  // not UTF-8 are malformed too, never read with replacement characters.
   const parseJson = app.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, undefined);
-    else void parseJson(request, body as string, done);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new DomainError('malformed_json', 'the request body is not valid UTF-8'), undefined);
+      return;
+    }
+    if (text === '') done(null, undefined);
+    else void parseJson(request, text, done);
   });
   // Bodies are read as sent: a compressed one would be parsed as garbage.
   app.addHook('preParsing', (request, _reply, payload, done) => {

@@ -116,6 +116,20 @@ describe.each(DATABASES)('accounts, OAuth client credentials and service tokens 
     expect((await t.get('/calls', `${header}.${escalated}.${token.split('.')[2]}`)).status).toBe(401);
   });
 
+  it('refuses a repeated parameter, and a body of another type or too large, in the RFC 6749 shape', async () => {
+    const c = await client();
+    const doubled = await t.request('POST', '/oauth/token', {
+      raw: `grant_type=client_credentials&grant_type=client_credentials&client_id=${c.client_id}&client_secret=${c.client_secret}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(doubled.status).toBe(400);
+    expect(doubled.body).toEqual({ error: 'invalid_request', error_description: 'the parameter grant_type is included more than once' });
+    const text = await t.request('POST', '/oauth/token', { raw: 'grant_type=client_credentials', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(415);
+    expect(text.body).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
+    expect(text.headers['cache-control']).toBe('no-store');
+  });
+
   it('refuses a correctly signed token whose account is not in the database, as invalid', async () => {
     const tokens = new AccessTokens(SIGNING_SECRET, 3600, () => clock.now());
     const orphan = await tokens.sign({ accountId: '00000000-0000-7000-8000-000000000000', actor: 'nobody', scopes: ['directory:read', 'directory:write'] });

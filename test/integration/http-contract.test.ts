@@ -92,6 +92,20 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
     expect(identity.status).toBe(201);
   });
 
+  it('reads JSON only: a form or plain text is 415, and bytes that are not UTF-8 are malformed JSON', async () => {
+    const acct = await t.newAccount();
+    const form = await t.request('PATCH', '/skills/any', { token: acct.token, raw: 'name=Sales', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expectProblem(form, 415, 'unsupported_media_type');
+    const text = await t.request('POST', '/skills', { token: acct.token, raw: '{"name": "Sales"}', headers: { 'content-type': 'text/plain' } });
+    expectProblem(text, 415, 'unsupported_media_type');
+    const latin1 = Buffer.concat([Buffer.from('{"name": "Caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+    const notUtf8 = await t.request('POST', '/skills', { token: acct.token, raw: latin1, headers: { 'content-type': 'application/json' } });
+    expectProblem(notUtf8, 400, 'malformed_json');
+    expect((await t.get('/skills', acct.token)).body.total).toBe(0);
+    const utf8 = await t.request('POST', '/skills', { token: acct.token, raw: Buffer.from('{"name": "Café"}'), headers: { 'content-type': 'application/json' } });
+    expect(utf8.body.name).toBe('Café');
+  });
+
   it('refuses a time filter that ends before it starts on every list that has one, naming its end', async () => {
     const acct = await t.newAccount();
     const flow = await t.post('/flows', { name: 'Empty', definition: { start: 'end', components: [{ id: 'end', type: 'end_flow' }] } }, acct.token);

@@ -63,10 +63,10 @@ export class TestApp {
     return this.app.services;
   }
 
-  async request<T = any>(method: string, url: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Response<T>> {
+  async request<T = any>(method: string, url: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string | Buffer } = {}): Promise<Response<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let payload: string | undefined;
+    let payload: string | Buffer | undefined;
     if (options.raw !== undefined) payload = options.raw;
     else if (options.body !== undefined) {
       payload = JSON.stringify(options.body);

@@ -1,8 +1,10 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { OAuthError, type ClientCredentials } from '../../domains/accounts/index.js';
 import { errorHandler } from '../errors.js';
+import type { App } from '../types.js';
+import type { AppServices } from '../services.js';
 import type { RouteModule } from './route-module.js';
 
 const tokenRequest = z.object({
@@ -42,20 +44,54 @@ function basicCredentials(encoded: string): ClientCredentials {
   }
 }
 
+/** RFC 6749 §3.2: request parameters must not be included more than once. */
+function parseTokenForm(body: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(body)) {
+    if (Object.hasOwn(fields, name)) throw new OAuthError('invalid_request', `the parameter ${name} is included more than once`);
+    fields[name] = value;
+  }
+  return fields;
+}
+
 /**
- * The token endpoint answers every 400 in the RFC 6749 shape (API.md): a body Fastify could not
- * parse (malformed JSON, say) is `invalid_request`, not a problem document its schema cannot send.
+ * The token endpoint answers every error in the RFC 6749 shape (API.md): a body Fastify could not
+ * parse (malformed JSON, say) is `invalid_request`, and so is one too large or of another media
+ * type (with their own status), not a problem document its schema cannot send.
  */
 function tokenErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('cache-control', 'no-store');
+  if (error instanceof OAuthError) {
+    reply.code(error.status).send({ error: error.error, error_description: error.description });
+    return;
+  }
   const unparsable = error instanceof SyntaxError || String(error.code).startsWith('FST_ERR_CTP_') || hasZodFastifySchemaValidationErrors(error);
-  if (error.statusCode === 400 && unparsable) {
-    reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: 'the request body is not a token request (a form or JSON object of strings)' });
+  if (unparsable && (error.statusCode === 400 || error.statusCode === 413 || error.statusCode === 415)) {
+    const description = error.statusCode === 413 ? 'the request body is too large'
+      : error.statusCode === 415 ? 'send the token request as application/x-www-form-urlencoded or application/json'
+      : 'the request body is not a token request (a form or JSON object of strings)';
+    reply.code(error.statusCode).send({ error: 'invalid_request', error_description: description });
     return;
   }
   errorHandler(error, request, reply);
 }
 
 export const oauthRoutes: RouteModule = (app, services) => {
+  // The only route of the API that reads forms (RFC 6749 §4.4.2), so it has a scope of its own.
+  void app.register((scope, _options, done) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, next) => {
+      try {
+        next(null, parseTokenForm(body as string));
+      } catch (error) {
+        next(error as Error, undefined);
+      }
+    });
+    registerTokenRoute(scope.withTypeProvider<ZodTypeProvider>(), services);
+    done();
+  });
+};
+
+function registerTokenRoute(app: App, services: AppServices): void {
   app.post(
     '/oauth/token',
     {
@@ -88,4 +124,4 @@ export const oauthRoutes: RouteModule = (app, services) => {
       }
     },
   );
-};
+}
