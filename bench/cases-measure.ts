@@ -154,7 +154,9 @@ export async function measureQueries(
   const q = (i: number) => searches[i % searches.length] ?? '';
 
   // The pages after cases 90% down the newest-first list, 50 apart, and a cursor for each from the
-  // API (the next link of a one-case page ending at that case).
+  // API: the list is walked to the first position (500 cases a page), then on 50 at a time, so each
+  // page ends at a position and its next link continues the same list (a cursor is refused by any
+  // other list or filters).
   const depth = Math.floor(count * 0.9);
   const deepPage = `page after ${depth.toLocaleString('en-US')} cases (cursor)`;
   const positions: { created_at: string; id: string }[] = [];
@@ -163,12 +165,27 @@ export async function measureQueries(
     positions.push(...(await floor.positions(accountId, depth - 1, samples + WARMUP, 50)));
   }
   const cursors: string[] = [];
-  for (const p of positions) {
-    const to = new Date(Date.parse(p.created_at) + 1).toISOString();
-    const page = await list(`/cases?per_page=1&created_to=${encodeURIComponent(to)}`);
-    const cursor = page.next && new URL(page.next, base).searchParams.get('cursor');
-    if (page.ids[0] !== p.id || !cursor) throw new Error(`no cursor for the case at ${p.created_at} (${p.id})`);
-    // A cursor holds a position in the sort, whatever the filters of the list it came from.
+  const sized = (href: string, perPage: number) => {
+    const url = new URL(href, base);
+    url.searchParams.set('per_page', String(perPage));
+    return `${url.pathname}${url.search}`;
+  };
+  let href: string | undefined = '/cases';
+  for (let walked = 0; positions.length > 0 && walked < depth; ) {
+    const perPage = Math.min(500, depth - walked);
+    const page = await list(sized(href ?? '', perPage));
+    walked += perPage;
+    href = page.next;
+    if (walked === depth && page.ids[page.ids.length - 1] !== positions[0]?.id) throw new Error(`the walk reached ${walked.toLocaleString('en-US')} cases at another case than the floor's`);
+  }
+  for (const [i, p] of positions.entries()) {
+    if (i > 0) {
+      const page = await list(sized(href ?? '', 50));
+      if (page.ids[page.ids.length - 1] !== p.id) throw new Error(`no cursor for the case at ${p.created_at} (${p.id})`);
+      href = page.next;
+    }
+    if (!href) throw new Error(`the list ends before the case at ${p.created_at} (${p.id})`);
+    const cursor = new URL(href, base).searchParams.get('cursor') ?? '';
     cursors.push(`/cases?cursor=${encodeURIComponent(cursor)}`);
   }
   const ids = await floor.sample(accountId, samples + WARMUP);

@@ -11,6 +11,7 @@ import type { AppServices } from './services.js';
 import type { SecretSealer } from '../domains/webhooks/index.js';
 import { authHook } from './auth.js';
 import { errorHandler } from './errors.js';
+import { openCursor } from './hal.js';
 import { idempotencyHooks } from './idempotency.js';
 import { problem, sendProblem } from './problem.js';
 import { ROUTE_MODULES } from './routes/index.js';
@@ -70,6 +71,15 @@ export async function buildServer(services: AppServices, options: ServerOptions)
   });
 
   app.addHook('onRequest', authHook(services.accounts, options.adminToken));
+  app.addHook('preValidation', (request, _reply, done) => {
+    const query = request.query as Record<string, unknown> | undefined;
+    try {
+      if (typeof query?.cursor === 'string') query.cursor = openCursor(request, query.cursor);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  });
   const idempotency = idempotencyHooks(services.storage.db, services.clock, options.responseSealer);
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, security: securityOf(route.config?.auth) };

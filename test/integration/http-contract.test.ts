@@ -263,6 +263,13 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
     expect(seen.map((n: { number: string }) => n.number)).toEqual(['+14155550100', '+14155550101', '+14155550102', '+14155550103', '+14155550104']);
     expectProblem(await t.get('/numbers?per_page=501', acct.token), 400, 'validation_failed');
     expectProblem(await t.get('/numbers?cursor=garbage', acct.token), 400, 'validation_failed');
+    // A cursor continues the list that issued it: not another list, nor another account's.
+    const cursor = new URL(first.body._links.next.href, 'http://local').searchParams.get('cursor') ?? '';
+    for (let i = 0; i < 3; i++) await t.post('/skills', { name: `Skill ${i}` }, acct.token);
+    const elsewhere = await t.get(`/skills?cursor=${cursor}`, acct.token);
+    expectProblem(elsewhere, 400, 'validation_failed');
+    expect(elsewhere.body.fields).toEqual([{ name: 'cursor', description: 'was not issued for this list with these filters' }]);
+    expectProblem(await t.get(`/numbers?cursor=${cursor}`, (await t.newAccount()).token), 400, 'validation_failed');
   });
 
   it('serves health, readiness, metrics and a valid OpenAPI 3.1 document covering every route', async () => {
