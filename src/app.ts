@@ -73,8 +73,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const metrics = new Metrics();
   const accounts = new AccountsService(storage.db, clock, { signingSecret: config.signingSecret, tokenTtlSeconds: config.SWITCHBOARD_TOKEN_TTL_S });
   const rateLimiter = new RateLimiter(storage, clock);
-  // A deleted number's continuity forward entry is removed with it.
-  const numbers = new NumbersService(storage, clock, (executor, deletion) => dropForwardOfDeletedNumber(executor, clock, deletion));
+  // A deleted number's continuity forward entry is removed with it; an inbound flow must exist.
+  const numbers: NumbersService = new NumbersService(storage, clock, {
+    onDeleted: (executor, deletion) => dropForwardOfDeletedNumber(executor, clock, deletion),
+    flowExists: (accountId, flowId): Promise<boolean> => flows.get(accountId, flowId).then(() => true, () => false),
+  });
   // Services that cause background work take `jobs` and enqueue inside their own transactions.
   const jobs = createJobQueue({ storage, clock });
   const wakeCallbackQueue = async (executor: Executor, accountId: string, skillId: string): Promise<void> => {

@@ -5,13 +5,17 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 /** True for a number already written in E.164 (`+` then 7 to 15 digits). */
 export const isE164 = (value: string): boolean => E164.test(value);
 
+/** Digits with the punctuation people write numbers with; no letters, no extension. */
+const WRITTEN_NUMBER = /^\+?[\d\s().-]+$/;
+
 /**
  * Normalises a number to E.164. A number without `+` is read in `defaultCountry`.
- * Returns null when the result could not be dialled (wrong length for its country).
+ * Returns null when the result could not be dialled: wrong length for its country, or anything
+ * beside the number (letters, an extension) that dialling it would silently drop.
  */
 export function toE164(value: string, defaultCountry: string): string | null {
   const trimmed = value.trim();
-  if (trimmed === '') return null;
+  if (!WRITTEN_NUMBER.test(trimmed)) return null;
   const country = isCountryCode(defaultCountry) ? defaultCountry : undefined;
   const parsed = parsePhoneNumberFromString(trimmed, country);
   if (!parsed?.isPossible()) return null;

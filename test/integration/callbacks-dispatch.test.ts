@@ -144,6 +144,19 @@ describe.each(DATABASES)('callback dispatch (%s)', (db) => {
     expect(leg).toMatchObject({ to: CUSTOMER, outcome: 'invalid_number' });
   });
 
+  it("plays the admin's own announcement when it is written in another language than the skill's", async () => {
+    const announcements = { 'en-GB': { greeting: 'Hello from the Lisbon team.', prompt: 'Press 1 to talk to us.' } };
+    const acct = await account({ callback_strategy: 'wait_in_queue', language: 'pt-PT', announcements });
+    await script(acct, CUSTOMER, { dtmf: '3' });
+    await request(acct);
+    const leg = await time.until(async () => {
+      const found = (await calls(acct)).find((c) => c.kind === 'callback_leg' && c.to === CUSTOMER);
+      expect(found?.events.map((e: { type: string }) => e.type)).toContain('played');
+      return found;
+    }, 60);
+    expect(leg?.events.find((e: { type: string }) => e.type === 'played')).toMatchObject({ text: 'Hello from the Lisbon team. Press 1 to talk to us.', language: 'en-GB' });
+  });
+
   it('wait_in_queue: plays the announcement in the skill language; 1 connects to the next available agent', async () => {
     const announcements = { 'pt-PT': { greeting: 'Olá, é a chamada que pediu.', prompt: 'Prima 1 para falar com um agente, 2 para adiar, 3 para cancelar.' } };
     const acct = await account({ callback_strategy: 'wait_in_queue', language: 'pt-PT', announcements });

@@ -16,7 +16,7 @@ describe.skipIf(!postgresUrl)('routing snapshots across nodes (postgres)', () =>
     const account = await a.call('POST', '/admin/accounts', ADMIN_TOKEN, { name: 'Two nodes' });
     const client = await a.call('POST', `/admin/accounts/${account.body.id}/clients`, ADMIN_TOKEN, {
       name: 'ops',
-      scopes: ['directory:write', 'continuity-settings:write', 'continuity-settings-activation:write', 'telephony:route'],
+      scopes: ['directory:write', 'continuity-settings:write', 'continuity-settings-activation:write', 'telephony:route', 'flow-definitions:write'],
     });
     const issued = await fetch(`${a.baseUrl}/oauth/token`, {
       method: 'POST',
@@ -58,8 +58,9 @@ describe.skipIf(!postgresUrl)('routing snapshots across nodes (postgres)', () =>
     expect((await a.call('PUT', '/fallback-experience/settings', token, { forward: { default: '+18005550000' } })).status).toBe(200);
     await reachesWithinOneSecond((d) => d.forward_to === '+18005550000');
 
-    expect((await a.call('PATCH', `/numbers/${encodeURIComponent(MAIN)}`, token, { inbound_flow_id: 'flow-main' })).status).toBe(200);
+    const flow = await a.call('POST', '/flows', token, { name: 'Main', definition: { trigger: { type: 'api', arguments: [] }, start: 'end', components: [{ id: 'end', type: 'end_flow' }] } });
+    expect((await a.call('PATCH', `/numbers/${encodeURIComponent(MAIN)}`, token, { inbound_flow_id: flow.body.id })).status).toBe(200);
     expect((await a.call('PUT', '/fallback-experience/activation', token, { enabled: false })).status).toBe(200);
-    await reachesWithinOneSecond((d) => d.action === 'flow' && d.flow_id === 'flow-main');
+    await reachesWithinOneSecond((d) => d.action === 'flow' && d.flow_id === flow.body.id);
   });
 });

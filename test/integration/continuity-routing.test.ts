@@ -17,11 +17,17 @@ describe.each(DATABASES)('inbound-call decisions and the simulated network (%s)'
   });
   afterAll(() => t.close());
 
+  /** The inbound flow of the support line, per account. */
+  const supportFlows = new Map<TestAccount, string>();
+  const supportFlow = (acct: TestAccount) => supportFlows.get(acct) ?? '';
+
   async function setUp(settings: Record<string, unknown>, enabled = true): Promise<TestAccount> {
     const acct = await t.newAccount();
+    const flow = await t.post('/flows', { name: 'Support', definition: { trigger: { type: 'api', arguments: [] }, start: 'end', components: [{ id: 'end', type: 'end_flow' }] } }, acct.token);
+    supportFlows.set(acct, flow.body.id);
     await t.post('/numbers', { number: MAIN, name: 'Main' }, acct.token);
     await t.post('/numbers', { number: SALES, name: 'Sales' }, acct.token);
-    await t.post('/numbers', { number: SUPPORT, name: 'Support', inbound_flow_id: 'flow-support' }, acct.token);
+    expect((await t.post('/numbers', { number: SUPPORT, name: 'Support', inbound_flow_id: flow.body.id }, acct.token)).status).toBe(201);
     expect((await t.put('/fallback-experience/settings', settings, acct.token)).status).toBe(200);
     await t.put('/fallback-experience/activation', { enabled }, acct.token);
     return acct;
@@ -71,14 +77,27 @@ describe.each(DATABASES)('inbound-call decisions and the simulated network (%s)'
 
   it('follows normal routing while disabled: the inbound flow, else the default queue', async () => {
     const acct = await setUp({ forward: { default: '+18005550000' }, message: MESSAGE }, false);
-    expect(await route(acct, SUPPORT)).toMatchObject({ decision: { action: 'flow', flow_id: 'flow-support', forward_to: null, message: null }, continuity: false });
+    expect(await route(acct, SUPPORT)).toMatchObject({ decision: { action: 'flow', flow_id: supportFlow(acct), forward_to: null, message: null }, continuity: false });
     expect(await route(acct, MAIN)).toMatchObject({ decision: { action: 'queue', flow_id: null, forward_to: null, message: null }, continuity: false });
+  });
+
+  it("refuses an inbound flow that is not one of the account's flows, naming the field", async () => {
+    const acct = await setUp({ forward: {} });
+    const other = await t.newAccount();
+    const theirs = (await t.post('/flows', { name: 'Theirs', definition: { trigger: { type: 'api', arguments: [] }, start: 'end', components: [{ id: 'end', type: 'end_flow' }] } }, other.token)).body.id;
+    for (const flowId of ['no-such-flow', theirs]) {
+      const created = await t.post('/numbers', { number: '+14155550177', name: 'New', inbound_flow_id: flowId }, acct.token);
+      expect(created.status).toBe(400);
+      expect(created.body.fields).toEqual([{ name: 'inbound_flow_id', description: 'is not a flow of this account' }]);
+      expect((await t.patch(`/numbers/${SUPPORT}`, { inbound_flow_id: flowId }, acct.token)).status).toBe(400);
+    }
+    expect((await t.get(`/numbers/${SUPPORT}`, acct.token)).body.inbound_flow_id).toBe(supportFlow(acct));
   });
 
   it('routes normally while enabled when nothing is configured for the number', async () => {
     const acct = await setUp({ forward: { [MAIN]: '+14155559999' } });
     expect((await route(acct, SALES)).decision.action).toBe('queue');
-    expect((await route(acct, SUPPORT)).decision).toMatchObject({ action: 'flow', flow_id: 'flow-support' });
+    expect((await route(acct, SUPPORT)).decision).toMatchObject({ action: 'flow', flow_id: supportFlow(acct) });
   });
 
   it('decides a call once: a repeated hook for the same call keeps its first route', async () => {

@@ -85,6 +85,9 @@ describe.each(DATABASES)('Fallback Experience settings and activation (%s)', (db
     const notOurs = await t.put('/fallback-experience/settings', { forward: { '+14155550199': '+14155559999' } }, acct.token);
     expect(notOurs.status).toBe(400);
     expect(notOurs.body.fields).toEqual([{ name: 'forward.+14155550199', description: expect.stringContaining("account's numbers") }]);
+    const loop = await t.put('/fallback-experience/settings', { forward: { [MAIN]: MAIN, default: SALES } }, acct.token);
+    expect(loop.status).toBe(400);
+    expect(loop.body.fields.map((f: { name: string }) => f.name)).toEqual([`forward.${MAIN}`, 'forward.default']);
     const badTarget = await t.put('/fallback-experience/settings', { forward: { [MAIN]: '4155559999', default: 'call me' } }, acct.token);
     expect(badTarget.status).toBe(400);
     expect(badTarget.body.fields.map((f: { name: string }) => f.name).sort()).toEqual([`forward.${MAIN}`, 'forward.default']);
@@ -120,6 +123,18 @@ describe.each(DATABASES)('Fallback Experience settings and activation (%s)', (db
     const rest = await t.get(paged.body._links.next.href, acct.token);
     expect(rest.body._embedded.entries).toHaveLength(1);
     expect(rest.body._links.next).toBeUndefined();
+  });
+
+  it('keeps who switched and when when the switch is saved in the position it is in', async () => {
+    const acct = await t.newAccount();
+    const other = await t.newAccount();
+    const on = await t.put('/fallback-experience/activation', { enabled: true }, acct.token);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const again = await t.put('/fallback-experience/activation', { enabled: true }, acct.token);
+    expect(again.body).toEqual(on.body);
+    expect((await t.get('/fallback-experience/activation', acct.token)).body).toEqual(on.body);
+    expect((await t.get('/fallback-experience/audit', acct.token)).body.total).toBe(1);
+    expect((await t.put('/fallback-experience/activation', { enabled: false }, other.token)).body).toEqual({ enabled: false, changed_at: null, changed_by: null });
   });
 
   it('validates the activation body', async () => {

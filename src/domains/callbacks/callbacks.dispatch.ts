@@ -300,10 +300,13 @@ interface SettleOptions {
   toBack?: boolean;
 }
 
-/** The skill's announcement in its language, falling back to the English defaults. */
+/**
+ * The skill's announcement in its language; else one the admin wrote in another language (their
+ * own words, in the language they are written in); only a skill with none gets the English defaults.
+ */
 function announcementOf(skill: Skill): { greeting: string; prompt: string; language: string } {
   const own = skill.announcements[skill.language];
   if (own) return { ...own, language: skill.language };
-  const fallback = DEFAULT_ANNOUNCEMENTS['en-US'] ?? { greeting: '', prompt: '' };
-  return { ...fallback, language: 'en-US' };
+  const [language, written] = Object.entries(skill.announcements)[0] ?? ['en-US', DEFAULT_ANNOUNCEMENTS['en-US'] ?? { greeting: '', prompt: '' }];
+  return { ...written, language };
 }

@@ -99,17 +99,20 @@ export class ContinuityService implements InboundRouter {
   async setActivation(principal: Principal, enabled: boolean): Promise<Activation> {
     const { accountId } = principal;
     const activation: Activation = { enabled, changed_at: this.clock.now().toISOString(), changed_by: principal.actor };
-    await this.storage.db.transaction().execute(async (trx) => {
+    const stored = await this.storage.db.transaction().execute(async (trx) => {
       const repo = continuityRepo(trx);
       const before = await repo.lockActivation(accountId, this.storage.dialect);
+      // Saving the position the switch is already in changes nothing: who changed it and when
+      // stay those of the last real change, and nothing is audited or announced.
+      if (before.enabled === enabled) return before;
       await repo.saveActivation(accountId, activation);
       await repo.insertAudit(accountId, this.auditEntry(principal, 'activation', { enabled }));
       await this.storage.notify(trx, CHANNELS.routing, `${accountId}|${this.nodeId}`);
-      // Saving the position the switch is already in is audited, but is no activation.
-      if (before.enabled !== enabled) await this.events.publish(trx, accountId, enabled ? 'continuity.activated' : 'continuity.deactivated', { ...activation });
+      await this.events.publish(trx, accountId, enabled ? 'continuity.activated' : 'continuity.deactivated', { ...activation });
+      return activation;
     });
     this.snapshots.setEnabled(accountId, enabled);
-    return activation;
+    return stored;
   }
 
   async audit(accountId: string, before: string | undefined, perPage: number): Promise<Page<AuditEntry>> {
@@ -164,9 +167,13 @@ export class ContinuityService implements InboundRouter {
 
   private checkForwardKeys(forward: Record<string, string>, accountNumbers: ReadonlySet<string>): void {
     const problems: FieldProblem[] = [];
-    for (const key of Object.keys(forward)) {
-      if (key === DEFAULT_TARGET_KEY || accountNumbers.has(key)) continue;
-      problems.push({ name: `forward.${key}`, description: "is not one of the account's numbers (or the reserved key default)" });
+    for (const [key, target] of Object.entries(forward)) {
+      if (key !== DEFAULT_TARGET_KEY && !accountNumbers.has(key)) {
+        problems.push({ name: `forward.${key}`, description: "is not one of the account's numbers (or the reserved key default)" });
+      } else if (accountNumbers.has(target)) {
+        // An outage takes the account's own lines down with it: forwarding to one loops back.
+        problems.push({ name: `forward.${key}`, description: "is one of the account's own numbers: forward to an external number" });
+      }
       if (problems.length >= 100) break;
     }
     if (problems.length > 0) throw invalid(problems);

@@ -1,23 +1,28 @@
 import type { Executor, Storage } from '../../ports/storage.js';
 import { CHANNELS } from '../../ports/channels.js';
 import type { Clock } from '../../kernel/clock.js';
-import { DomainError, notFound } from '../../kernel/errors.js';
+import { DomainError, invalid, notFound } from '../../kernel/errors.js';
 import type { Page } from '../../kernel/page.js';
 import { pageOf } from '../../kernel/page.js';
 import type { PhoneNumber } from './numbers.model.js';
 import { numbersRepo } from './numbers.repo.js';
 
-/** Called inside the transaction that deletes a number, with who deleted it. */
-export type NumberDeletedHook = (executor: Executor, deletion: { accountId: string; number: string; actor: string }) => Promise<void>;
+export interface NumbersOptions {
+  /** Called inside the transaction that deletes a number, with who deleted it. */
+  onDeleted?: (executor: Executor, deletion: { accountId: string; number: string; actor: string }) => Promise<void>;
+  /** Whether a flow of the account has this id: a number's inbound flow must be one. */
+  flowExists?: (accountId: string, flowId: string) => Promise<boolean>;
+}
 
 /**
  * The account's own numbers. Every change is announced on the routing channel because the
  * inbound-call decision (continuity snapshot) reads numbers and their inbound flows.
  */
 export class NumbersService {
-  constructor(private readonly storage: Storage, private readonly clock: Clock, private readonly onDeleted?: NumberDeletedHook) {}
+  constructor(private readonly storage: Storage, private readonly clock: Clock, private readonly options: NumbersOptions = {}) {}
 
   async create(accountId: string, input: { number: string; name: string; inbound_flow_id: string | null }): Promise<PhoneNumber> {
+    await this.checkInboundFlow(accountId, input.inbound_flow_id);
     const at = this.clock.now().toISOString();
     const number: PhoneNumber = { ...input, created_at: at, updated_at: at };
     await this.storage.db.transaction().execute(async (trx) => {
@@ -44,6 +49,7 @@ export class NumbersService {
   }
 
   async update(accountId: string, number: string, patch: Partial<Pick<PhoneNumber, 'name' | 'inbound_flow_id'>>): Promise<PhoneNumber> {
+    await this.checkInboundFlow(accountId, patch.inbound_flow_id);
     await this.storage.db.transaction().execute(async (trx) => {
       if (!(await numbersRepo(trx).update(accountId, number, patch, this.clock.now().toISOString()))) throw notFound('number');
       await this.storage.notify(trx, CHANNELS.routing, accountId);
@@ -55,9 +61,15 @@ export class NumbersService {
     const { accountId } = principal;
     await this.storage.db.transaction().execute(async (trx) => {
       if (!(await numbersRepo(trx).delete(accountId, number))) throw notFound('number');
-      await this.onDeleted?.(trx, { accountId, number, actor: principal.actor });
+      await this.options.onDeleted?.(trx, { accountId, number, actor: principal.actor });
       await this.storage.notify(trx, CHANNELS.routing, accountId);
     });
+  }
+
+  /** A call is routed to the inbound flow: it must be one of this account's flows (400, like any reference). */
+  private async checkInboundFlow(accountId: string, flowId: string | null | undefined): Promise<void> {
+    if (flowId === null || flowId === undefined || !this.options.flowExists || (await this.options.flowExists(accountId, flowId))) return;
+    throw invalid([{ name: 'inbound_flow_id', description: 'is not a flow of this account' }]);
   }
 
   /** Every number with its inbound flow: what the routing snapshot holds. */
