@@ -10,7 +10,9 @@ import { createEndpoint, deliveriesOf } from './webhooks-support.js';
  * Channel configurations and webhook endpoints are read on every send and every event, so each
  * node keeps them in memory: a change made through one node must reach sends on every other.
  */
-describe.each(DATABASES.filter((db) => db === 'postgres'))('configuration kept in memory across nodes (%s)', (db) => {
+// Skipped, not empty, without PostgreSQL: a file with no suite at all fails `npm test` there.
+describe.skipIf(!DATABASES.includes('postgres'))('configuration kept in memory across nodes (postgres)', () => {
+  const db = 'postgres';
   it('sends through the providers and publishes to the endpoints another node configured a moment ago', async () => {
     const schema = await IsolatedSchema.create();
     const provider = await FakeProvider.start();
