@@ -2,14 +2,14 @@ import type { FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DomainError } from '../kernel/errors.js';
-import { firstPageOnly, type Page } from '../kernel/page.js';
+import { firstPageOnly, queryInteger, type Page } from '../kernel/page.js';
 
 /** A list's page size when the caller gives none. */
 export const DEFAULT_PER_PAGE = 50;
 
 /** Query parameters every HAL list accepts. */
 export const pageQuery = {
-  per_page: z.coerce.number().int().min(1).max(500).default(DEFAULT_PER_PAGE),
+  per_page: queryInteger.pipe(z.number().min(1).max(500)).default(DEFAULT_PER_PAGE),
   cursor: z.string().max(1000).optional(),
   page: firstPageOnly,
 };

@@ -29,14 +29,14 @@ export function pageOf<T>(rows: T[], perPage: number, total: number, keyOf: (row
   return { items, total, next: rows.length > perPage && last !== undefined ? encodeCursor(keyOf(last)) : undefined };
 }
 
+/** A whole number in a query string, written in digits only (`0x10`, `1e2` or ` 5` are not one). */
+export const queryInteger = z.string().regex(/^[0-9]{1,9}$/, 'must be a whole number written in digits').transform(Number);
+
 /**
  * A list's `page` parameter: lists page by cursor, and `page=1`, which clients written for
  * page-numbered APIs send, is the first page; any other page number is refused, pointing at the
  * cursor.
  */
-export const firstPageOnly = z.coerce
-  .number()
-  .int()
-  .min(1)
-  .max(1, 'only page 1 is numbered: follow _links.next (a cursor) for the pages after it')
+export const firstPageOnly = queryInteger
+  .pipe(z.number().min(1).max(1, 'only page 1 is numbered: follow _links.next (a cursor) for the pages after it'))
   .optional();

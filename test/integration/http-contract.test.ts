@@ -262,6 +262,7 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
     }
     expect(seen.map((n: { number: string }) => n.number)).toEqual(['+14155550100', '+14155550101', '+14155550102', '+14155550103', '+14155550104']);
     expectProblem(await t.get('/numbers?per_page=501', acct.token), 400, 'validation_failed');
+    for (const odd of ['0x10', '1e2', '%202', '2.0']) expectProblem(await t.get(`/numbers?per_page=${odd}`, acct.token), 400, 'validation_failed');
     expectProblem(await t.get('/numbers?cursor=garbage', acct.token), 400, 'validation_failed');
     // A cursor continues the list that issued it: not another list, nor another account's.
     const cursor = new URL(first.body._links.next.href, 'http://local').searchParams.get('cursor') ?? '';

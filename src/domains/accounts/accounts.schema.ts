@@ -3,6 +3,8 @@ import { canonicalTimeZone, isCountryCode, isTimeZone } from '../../kernel/phone
 import { SCOPES } from './scopes.js';
 
 export const scopeList = z.array(z.enum(SCOPES)).min(1).describe('OAuth scopes granted');
+/** The scopes a request grants: one named twice is granted (and stored) once. */
+const grantedScopes = scopeList.transform((scopes) => [...new Set(scopes)]);
 
 export const createAccountBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
@@ -32,7 +34,7 @@ export const accountResponse = z.object({
   created_at: z.string(),
 });
 
-export const createClientBody = z.strictObject({ name: z.string().trim().min(1).max(200), scopes: scopeList });
+export const createClientBody = z.strictObject({ name: z.string().trim().min(1).max(200), scopes: grantedScopes });
 
 export const limitsBody = z.strictObject({
   flows_interactions_per_second: z.number().int().min(1).max(MAX_PER_SECOND).optional(),
@@ -40,7 +42,7 @@ export const limitsBody = z.strictObject({
 
 export const createServiceTokenBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
-  scopes: scopeList,
+  scopes: grantedScopes,
   // Held and shown in UTC (API.md, Conventions), and compared as an instant, whatever offset it was written with.
   expires_at: z.iso
     .datetime({ offset: true })

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { CASE_TYPES, PRIORITIES, STATUS_CATEGORIES } from './cases.model.js';
 import { CASE_SORTS, SORT_ORDERS } from './case-search.model.js';
-import { firstPageOnly } from '../../kernel/page.js';
+import { firstPageOnly, queryInteger } from '../../kernel/page.js';
 
 const id = z.string().min(1).max(100);
 const instant = z.iso.datetime({ offset: true }).describe('ISO-8601 with a time zone, e.g. 2026-11-21T10:00:00Z');
-const perPage = z.coerce.number().int().min(1).max(500);
+const perPage = queryInteger.pipe(z.number().min(1).max(500));
 
 /**
  * `GET /cases`: every filter optional and combinable (all must hold). `*_from` bounds are

@@ -60,7 +60,8 @@ export const channelWebhooksRoutes: RouteModule = (app, { messaging: { webhooks,
     for (const channel of CHANNEL_IDS) {
       scope.post(
         `/webhooks/${channel}`,
-        { config: { auth: 'public' }, schema: { ...postSchema, summary: `${channel} provider's webhook (signed by the provider)` } },
+        // A channel without a provider webhook answers 404 with where to go instead, undocumented.
+        { config: { auth: 'public' }, schema: { ...postSchema, summary: `${channel} provider's webhook (signed by the provider)`, hide: !webhooks[channel] } },
         (request, reply) => receive(channel, undefined, request, reply),
       );
     }
