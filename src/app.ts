@@ -110,6 +110,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const caseStatuses = new CaseStatusesService(storage, clock);
   const caseSettings = new CaseSettingsService(storage, clock, jobs);
   const cases = new CasesService({ storage, clock, jobs, statuses: caseStatuses, settings: caseSettings, timeZoneOf: async (accountId) => (await accounts.getAccount(accountId)).timezone, events: webhooks.publisher });
+  // Numbers a flow dials without `+` are read in the account's country.
+  const countryOf = async (accountId: string): Promise<string> => (await accounts.getAccount(accountId)).default_country;
   const flowServices: FlowServices = {
     clock,
     telephony: overrides.telephony?.(telephony) ?? telephony,
@@ -127,8 +129,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     random: Math.random,
     http: new FetchHttpClient(),
     secrets: new DirectorySecrets(config.SWITCHBOARD_SECRETS_DIR ?? join(config.SWITCHBOARD_DATA_DIR, 'secrets')),
+    countryOf,
   };
-  const simulator = new FlowSimulator(flows, skills, tts, caseStatuses);
+  const simulator = new FlowSimulator(flows, skills, tts, caseStatuses, countryOf);
   const engine = new FlowEngine({ storage, jobs, services: flowServices, handlers: COMPONENT_HANDLERS, events: webhooks.publisher });
   // Starting a flow is limited per account across every node (API.md: 2 per second by default).
   const interactions = new InteractionsService(storage, engine, (accountId) => rateLimiter.enforceAccountLimit(accountId, 'flows_interactions_per_second'));
@@ -146,7 +149,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const channelWebhooks: ChannelWebhooks = { fbMessenger: fbMessengerWebhook, whatsApp: whatsAppWebhook, sms: smsWebhook, email: emailWebhook, ...overrides.channelWebhooks };
   const messaging = createMessaging({
     storage, clock, jobs, events, adapters: channelAdapters, webhooks: channelWebhooks,
-    countryOf: async (accountId) => (await accounts.getAccount(accountId)).default_country,
+    countryOf,
     credentialsKey: config.SWITCHBOARD_CREDENTIALS_KEY ?? config.signingSecret,
     circuitBreaker: overrides.circuitBreaker,
     pendingReceipts: overrides.pendingReceipts,

@@ -81,9 +81,10 @@ export interface CallControl extends Telephony {
   collectDigits(accountId: string, to: string, announcement: Announcement, limits: DigitLimits, keysUsed?: number): Promise<{ digits: string; pressed: number }>;
   /**
    * Speaks `announcement`, then listens up to `timeoutS` for speech; resolves to its
-   * transcription, or null when the party said nothing.
+   * transcription, or null when the party said nothing. With `maxSpeechS`, speech is cut off
+   * (and transcribed as far as it got) once it has lasted that long.
    */
-  listen(accountId: string, to: string, announcement: Announcement, timeoutS: number): Promise<string | null>;
+  listen(accountId: string, to: string, announcement: Announcement, timeoutS: number, maxSpeechS?: number): Promise<string | null>;
   /** Joins the answered legs to `customer` and `agent`; resolves when either party hangs up. */
   bridge(accountId: string, customer: string, agent: string): Promise<void>;
 }

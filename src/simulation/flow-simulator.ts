@@ -12,12 +12,14 @@ export class FlowSimulator {
     private readonly skills: SkillsService,
     private readonly tts: TextToSpeech,
     private readonly caseStatuses: CaseStatusesService,
+    private readonly countryOf: (accountId: string) => Promise<string>,
   ) {}
 
   async simulate(accountId: string, flowId: string, scenario: Scenario): Promise<SimulationResult> {
     const { definition, versionId } = await this.flows.runnable(accountId, flowId, scenario.version);
     const skillExists = async (name: string) => (await this.skills.findByExactName(accountId, name)) !== undefined;
     const caseStatus = (name: string) => this.caseStatuses.byName(accountId, name);
-    return simulateFlow(definition, scenario, { tts: this.tts, skillExists, caseStatus }, { flowId, flowVersionId: versionId });
+    const country = await this.countryOf(accountId);
+    return simulateFlow(definition, scenario, { tts: this.tts, skillExists, caseStatus, country }, { flowId, flowVersionId: versionId });
   }
 }

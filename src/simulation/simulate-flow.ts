@@ -19,6 +19,8 @@ export interface SimulationParts {
   skillExists?: (name: string) => Promise<boolean>;
   /** The account's case status by name, for create_case and update_case; without it, only the built-in ones exist. */
   caseStatus?: CaseStatusLookup;
+  /** The account's `default_country`, for numbers written without `+`; without it, they are dialled as written. */
+  country?: string;
 }
 
 export interface SimulationResult {
@@ -67,6 +69,7 @@ export async function simulateFlow(definition: FlowDefinition, scenario: Scenari
     http,
     // Requests are answered by the script, so a connection's token is never really used.
     secrets: { read: () => Promise.resolve('simulated-token') },
+    ...(parts.country === undefined ? {} : { countryOf: () => Promise.resolve(parts.country ?? '') }),
   };
   const interactionId = 'simulation';
   const progress = startState(definition, { interactionId, ...ids }, scenario.arguments, 'arguments.');

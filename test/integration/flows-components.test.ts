@@ -175,6 +175,16 @@ describe.each(DATABASES)('flow components behave for real (%s)', (db) => {
   }
 
   describe('make_outbound_call and forward_to_external_number', () => {
+    it("reads a number written without + in the account's country, as API.md's default_country says", async () => {
+      const acct = await account();
+      const flowId = await publish(acct, callingFlow([]));
+      await script(acct, CUSTOMER, { behavior: 'answer', answer_after_s: 1 });
+      const done = await finished(acct, await start(acct, flowId, { customer: '(385) 555-1234' }));
+      expect(path(done.steps)).toEqual(['call:answered', 'end:-']);
+      expect(done.steps[0]?.detail).toMatchObject({ to: CUSTOMER });
+      expect(done.variables.contact_number).toBe(CUSTOMER);
+    });
+
     it('dials the templated number and reports the outcome, a phone answering after the ring timeout being no_answer', async () => {
       const acct = await account();
       const definition = {
@@ -441,6 +451,16 @@ describe.each(DATABASES)('flow components behave for real (%s)', (db) => {
       expect(played).toEqual(['Tell us your order number after the tone.', 'You said: my order number is 42.']);
     });
 
+    it('cuts off speech at max_duration_s and keeps what was said until then', async () => {
+      const acct = await account();
+      const rambling = Array.from({ length: 120 }, (_, i) => `word${i}`).join(' ');
+      await script(acct, CUSTOMER, { speech: rambling });
+      const done = await run(acct, flow, { customer: CUSTOMER });
+      // 20 s at the simulated network's 2.5 words a second.
+      expect(done.variables.said).toBe(rambling.split(' ').slice(0, 50).join(' '));
+      expect(path(done.steps)).toEqual(['call:answered', 'listen:next', 'repeat:next', 'end:-']);
+    });
+
     it('leaves by error when the caller says nothing before max_duration_s', async () => {
       const acct = await account();
       await script(acct, CUSTOMER, { answer_after_s: 1 });
@@ -645,6 +665,15 @@ describe.each(DATABASES)('flow components behave for real (%s)', (db) => {
       expect((await t.get('/health')).status).toBe(200);
       const again = await run(acct, plainFlow([{ id: 'ok', type: 'run_function', config: { code: 'export default () => ({ fine: 1 })' }, exits: { success: 'end', error: 'end' } }]));
       expect(path(again.steps)).toEqual(['ok:success', 'end:-']);
+    });
+
+    it('leaves by error when the function returns a built-in variable, which keeps its value', async () => {
+      const acct = await account();
+      const done = await run(acct, plainFlow([{ id: 'spoof', type: 'run_function', config: { code: "export default () => ({ interaction_id: 'hacked', fine: 'yes' })" }, exits: { success: 'end', error: 'end' } }]));
+      expect(path(done.steps)).toEqual(['spoof:error', 'end:-']);
+      expect(step(done, 'spoof').detail).toMatchObject({ reason: 'read_only_variable' });
+      expect(done.variables.interaction_id).not.toBe('hacked');
+      expect(done.variables.fine).toBeUndefined();
     });
   });
 
@@ -889,16 +918,15 @@ describe.each(DATABASES)('salesforce_data_dip against a local org speaking the R
   let schema: IsolatedSchema | undefined;
   let node: ServerProcess;
   let token: string;
+  let secrets: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'switchboard-sf-'));
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    const secrets = join(dir, 'secrets');
+    secrets = join(dir, 'secrets');
     mkdirSync(secrets);
-    writeFileSync(join(secrets, 'sf-main'), `${TOKEN}\n`);
-    writeFileSync(join(secrets, 'sf-stale'), 'an-expired-session\n');
 
     org = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
       const chunks: Buffer[] = [];
@@ -932,13 +960,22 @@ describe.each(DATABASES)('salesforce_data_dip against a local org speaking the R
 
     schema = db === 'postgres' ? await IsolatedSchema.create() : undefined;
     node = await ServerProcess.start(schema?.url ?? databaseUrl('sqlite'), { SWITCHBOARD_WORKER: 'true', SWITCHBOARD_SECRETS_DIR: secrets, NODE_EXTRA_CA_CERTS: cert });
+    const account = await flowsAccount();
+    mkdirSync(join(secrets, account.id));
+    writeFileSync(join(secrets, account.id, 'sf-main'), `${TOKEN}\n`);
+    writeFileSync(join(secrets, account.id, 'sf-stale'), 'an-expired-session\n');
+    token = account.token;
+  }, 60_000);
+
+  /** A new account on the node with a token to create, publish and start flows. */
+  async function flowsAccount(): Promise<{ id: string; token: string }> {
     const account = await node.call('POST', '/admin/accounts', ADMIN_TOKEN, { name: 'Salesforce' });
     await node.call('PATCH', `/admin/accounts/${account.body.id}/limits`, ADMIN_TOKEN, { flows_interactions_per_second: 1000 });
     const client = await node.call('POST', `/admin/accounts/${account.body.id}/clients`, ADMIN_TOKEN, { name: 'tests', scopes: ['flows:read', 'flow-definitions:write', 'flows-interactions:start'] });
     const issued = await node.call('POST', '/oauth/token', undefined, { grant_type: 'client_credentials', client_id: client.body.client_id, client_secret: client.body.client_secret });
     expect(issued.status, JSON.stringify(issued.body)).toBe(200);
-    token = issued.body.access_token as string;
-  }, 60_000);
+    return { id: account.body.id as string, token: issued.body.access_token as string };
+  }
 
   afterAll(async () => {
     await node?.stop();
@@ -968,14 +1005,14 @@ describe.each(DATABASES)('salesforce_data_dip against a local org speaking the R
       { arguments: [arg('last_name')] },
     );
 
-  async function run(tokenRef: string, lastName: string): Promise<InteractionView> {
-    const flow = await node.call('POST', '/flows', token, { name: 'Lookup', definition: definition(tokenRef) });
+  async function run(tokenRef: string, lastName: string, as = token): Promise<InteractionView> {
+    const flow = await node.call('POST', '/flows', as, { name: 'Lookup', definition: definition(tokenRef) });
     expect(flow.status, JSON.stringify(flow.body)).toBe(201);
-    expect((await node.call('POST', `/flows/${flow.body.id}/publish`, token)).status).toBe(201);
-    const started = await node.call('POST', `/flows/${flow.body.id}/interactions`, token, { last_name: lastName });
+    expect((await node.call('POST', `/flows/${flow.body.id}/publish`, as)).status).toBe(201);
+    const started = await node.call('POST', `/flows/${flow.body.id}/interactions`, as, { last_name: lastName });
     expect(started.status, JSON.stringify(started.body)).toBe(202);
     return eventually(async () => {
-      const interaction = (await node.call('GET', `/interactions/${started.body.interaction_id}`, token)).body;
+      const interaction = (await node.call('GET', `/interactions/${started.body.interaction_id}`, as)).body;
       expect(interaction.status).not.toBe('running');
       return interaction as InteractionView;
     }, 20_000, 50);
@@ -1003,6 +1040,15 @@ describe.each(DATABASES)('salesforce_data_dip against a local org speaking the R
     expect(query?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     const notified = orgReceived.filter((r) => r.url === '/notify').map((r) => JSON.parse(r.body));
     expect(notified).toContainEqual({ contact: "Sean O'Brien", account: 'Acme Corp' });
+  });
+
+  it("never lends one account's secret to another account's flow", async () => {
+    const other = await flowsAccount();
+    const before = orgReceived.length;
+    const done = await run('sf-main', "O'Brien", other.token);
+    expect(path(done.steps)).toEqual(['dip:error', 'end:-']);
+    expect(step(done, 'dip').detail.error).toContain('no secret named "sf-main"');
+    expect(orgReceived.length).toBe(before);
   });
 
   it('leaves by not_found when the query returns no record', async () => {

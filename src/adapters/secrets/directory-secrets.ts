@@ -6,9 +6,9 @@ import type { SecretStore } from '../../domains/flows/index.js';
 const SECRET_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,200}$/;
 
 /**
- * Secrets as files in one directory (`<dir>/<name>`, the file's content without surrounding
- * whitespace), the way Kubernetes and Docker mount them. Read on every use, so a rotated token
- * takes effect without a restart.
+ * Secrets as files, one directory per account (`<dir>/<account id>/<name>`, the file's content
+ * without surrounding whitespace), the way Kubernetes and Docker mount them: a flow can only name
+ * its own account's secrets. Read on every use, so a rotated token takes effect without a restart.
  */
 export class DirectorySecrets implements SecretStore {
   private readonly dir: string;
@@ -17,14 +17,15 @@ export class DirectorySecrets implements SecretStore {
     this.dir = resolve(dir);
   }
 
-  async read(ref: string): Promise<string> {
+  async read(accountId: string, ref: string): Promise<string> {
     if (!SECRET_NAME.test(ref)) throw new Error(`"${ref}" is not a secret name (letters, digits, ".", "_" and "-")`);
+    if (!SECRET_NAME.test(accountId)) throw new Error('the account has no secrets directory');
     try {
-      const value = (await readFile(join(this.dir, ref), 'utf8')).trim();
+      const value = (await readFile(join(this.dir, accountId, ref), 'utf8')).trim();
       if (value === '') throw new Error(`the secret "${ref}" is empty`);
       return value;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no secret named "${ref}" in the secrets directory`);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the account has no secret named "${ref}" (a file ${ref} in its directory of the secrets directory)`);
       throw error;
     }
   }

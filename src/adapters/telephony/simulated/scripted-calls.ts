@@ -72,10 +72,15 @@ export class ScriptedCallControl implements CallControl {
   }
 
   /** The scripted phone says its `speech` once the prompt has been spoken; no script, silence until the timeout. */
-  async listen(accountId: string, to: string, announcement: Announcement, timeoutS: number): Promise<string | null> {
+  async listen(accountId: string, to: string, announcement: Announcement, timeoutS: number, maxSpeechS?: number): Promise<string | null> {
     const script = await this.scripts(accountId, to);
     await this.wait(speakingSeconds(announcement.text));
     if (script.speech !== undefined && script.speech !== '') {
+      if (maxSpeechS !== undefined && speakingSeconds(script.speech) > maxSpeechS) {
+        // Cut off mid-sentence: what was said in the time allowed, at the network's speaking rate.
+        await this.wait(maxSpeechS);
+        return script.speech.split(/\s+/).slice(0, Math.max(1, Math.floor(maxSpeechS * WORDS_PER_SECOND))).join(' ');
+      }
       await this.wait(speakingSeconds(script.speech));
       return script.speech;
     }

@@ -27,6 +27,8 @@ export interface VariableReference {
 export interface VariableOutput {
   variable: string;
   exits: readonly string[];
+  /** Where the config names the variable, from `config`. */
+  path: readonly (string | number)[];
 }
 
 /** A config field that must be one of the account's own numbers. */

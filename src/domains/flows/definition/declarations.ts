@@ -1,5 +1,5 @@
 import type { ComponentNode } from './component-node.js';
-import type { FlowTrigger, FlowVariables } from './definition.model.js';
+import { BUILTIN_VARIABLES, type FlowTrigger, type FlowVariables } from './definition.model.js';
 import { triggerSchema, variablesSchema } from './definition.schema.js';
 import type { FlowGraph } from './graph.js';
 import { isPlainObject } from './plain-object.js';
@@ -31,8 +31,17 @@ export function readTrigger(raw: unknown, problems: DefinitionProblem[]): FlowTr
   const trigger = parseInto(triggerSchema, raw, { base: ['trigger'], component: null, fallback: 'invalid_definition' }, problems);
   const written = trigger?.arguments ?? (isPlainObject(raw) && Array.isArray(raw.arguments) ? raw.arguments : []);
   reportDuplicateArguments(written, problems);
+  written.forEach((arg, index) => {
+    const variable = isPlainObject(arg) ? arg.variable : undefined;
+    if (typeof variable === 'string' && isBuiltIn(variable)) {
+      problems.push(problem('read_only_variable', null, ['trigger', 'arguments', index, 'variable'], readOnly(variable)));
+    }
+  });
   return trigger;
 }
+
+export const isBuiltIn = (variable: string): boolean => (BUILTIN_VARIABLES as readonly string[]).includes(variable);
+export const readOnly = (variable: string): string => `"${variable}" is a built-in variable the platform sets; choose another name`;
 
 export const readVariables = (raw: unknown, problems: DefinitionProblem[]): FlowVariables | null =>
   parseInto(variablesSchema, raw, { base: ['variables'], component: null, fallback: 'invalid_definition' }, problems);

@@ -11,6 +11,7 @@ export {
   type FlowTrigger,
   type FlowVariables,
 } from './definition.model.js';
+export { isBuiltIn } from './declarations.js';
 export { scanTemplate, type TemplateScan } from './templates.js';
 export { fromJsonPath, toFieldLabel, type Path, type PathSegment } from './json-path.js';
 export { COMPONENT_ID } from './names.js';

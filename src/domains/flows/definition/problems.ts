@@ -22,6 +22,7 @@ export const PROBLEM_CODES = [
   'variable_possibly_unset',
   'unknown_from_number',
   'unsupported_language',
+  'read_only_variable',
 ] as const;
 
 export type ProblemCode = (typeof PROBLEM_CODES)[number];

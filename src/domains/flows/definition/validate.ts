@@ -8,7 +8,7 @@ import { analysePaths, reportRepeatedCalls, reportVoiceWithoutCall, type PathFac
 import { isPlainObject } from './plain-object.js';
 import { problem, type DefinitionProblem } from './problems.js';
 import { readComponents } from './read-components.js';
-import { buildScope, reportVariables } from './variable-checks.js';
+import { buildScope, reportBuiltInOutputs, reportVariables } from './variable-checks.js';
 
 export interface ValidationContext {
   /** The account's own numbers; when given, every `make_outbound_call.from` must be one of them. */
@@ -94,6 +94,7 @@ export function validateDefinition(input: unknown, context: ValidationContext = 
     ...(trigger?.arguments.map((arg) => arg.variable) ?? []),
   ];
   reportVariables(nodes, buildScope(declared, nodes), facts, problems);
+  reportBuiltInOutputs(nodes, problems);
   if (context.accountNumbers !== undefined) reportForeignNumbers(nodes, context.accountNumbers, problems);
   if (context.speaks !== undefined) reportUnspokenLanguages(nodes, context.speaks, problems);
 

@@ -3,6 +3,7 @@ import type { PathFacts } from './path-analysis.js';
 import { toFieldLabel } from './json-path.js';
 import { problem, type DefinitionProblem } from './problems.js';
 import { scanTemplate } from './templates.js';
+import { isBuiltIn, readOnly } from './declarations.js';
 
 export interface VariableScope {
   /** Built-ins, declared `variables` and argument variables: set before the first component runs. */
@@ -68,6 +69,16 @@ export function reportVariables(
       if (scope.declared.has(ref.variable) || scope.writers.has(ref.variable) || scope.hidden) continue;
       const path = [...node.path, 'config', ...ref.path];
       problems.push(problem('undeclared_variable', node.label, path, `${toFieldLabel(path)} names the undeclared variable "${ref.variable}"; ${DECLARE_HINT}`));
+    }
+  }
+}
+
+/** A component may not write a built-in variable: `interaction_id` and the others are the platform's. */
+export function reportBuiltInOutputs(nodes: readonly ComponentNode[], problems: DefinitionProblem[]): void {
+  for (const node of nodes) {
+    if (!isComplete(node)) continue;
+    for (const output of node.spec.outputs?.(node.config) ?? []) {
+      if (isBuiltIn(output.variable)) problems.push(problem('read_only_variable', node.id ?? null, [...node.path, 'config', ...output.path], readOnly(output.variable)));
     }
   }
 }

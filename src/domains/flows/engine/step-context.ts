@@ -44,12 +44,14 @@ export interface FlowServices {
   http: HttpClient;
   /** Where a Salesforce connection's `token_ref` is looked up. */
   secrets: SecretStore;
+  /** The account's `default_country`, which numbers written without `+` are read in; without it they are dialled as written. */
+  countryOf?: (accountId: string) => Promise<string>;
 }
 
 /** Named secrets (access tokens) that flow definitions refer to without holding them. */
 export interface SecretStore {
-  /** The secret called `ref`; rejects when there is none. */
-  read(ref: string): Promise<string>;
+  /** The account's secret called `ref`; rejects when it has none (another account's never counts). */
+  read(accountId: string, ref: string): Promise<string>;
 }
 
 /** Everything one component run sees. */

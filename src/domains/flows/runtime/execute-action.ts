@@ -1,7 +1,7 @@
 import type { ComponentConfig } from '../definition/definition.model.js';
 import { describeFailure, requestWithRetry, type HttpRuntimeDeps } from './http-retry.js';
 import { readJsonPath, toVariableValue } from './json-path-read.js';
-import { renderTemplate } from './render-template.js';
+import { renderTemplate, renderUrlTemplate } from './render-template.js';
 
 export type ExecuteActionConfig = ComponentConfig<'execute_action'>;
 
@@ -84,7 +84,7 @@ function mapOutputs(output: ExecuteActionConfig['output'], body: string): Record
  * feeds the `output` mapping, or by `failure` on anything else.
  */
 export async function runExecuteAction(config: ExecuteActionConfig, vars: Variables, deps: HttpRuntimeDeps): Promise<ExecuteActionResult> {
-  const url = renderTemplate(config.url, vars);
+  const url = renderUrlTemplate(config.url, vars);
   const base = { method: config.method, url };
   if (!isHttpUrl(url)) {
     return failure({ ...base, status: null, attempts: 0, duration_ms: 0, error: 'the rendered URL is not an http(s) URL' });

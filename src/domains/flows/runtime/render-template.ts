@@ -14,3 +14,27 @@ export function renderTemplate(
 ): string {
   return text.replace(PLACEHOLDER, (_match, name: string) => escape(Object.hasOwn(vars, name) ? (vars[name] ?? '') : ''));
 }
+
+/** Sub-delimiters a path segment may hold as they are (`+14155550100`, `a,b`, `user@host`). */
+const KEPT = /%(2B|2C|3B|3A|40|24)/g;
+
+/**
+ * Percent-encodes what would change a URL's structure (`/`, `?`, `#`, `&`, `=`, `%`), spaces,
+ * controls and non-ASCII; keeps the characters a path segment may hold as data.
+ */
+const encodeUrlValue = (value: string): string => encodeURIComponent(value).replace(KEPT, (escaped) => decodeURIComponent(escaped));
+
+/**
+ * Fills a URL template. Values placed in the path, query or fragment are percent-encoded, so a
+ * value is data there and cannot add a path segment, a parameter or a `#`; a placeholder before
+ * the path (the scheme and host, or a whole base URL in front of the template's first `/`) is
+ * placed as it is.
+ */
+export function renderUrlTemplate(template: string, vars: Readonly<Record<string, string>>): string {
+  const scheme = template.indexOf('://');
+  const from = scheme < 0 ? 0 : scheme + 3;
+  const pathAt = template.slice(from).search(/[/?#]/);
+  const split = pathAt < 0 ? template.length : from + pathAt;
+  return renderTemplate(template.slice(0, split), vars) + renderTemplate(template.slice(split), vars, encodeUrlValue);
+}
+

@@ -39,5 +39,5 @@ export const createCase = defineComponent({
     }),
     ...Object.entries(config.custom_fields).map(([key, value]) => ({ path: ['custom_fields', key], text: value })),
   ],
-  outputs: (config) => (config.case_id_variable === undefined ? [] : [{ variable: config.case_id_variable, exits: ['created'] }]),
+  outputs: (config) => (config.case_id_variable === undefined ? [] : [{ variable: config.case_id_variable, exits: ['created'], path: ['case_id_variable'] }]),
 });

@@ -36,5 +36,5 @@ export const executeAction = defineComponent({
     ...Object.entries(config.headers).map(([name, value]) => ({ path: ['headers', name], text: value })),
     ...bodyTemplates(config.body, ['body']),
   ],
-  outputs: (config) => Object.keys(config.output).map((variable) => ({ variable, exits: ['success'] })),
+  outputs: (config) => Object.keys(config.output).map((variable) => ({ variable, exits: ['success'], path: ['output', variable] })),
 });

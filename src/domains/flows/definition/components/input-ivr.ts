@@ -21,5 +21,5 @@ export const inputIvr = defineComponent({
     }),
   exits: fixedExits(['next', 'timeout', 'invalid']),
   templates: (config) => audioTemplates(config.prompt, ['prompt']),
-  outputs: (config) => [{ variable: config.variable, exits: ['next'] }],
+  outputs: (config) => [{ variable: config.variable, exits: ['next'], path: ['variable'] }],
 });

@@ -16,5 +16,5 @@ export const salesforceDataDip = defineComponent({
   }),
   exits: fixedExits(['found', 'not_found', 'error']),
   templates: (config) => [{ path: ['soql'], text: config.soql }],
-  outputs: (config) => Object.keys(config.output).map((variable) => ({ variable, exits: ['found'] })),
+  outputs: (config) => Object.keys(config.output).map((variable) => ({ variable, exits: ['found'], path: ['output', variable] })),
 });

@@ -12,5 +12,5 @@ export const voiceTranscription = defineComponent({
   }),
   exits: fixedExits(['next', 'error']),
   templates: (config) => audioTemplates(config.prompt, ['prompt']),
-  outputs: (config) => [{ variable: config.variable, exits: ['next'] }],
+  outputs: (config) => [{ variable: config.variable, exits: ['next'], path: ['variable'] }],
 });

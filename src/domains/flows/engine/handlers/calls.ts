@@ -1,7 +1,20 @@
 import { DomainError } from '../../../../kernel/errors.js';
+import { isE164, toE164 } from '../../../../kernel/phone.js';
 import { LoggedCall } from '../../../continuity/index.js';
 import { end, fail, next } from '../outcome.js';
 import type { ComponentHandler, StepContext } from '../step-context.js';
+
+/**
+ * The number a template rendered, as it is dialled: one written without `+` is read in the
+ * account's country (API.md: `default_country` normalises such numbers), as callbacks do; one
+ * that does not read as a number is dialled as written, and the network answers invalid_number.
+ */
+async function dialable(context: StepContext, rendered: string): Promise<string> {
+  const written = rendered.trim();
+  const { countryOf } = context.services;
+  if (isE164(written) || !countryOf) return written;
+  return toE164(written, await countryOf(context.accountId)) ?? written;
+}
 
 /** A new leg the flow places, in the call log from its first ring. */
 function placeLeg(context: StepContext, from: string, to: string): LoggedCall {
@@ -21,7 +34,7 @@ async function ring(context: StepContext, leg: LoggedCall, to: string, ringTimeo
 }
 
 export const makeOutboundCall: ComponentHandler<'make_outbound_call'> = async (config, context) => {
-  const to = context.render(config.to).trim();
+  const to = await dialable(context, context.render(config.to));
   const leg = placeLeg(context, config.from, to);
   const outcome = await ring(context, leg, to, config.ring_timeout_s);
   const detail = { from: config.from, to, ring_timeout_s: config.ring_timeout_s, outcome, call_id: leg.id };
@@ -39,7 +52,7 @@ export const makeOutboundCall: ComponentHandler<'make_outbound_call'> = async (c
 export const forwardToExternalNumber: ComponentHandler<'forward_to_external_number'> = async (config, context) => {
   const call = context.call;
   if (!call) return fail('no call to forward');
-  const number = context.render(config.number).trim();
+  const number = await dialable(context, context.render(config.number));
   const callerId = config.caller_id === 'contact' ? call.contact_number : call.touchpoint_number;
   await context.logOnCall({ type: 'forwarded', to: number });
   const leg = placeLeg(context, callerId, number);
@@ -66,7 +79,7 @@ export const forwardToExternalNumber: ComponentHandler<'forward_to_external_numb
 
 /** Queues a callback for the contact on a skill, through the callbacks domain. */
 export const requestDirectCallback: ComponentHandler<'request_direct_callback'> = async (config, context) => {
-  const number = context.render(config.number).trim();
+  const number = await dialable(context, context.render(config.number));
   try {
     await context.services.callbacks.request(context.accountId, config.skill, number);
     return next('next', { skill: config.skill, number });

@@ -1,3 +1,4 @@
+import { isBuiltIn } from '../../definition/index.js';
 import { runExecuteAction } from '../../runtime/execute-action.js';
 import { runSalesforceDataDip } from '../../runtime/salesforce.js';
 import { runUserFunction } from '../../runtime/sandbox.js';
@@ -12,12 +13,17 @@ export const executeAction: ComponentHandler<'execute_action'> = async (config, 
 
 export const salesforceDataDip: ComponentHandler<'salesforce_data_dip'> = async (config, context) => {
   const { http, clock, secrets } = context.services;
-  const result = await runSalesforceDataDip(config, context.variables, { http, clock, resolveToken: (ref) => secrets.read(ref) });
+  const result = await runSalesforceDataDip(config, context.variables, { http, clock, resolveToken: (ref) => secrets.read(context.accountId, ref) });
   return next(result.exit, { ...result.detail }, { variables: result.variables });
 };
 
 export const runFunction: ComponentHandler<'run_function'> = async (config, context) => {
   const result = await runUserFunction(config.code, { ...context.variables }, { timeoutMs: config.timeout_ms, memoryMb: config.memory_mb });
   if (!result.ok) return next('error', { error: result.error, reason: result.reason, duration_ms: result.durationMs });
+  const builtIns = Object.keys(result.result).filter(isBuiltIn);
+  if (builtIns.length > 0) {
+    const error = `the function returned ${builtIns.join(', ')}: built-in variables are set by the platform only`;
+    return next('error', { error, reason: 'read_only_variable', duration_ms: result.durationMs });
+  }
   return next('success', { result: result.result, duration_ms: result.durationMs }, { variables: result.result });
 };

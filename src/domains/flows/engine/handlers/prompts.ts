@@ -132,7 +132,7 @@ export const voiceIvr: ComponentHandler<'voice_ivr'> = (config, context) =>
 export const voiceTranscription: ComponentHandler<'voice_transcription'> = (config, context) =>
   withCall(context, async (call) => {
     const prompt = await prepare(config.prompt, context);
-    const speech = await context.services.telephony.listen(context.accountId, call.contact_number, prompt.announcement, config.max_duration_s);
+    const speech = await context.services.telephony.listen(context.accountId, call.contact_number, prompt.announcement, config.max_duration_s, config.max_duration_s);
     if (speech === null) return next('error', { ...prompt.detail, transcription: null, error: 'nothing was said' });
     return next('next', { ...prompt.detail, transcription: speech }, { variables: { [config.variable]: speech } });
   });
