@@ -114,6 +114,17 @@ describe.each(DATABASES)('appMessaging: the customer app over Server-Sent Events
     expect((await receipts(mine, { receipts: [{ messageId: id, status: 'read' }] })).status).toBe(401);
   });
 
+  it('replays an app token issued with an Idempotency-Key instead of revoking it with a second one', async () => {
+    const acct = await t.newAccount();
+    expect((await t.put('/profiles/keyed', { phone_number: PHONE }, acct.token)).status).toBe(200);
+    const headers = { 'idempotency-key': 'install-1' };
+    const first = await t.post('/profiles/keyed/app-token', undefined, acct.token, headers);
+    const again = await t.post('/profiles/keyed/app-token', undefined, acct.token, headers);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect((await receipts(first.body.token, { receipts: [] })).status).not.toBe(401);
+  });
+
   it('gives an app that reconnects the messages it was sent without a delivery receipt, and forgets a closed stream', async () => {
     const acct = await t.newAccount();
     const sms = provider.endpoint();

@@ -28,7 +28,8 @@ export const profilesRoutes: RouteModule = (app, { messaging: { profiles } }) =>
   app.post(
     '/profiles/:profileId/app-token',
     {
-      config: write,
+      // A retry with the same Idempotency-Key gets the token issued first instead of revoking it.
+      config: { ...write, idempotent: 'sealed' },
       schema: {
         tags, params, response: { 201: appTokenSchema },
         summary: "Issue the token the customer's app uses for GET /app/stream and POST /app/receipts",
