@@ -130,6 +130,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     http: new FetchHttpClient(),
     secrets: new DirectorySecrets(config.SWITCHBOARD_SECRETS_DIR ?? join(config.SWITCHBOARD_DATA_DIR, 'secrets')),
     countryOf,
+    ownsNumber: (accountId, number) => continuity.ownsNumber(accountId, number),
   };
   const simulator = new FlowSimulator(flows, skills, tts, caseStatuses, countryOf);
   const engine = new FlowEngine({ storage, jobs, services: flowServices, handlers: COMPONENT_HANDLERS, events: webhooks.publisher });

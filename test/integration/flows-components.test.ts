@@ -175,6 +175,16 @@ describe.each(DATABASES)('flow components behave for real (%s)', (db) => {
   }
 
   describe('make_outbound_call and forward_to_external_number', () => {
+    it('fails instead of dialling from a touchpoint number the account deleted after publishing', async () => {
+      const acct = await account();
+      const flowId = await publish(acct, callingFlow([]));
+      expect((await t.delete(`/numbers/${encodeURIComponent(TOUCHPOINT)}`, acct.token)).status).toBe(204);
+      const done = await finished(acct, await start(acct, flowId, { customer: CUSTOMER }));
+      expect(done.status).toBe('failed');
+      expect(done.reason).toContain(`${TOUCHPOINT} is no longer one of the account's numbers`);
+      expect((await t.get('/calls', acct.token)).body.total).toBe(0);
+    });
+
     it("reads a number written without + in the account's country, as API.md's default_country says", async () => {
       const acct = await account();
       const flowId = await publish(acct, callingFlow([]));

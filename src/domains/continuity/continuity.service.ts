@@ -121,6 +121,11 @@ export class ContinuityService implements InboundRouter {
     return pageOf(rows, perPage, total, (row) => row.id);
   }
 
+  /** Whether `number` is one of the account's numbers, from the routing snapshot (no query once it is loaded). */
+  async ownsNumber(accountId: string, number: string): Promise<boolean> {
+    return (await this.snapshots.get(accountId)).inboundFlows.has(number);
+  }
+
   /**
    * Decides the route of a new inbound call from the snapshot and logs it. Never waits on the
    * database once the account's snapshot is loaded: the call log buffers through an outage.

@@ -46,6 +46,8 @@ export interface FlowServices {
   secrets: SecretStore;
   /** The account's `default_country`, which numbers written without `+` are read in; without it they are dialled as written. */
   countryOf?: (accountId: string) => Promise<string>;
+  /** Whether a number is still one of the account's: make_outbound_call's `from` must be (checked at publish, and again when dialling). */
+  ownsNumber?: (accountId: string, number: string) => Promise<boolean>;
 }
 
 /** Named secrets (access tokens) that flow definitions refer to without holding them. */

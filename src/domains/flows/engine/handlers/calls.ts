@@ -34,6 +34,10 @@ async function ring(context: StepContext, leg: LoggedCall, to: string, ringTimeo
 }
 
 export const makeOutboundCall: ComponentHandler<'make_outbound_call'> = async (config, context) => {
+  const { ownsNumber } = context.services;
+  if (ownsNumber && !(await ownsNumber(context.accountId, config.from))) {
+    return fail(`the touchpoint number ${config.from} is no longer one of the account's numbers`, { from: config.from });
+  }
   const to = await dialable(context, context.render(config.to));
   const leg = placeLeg(context, config.from, to);
   const outcome = await ring(context, leg, to, config.ring_timeout_s);
