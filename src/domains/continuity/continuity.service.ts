@@ -121,9 +121,14 @@ export class ContinuityService implements InboundRouter {
     return pageOf(rows, perPage, total, (row) => row.id);
   }
 
-  /** Whether `number` is one of the account's numbers, from the routing snapshot (no query once it is loaded). */
+  /**
+   * Whether `number` is one of the account's numbers: from the routing snapshot (no query once it
+   * is loaded), and from the database when the snapshot says no, since a number added on another
+   * node reaches this one's snapshot a few milliseconds later.
+   */
   async ownsNumber(accountId: string, number: string): Promise<boolean> {
-    return (await this.snapshots.get(accountId)).inboundFlows.has(number);
+    if ((await this.snapshots.get(accountId)).inboundFlows.has(number)) return true;
+    return this.numbers.get(accountId, number).then(() => true, () => false);
   }
 
   /**
