@@ -74,7 +74,7 @@ export function idempotencyHooks(db: Db, clock: Clock, sealer: SecretSealer) {
       throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used with a different request body');
     }
     if (existing.status_code === null) {
-      throw new DomainError('idempotency_key_in_progress', 'the first request with this Idempotency-Key has not finished');
+      throw new DomainError('idempotency_key_in_progress', 'the first request with this Idempotency-Key has not finished', undefined, { 'retry-after': '1' });
     }
     const stored = existing.response_body ?? '';
     const body = isSealed(request) && stored !== '' ? (sealer.open(stored, sealContext({ route, key, accountId })).body ?? '') : stored;

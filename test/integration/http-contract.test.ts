@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/kernel/json.js';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { ADMIN_TOKEN, DATABASES, TestApp } from '../support/harness.js';
 
@@ -167,6 +169,20 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
     expectProblem(reused, 422, 'idempotency_key_reused');
     const otherAccount = await t.newAccount();
     expect((await t.post('/numbers', { number: '+14155550100', name: 'Main' }, otherAccount.token, headers)).status).toBe(201);
+  });
+
+  it('answers a repeat that arrives while the first request with its key runs 409, with Retry-After', async () => {
+    const acct = await t.newAccount();
+    const body = { number: '+14155550100', name: 'Main' };
+    // The first request's claim, as a node holds it while that request runs (over the body as validated, defaults filled in).
+    const validated = { ...body, inbound_flow_id: null };
+    await t.services.storage.db.insertInto('idempotency_keys').values({
+      account_id: acct.id, route: 'POST /numbers', key: 'in-flight', request_hash: createHash('sha256').update(canonicalJson(validated)).digest('hex'),
+      status_code: null, response_body: null, created_at: new Date().toISOString(),
+    }).execute();
+    const repeat = await t.post('/numbers', body, acct.token, { 'idempotency-key': 'in-flight' });
+    expectProblem(repeat, 409, 'idempotency_key_in_progress');
+    expect(repeat.headers['retry-after']).toBe('1');
   });
 
   it('compares the bodies of an Idempotency-Key whatever the order of their keys, nested ones included', async () => {
