@@ -11,7 +11,7 @@ import { EspeakTts } from './adapters/tts/espeak/espeak-tts.js';
 import { SimulatedNetwork } from './adapters/telephony/simulated/index.js';
 import { AccountsService, RateLimiter } from './domains/accounts/index.js';
 import { AgentsService, GroupsService, NumbersService, SkillsService } from './domains/directory/index.js';
-import { CallLog, ContinuityService, dropForwardOfDeletedNumber } from './domains/continuity/index.js';
+import { CallLog, ContinuityService } from './domains/continuity/index.js';
 import { CallbackDispatcher, CallbacksService } from './domains/callbacks/index.js';
 import { COMPONENT_HANDLERS, FlowEngine, FlowsService, InteractionsService, type FlowServices } from './domains/flows/index.js';
 import { closeSandbox } from './domains/flows/runtime/sandbox.js';
@@ -75,7 +75,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const rateLimiter = new RateLimiter(storage, clock);
   // A deleted number's continuity forward entry is removed with it; an inbound flow must exist.
   const numbers: NumbersService = new NumbersService(storage, clock, {
-    onDeleted: (executor, deletion) => dropForwardOfDeletedNumber(executor, clock, deletion),
+    onDeleted: (executor, deletion): Promise<void> => continuity.forgetNumber(executor, deletion),
     flowExists: (accountId, flowId): Promise<boolean> => flows.get(accountId, flowId).then(() => true, () => false),
   });
   // Services that cause background work take `jobs` and enqueue inside their own transactions.

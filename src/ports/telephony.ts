@@ -53,17 +53,18 @@ export interface Announcement {
   language: string;
 }
 
-/**
- * What the platform does with legs it has dialled and that answered: speak to them, read the
- * keys pressed, and join two of them. Like `dial`, these never reject for a party that simply
- * hangs up or presses nothing.
- */
+/** When a prompt stops collecting keys. */
 export interface DigitLimits {
   maxDigits: number;
   terminator: string | null;
   timeoutS: number;
 }
 
+/**
+ * What the platform does with legs it has dialled and that answered: speak to them, read the
+ * keys pressed, and join two of them. Like `dial`, these never reject for a party that simply
+ * hangs up or presses nothing.
+ */
 export interface CallControl extends Telephony {
   /** Speaks `announcement` on the answered leg to `to`; resolves when it has been spoken. */
   play(accountId: string, to: string, announcement: Announcement): Promise<void>;

@@ -1,4 +1,4 @@
-import type { Storage } from '../../ports/storage.js';
+import type { Executor, Storage } from '../../ports/storage.js';
 import type { EventPublisher } from '../../ports/events.js';
 import { CHANNELS } from '../../ports/channels.js';
 import type { TextToSpeech } from '../../ports/tts.js';
@@ -90,6 +90,20 @@ export class ContinuityService implements InboundRouter {
     });
     this.snapshots.put(accountId, buildSnapshot(row, numbers));
     return settings;
+  }
+
+  /**
+   * Run inside the transaction that deletes one of the account's numbers: its forward entry goes
+   * with it (audited like any settings change), so the stored settings only ever name the
+   * account's numbers and what GET returns can always be PUT back.
+   */
+  async forgetNumber(executor: Executor, deletion: { accountId: string; number: string; actor: string }): Promise<void> {
+    const repo = continuityRepo(executor);
+    const { settings } = await repo.load(deletion.accountId);
+    if (!Object.hasOwn(settings.forward, deletion.number)) return;
+    const { [deletion.number]: target, ...forward } = settings.forward;
+    await repo.saveSettings(deletion.accountId, { ...settings, forward, updated_at: this.clock.now().toISOString() });
+    await repo.insertAudit(deletion.accountId, this.auditEntry(deletion, 'settings', { forward_removed: { [deletion.number]: target }, reason: 'number deleted' }));
   }
 
   async getActivation(accountId: string): Promise<Activation> {
@@ -189,8 +203,8 @@ export class ContinuityService implements InboundRouter {
     if (problems.length > 0) throw invalid(problems);
   }
 
-  private auditEntry(principal: Principal, change: AuditEntry['change'], detail: Record<string, unknown>): AuditEntry {
+  private auditEntry(actor: Pick<Principal, 'actor'>, change: AuditEntry['change'], detail: Record<string, unknown>): AuditEntry {
     const now = this.clock.now();
-    return { id: newId(now.getTime()), change, actor: principal.actor, detail, created_at: now.toISOString() };
+    return { id: newId(now.getTime()), change, actor: actor.actor, detail, created_at: now.toISOString() };
   }
 }

@@ -1,5 +1,4 @@
 export { ContinuityService } from './continuity.service.js';
-export { dropForwardOfDeletedNumber } from './deleted-number.js';
 export { CallLog, type CallLogOptions } from './call-log.js';
 export { LoggedCall } from './logged-call.js';
 export { CALL_KINDS, type CallKind, type CallRecord, type CallRecords, type CallFilters } from './calls.model.js';

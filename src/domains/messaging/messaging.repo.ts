@@ -61,7 +61,6 @@ const updateMessageIfAt = reusable((db, v: MessageKey & MessageChange & { seen: 
 const insertDeliveryOnce = reusable((db, row: DeliveryRow) => db.insertInto('message_deliveries').values(row).onConflict((oc) => oc.doNothing()));
 
 /** Messages and the provider ids they were accepted under, scoped by account. */
-
 export function messagesRepo(db: Executor, dialect: DialectName) {
   return {
     async insert(row: MessageRow): Promise<void> {

@@ -14,7 +14,6 @@ export const callView = (call: CallRecord) => {
   return { ...rest, call_id: call.id };
 };
 
-
 export const callsRoutes: RouteModule = (app, { calls }) => {
   app.get(
     '/calls',

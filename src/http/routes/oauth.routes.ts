@@ -62,6 +62,7 @@ function parseTokenForm(body: string): Record<string, string> {
 function tokenErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   reply.header('cache-control', 'no-store');
   if (error instanceof OAuthError) {
+    if (error.status === 401) reply.header('www-authenticate', 'Basic realm="switchboard"');
     reply.code(error.status).send({ error: error.error, error_description: error.description });
     return;
   }
@@ -110,18 +111,11 @@ function registerTokenRoute(app: App, services: AppServices): void {
         },
       },
     },
+    // The body schema has checked it is an object of strings; every refusal is an OAuthError, answered by tokenErrorHandler.
     async (request, reply) => {
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-      try {
-        const parsed = tokenRequest.safeParse(request.body ?? {});
-        if (!parsed.success) throw new OAuthError('invalid_request', 'the token request must be an object of strings');
-        const body = parsed.data;
-        return await services.accounts.issueToken(body.grant_type, credentialsOf(request, body), body.scope);
-      } catch (error) {
-        if (!(error instanceof OAuthError)) throw error;
-        if (error.status === 401) reply.header('www-authenticate', 'Basic realm="switchboard"');
-        return reply.code(error.status).send({ error: error.error, error_description: error.description });
-      }
+      const body = request.body ?? {};
+      return services.accounts.issueToken(body.grant_type, credentialsOf(request, body), body.scope);
     },
   );
 }

@@ -76,9 +76,8 @@ export function reportVariables(
 /** A component may not write a built-in variable: `interaction_id` and the others are the platform's. */
 export function reportBuiltInOutputs(nodes: readonly ComponentNode[], problems: DefinitionProblem[]): void {
   for (const node of nodes) {
-    if (!isComplete(node)) continue;
-    for (const output of node.spec.outputs?.(node.config) ?? []) {
-      if (isBuiltIn(output.variable)) problems.push(problem('read_only_variable', node.id ?? null, [...node.path, 'config', ...output.path], readOnly(output.variable)));
+    for (const output of readConfig(node, (spec, config) => spec.outputs?.(config), (output) => typeof output.variable === 'string')) {
+      if (isBuiltIn(output.variable)) problems.push(problem('read_only_variable', node.label, [...node.path, 'config', ...output.path], readOnly(output.variable)));
     }
   }
 }

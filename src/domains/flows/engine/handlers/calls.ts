@@ -83,7 +83,8 @@ export const forwardToExternalNumber: ComponentHandler<'forward_to_external_numb
 
 /** Queues a callback for the contact on a skill, through the callbacks domain. */
 export const requestDirectCallback: ComponentHandler<'request_direct_callback'> = async (config, context) => {
-  const number = await dialable(context, context.render(config.number));
+  // The callbacks domain reads a number without `+` in the account's country itself.
+  const number = context.render(config.number).trim();
   try {
     await context.services.callbacks.request(context.accountId, config.skill, number);
     return next('next', { skill: config.skill, number });
