@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
-import type { Db } from '../ports/storage.js';
+import type { Db, Executor, WithResult } from '../ports/storage.js';
 import type { Clock } from '../kernel/clock.js';
 import { DomainError } from '../kernel/errors.js';
 import { canonicalJson } from '../kernel/json.js';
@@ -11,9 +11,23 @@ import type { SecretSealer } from '../domains/webhooks/index.js';
 const ABANDONED_MS = 60 * 1000;
 const MAX_KEY_LENGTH = 255;
 
-type Claim = NonNullable<FastifyRequest['idempotency']>;
+interface KeyOwner {
+  accountId: string;
+  route: string;
+  key: string;
+}
 
-const sealContext = (claim: Claim): string => `idempotent-response:${claim.accountId}:${claim.route}:${claim.key}`;
+/** The hold a request has on its Idempotency-Key until its answer is stored. */
+export interface IdempotencyClaim {
+  /** Stores the answer through `executor`: the server's connection, or the transaction of the work it answers. */
+  answer(executor: Executor, statusCode: number, payload: string): Promise<void>;
+  /** Gives the key up: the request ended without an answer worth replaying. */
+  release(): Promise<void>;
+  /** The answer was stored with the work (`answerWithWork`): it stands, whatever happens after that commit. */
+  answeredWithWork: boolean;
+}
+
+const sealContext = (owner: KeyOwner): string => `idempotent-response:${owner.accountId}:${owner.route}:${owner.key}`;
 const isSealed = (request: FastifyRequest): boolean => request.routeOptions.config.idempotent === 'sealed';
 
 /** Whose keys these are: the caller's account, or (on `/admin/*`) the operator, who has none; never a real account id. */
@@ -22,11 +36,29 @@ const ownerOf = (request: FastifyRequest): string | undefined =>
   request.principal?.accountId ?? (request.routeOptions.config.auth === 'admin' ? OPERATOR : undefined);
 
 /**
- * `Idempotency-Key` on creating POSTs: the first response is stored before it is sent, a repeat
- * with the same body replays it, the same key with another body is 422. A response that shows a
- * secret once is stored sealed (`idempotent: 'sealed'`), so the table never holds it in clear.
+ * `Idempotency-Key` on creating POSTs: the first response is stored before it is sent (in the
+ * transaction of the work itself where the route says so: `answerWithWork`), a repeat with the
+ * same body replays it, the same key with another body is 422. A response that shows a secret once
+ * is stored sealed (`idempotent: 'sealed'`), so the table never holds it in clear.
  */
 export function idempotencyHooks(db: Db, clock: Clock, sealer: SecretSealer) {
+  const claimOf = (owner: KeyOwner, sealed: boolean): IdempotencyClaim => ({
+    answer: async (executor, statusCode, payload) => {
+      const stored = sealed && payload !== '' ? sealer.seal({ body: payload }, sealContext(owner)) : payload;
+      await executor
+        .updateTable('idempotency_keys')
+        .set({ status_code: statusCode, response_body: stored })
+        .where('account_id', '=', owner.accountId)
+        .where('route', '=', owner.route)
+        .where('key', '=', owner.key)
+        .execute();
+    },
+    release: async () => {
+      await db.deleteFrom('idempotency_keys').where('account_id', '=', owner.accountId).where('route', '=', owner.route).where('key', '=', owner.key).execute();
+    },
+    answeredWithWork: false,
+  });
+
   const preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const key = request.headers['idempotency-key'];
     const accountId = ownerOf(request);
@@ -45,7 +77,7 @@ export function idempotencyHooks(db: Db, clock: Clock, sealer: SecretSealer) {
       .onConflict((oc) => oc.columns(['account_id', 'route', 'key']).doNothing())
       .executeTakeFirst();
     if (Number(claimed.numInsertedOrUpdatedRows ?? 0n) === 1) {
-      request.idempotency = { route, key, accountId };
+      request.idempotency = claimOf({ route, key, accountId }, isSealed(request));
       return;
     }
     const existing = await db
@@ -67,7 +99,7 @@ export function idempotencyHooks(db: Db, clock: Clock, sealer: SecretSealer) {
         .where('route', '=', route)
         .where('key', '=', key)
         .execute();
-      request.idempotency = { route, key, accountId };
+      request.idempotency = claimOf({ route, key, accountId }, isSealed(request));
       return;
     }
     if (existing.request_hash !== requestHash) {
@@ -87,21 +119,29 @@ export function idempotencyHooks(db: Db, clock: Clock, sealer: SecretSealer) {
     const claim = request.idempotency;
     if (!claim) return payload;
     request.idempotency = undefined;
-    const where = db
-      .updateTable('idempotency_keys')
-      .where('account_id', '=', claim.accountId)
-      .where('route', '=', claim.route)
-      .where('key', '=', claim.key);
-    if (reply.statusCode >= 500 || reply.statusCode === 429) {
-      // A server error or a rate limit's refusal is not an answer to remember: the client retries with the same key.
-      await db.deleteFrom('idempotency_keys').where('account_id', '=', claim.accountId).where('route', '=', claim.route).where('key', '=', claim.key).execute();
-      return payload;
-    }
-    const body = typeof payload === 'string' ? payload : '';
-    const stored = isSealed(request) && body !== '' ? sealer.seal({ body }, sealContext(claim)) : body;
-    await where.set({ status_code: reply.statusCode, response_body: stored }).execute();
+    if (claim.answeredWithWork) return payload;
+    // A server error or a rate limit's refusal is not an answer to remember: the client retries with the same key.
+    if (reply.statusCode >= 500 || reply.statusCode === 429) await claim.release();
+    else await claim.answer(db, reply.statusCode, typeof payload === 'string' ? payload : '');
     return payload;
   };
 
   return { preHandler, onSend };
+}
+
+/**
+ * For a route whose work commits in one transaction: its answer (the reply's status code, the
+ * result serialised as the route sends it) is stored in that transaction, so a node that dies
+ * between the commit and the response leaves a retry the answer to replay, not the work to do
+ * again. Undefined when the request holds no Idempotency-Key. Should the commit itself fail, the
+ * key stays claimed until it counts as abandoned, and a retry then does the work.
+ */
+export function answerWithWork<T>(request: FastifyRequest, reply: FastifyReply): WithResult<T> | undefined {
+  const claim = request.idempotency;
+  if (!claim) return undefined;
+  return async (trx, result) => {
+    const payload = result === undefined ? '' : reply.serialize(result);
+    await claim.answer(trx, reply.statusCode, typeof payload === 'string' ? payload : new TextDecoder().decode(payload));
+    claim.answeredWithWork = true;
+  };
 }

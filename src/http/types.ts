@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Principal, Scope } from '../domains/accounts/index.js';
+import type { IdempotencyClaim } from './idempotency.js';
 
 /** The Fastify instance every route module receives: Zod schemas give typed bodies and queries. */
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
@@ -19,6 +20,6 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal?: Principal;
-    idempotency?: { route: string; key: string; accountId: string };
+    idempotency?: IdempotencyClaim;
   }
 }

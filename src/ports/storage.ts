@@ -153,6 +153,12 @@ export type Db = Kysely<Database>;
 export type Executor = Kysely<Database> | Transaction<Database>;
 export type DialectName = 'sqlite' | 'postgres';
 
+/**
+ * More work a caller hands to the transaction that commits a result: it runs once the result is
+ * built, before the commit, so it is durable exactly when the result is (an Idempotency-Key's answer).
+ */
+export type WithResult<T> = (trx: Transaction<Database>, result: T) => Promise<void>;
+
 /** The storage handle the composition root hands to every domain. */
 export interface Storage {
   db: Db;

@@ -5,7 +5,7 @@ import { pageOf, type Page } from '../../kernel/page.js';
 import { toE164 } from '../../kernel/phone.js';
 import type { EventPublisher } from '../../ports/events.js';
 import type { Job, JobQueue } from '../../ports/jobs.js';
-import type { Storage } from '../../ports/storage.js';
+import type { Storage, WithResult } from '../../ports/storage.js';
 import type { AccountsService } from '../accounts/index.js';
 import type { SkillsService } from '../directory/index.js';
 import type { CallLog } from '../continuity/index.js';
@@ -37,7 +37,7 @@ export class CallbacksService {
    * Queues a callback, or counts the request on the one already waiting for this number and
    * skill. Resolves once the request is committed and logged as a zero-second inbound call.
    */
-  async request(accountId: string, skillName: string, callbackNumber: string): Promise<void> {
+  async request(accountId: string, skillName: string, callbackNumber: string, withResult?: WithResult<void>): Promise<void> {
     const skill = await this.skills.findByExactName(accountId, skillName);
     if (!skill) throw unknownSkill(skillName);
     const number = toE164(callbackNumber, await this.countryOf(accountId));
@@ -54,13 +54,15 @@ export class CallbacksService {
       // The queue is woken on this node as soon as the request commits (`here`).
       const stored = await this.jobs.transaction(async (trx) => {
         const repo = callbacksRepo(trx, this.storage.dialect);
-        if (await repo.insertWaiting(row)) {
+        const queued = await repo.insertWaiting(row);
+        if (queued) {
           await this.jobs.enqueue(trx, { type: 'callback.dispatch', payload: { skill_id: skill.id }, accountId, here: true });
           // A repeat request joins the waiting callback: only a new one is queued.
           await this.events.publish(trx, accountId, 'callback.queued', toCallbackEvent(row));
-          return true;
         }
-        return repo.recordRepeat(accountId, skill.id, number, at);
+        const recorded = queued || (await repo.recordRepeat(accountId, skill.id, number, at));
+        if (recorded) await withResult?.(trx, undefined);
+        return recorded;
       });
       if (stored) {
         await this.logRequest(accountId, number, skill.name);

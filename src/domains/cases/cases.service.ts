@@ -4,7 +4,7 @@ import { invalid, notFound, type FieldProblem } from '../../kernel/errors.js';
 import { decodeCursor, pageOf, type Page } from '../../kernel/page.js';
 import type { Job, JobQueue } from '../../ports/jobs.js';
 import type { EventPublisher } from '../../ports/events.js';
-import type { Database, Executor, Storage } from '../../ports/storage.js';
+import type { Database, Executor, Storage, WithResult } from '../../ports/storage.js';
 import { z } from 'zod';
 import { caseActivityRepo, type ActivityKey, type NewAuditEntry } from './case-activity.repo.js';
 import { cancelAutoClose, scheduleAutoClose } from './case-automation.js';
@@ -44,7 +44,7 @@ const activityKey = z.tuple([z.string(), z.string()]);
 export class CasesService {
   constructor(private readonly deps: CasesDependencies) {}
 
-  async create(accountId: string, actor: string, input: CreateCaseInput): Promise<CaseView> {
+  async create(accountId: string, actor: string, input: CreateCaseInput, withResult?: WithResult<CaseView>): Promise<CaseView> {
     const dueDateAt = await this.dueDateAt(accountId, input.due_date);
     const now = this.deps.clock.now();
     const at = now.toISOString();
@@ -60,6 +60,7 @@ export class CasesService {
       await this.writeAudit(trx, accountId, actor, row.id, at, [{ action: 'created', new_value: initialValues(view) }]);
       await this.afterStatusChange(trx, accountId, actor, { ...plan, next: row });
       await this.publish(trx, accountId, 'case.created', view, plan.resolved);
+      await withResult?.(trx, view);
       return view;
     });
   }
@@ -125,7 +126,7 @@ export class CasesService {
     return toCaseView(row, await this.statusName(accountId, row.status_id));
   }
 
-  async addNote(accountId: string, actor: string, id: string, input: { body: string; visibility: NoteVisibility }): Promise<CaseNote> {
+  async addNote(accountId: string, actor: string, id: string, input: { body: string; visibility: NoteVisibility }, withResult?: WithResult<CaseNote>): Promise<CaseNote> {
     const now = this.deps.clock.now();
     const at = now.toISOString();
     return this.deps.storage.db.transaction().execute(async (trx) => {
@@ -137,6 +138,7 @@ export class CasesService {
       await casesRepo(trx, this.deps.storage.dialect).update(accountId, id, { search_text: searchText, updated_at: at });
       await this.writeAudit(trx, accountId, actor, id, at, [{ action: 'note_added', new_value: { id: note.id, visibility: note.visibility } }]);
       await this.publishUpdate(trx, accountId, { ...row, search_text: searchText, updated_at: at });
+      await withResult?.(trx, note);
       return note;
     });
   }

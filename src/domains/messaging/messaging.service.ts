@@ -2,11 +2,14 @@ import type { Clock } from '../../kernel/clock.js';
 import { newId } from '../../kernel/ids.js';
 import { pageOf, type Page } from '../../kernel/page.js';
 import type { Job, JobQueue } from '../../ports/jobs.js';
-import type { Storage } from '../../ports/storage.js';
+import type { Storage, WithResult } from '../../ports/storage.js';
 import { expiresInThePast, messageNotFound, undialablePhone } from './messaging.errors.js';
 import type { AppMessageEvent, Message, MessageFilters, MessageStatus, Recipient, SendInput } from './messaging.model.js';
 import { messagesRepo, toMessage, type MessageRow } from './messaging.repo.js';
 import { normalisePhone } from './profiles.service.js';
+
+/** What `POST /messages` answers: the message is stored, and sending has begun. */
+export type SentMessage = Pick<MessageView, 'messageId' | 'status'>;
 
 /** `GET /messages/{messageId}`: camelCase, as the vendor API this resource follows. */
 export interface MessageView {
@@ -68,7 +71,7 @@ export class MessagingService {
    * as soon as it commits) and, with `expiresOn`, its `message.expire` job. Resolves once both are
    * committed: an accepted message is never lost, whatever happens to this node next.
    */
-  async send(accountId: string, input: SendInput): Promise<{ messageId: string; status: MessageStatus }> {
+  async send(accountId: string, input: SendInput, withResult?: WithResult<SentMessage>): Promise<SentMessage> {
     const now = this.clock.now();
     const to = await this.recipient(accountId, input.to);
     const expiresOn = input.expiresOn === undefined ? null : new Date(input.expiresOn).toISOString();
@@ -80,14 +83,16 @@ export class MessagingService {
       metadata: JSON.stringify(input.metadata ?? {}), rules: JSON.stringify(input.rules), expires_on: expiresOn, routing: 'active', next_rule: 0,
       waiting_rule: null, channel: null, channel_status: '{}', attempts: '[]', created_at: at, updated_at: at,
     };
+    const sent: SentMessage = { messageId: row.id, status: 'processing' };
     await this.jobs.transaction(async (trx) => {
       await messagesRepo(trx, this.storage.dialect).insert(row);
       await this.jobs.enqueue(trx, { type: 'message.send', payload: { message_id: row.id }, accountId, here: true });
       if (expiresOn !== null) {
         await this.jobs.enqueue(trx, { type: 'message.expire', payload: { message_id: row.id }, accountId, runAt: new Date(expiresOn), dedupeKey: `message.expire:${row.id}` });
       }
+      await withResult?.(trx, sent);
     }, { shared: true });
-    return { messageId: row.id, status: 'processing' };
+    return sent;
   }
 
   async get(accountId: string, messageId: string): Promise<MessageView> {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { callbackRequestBody, callbackSchema, callbacksQuery } from '../../domains/callbacks/index.js';
 import { decodeCursor } from '../../kernel/page.js';
 import { principalOf } from '../auth.js';
+import { answerWithWork } from '../idempotency.js';
 import { halList, halListSchema, pageQuery } from '../hal.js';
 import type { RouteModule } from './route-module.js';
 import { timeRange } from '../time-range.js';
@@ -16,8 +17,8 @@ export const callbacksRoutes: RouteModule = (app, { callbacks }) => {
     '/rest/api/v1/callback',
     { config: { ...write, idempotent: true }, schema: { tags, summary: 'Request a callback on a skill', body: callbackRequestBody, response: { 204: z.null().describe('Queued (or recorded on the callback already waiting)') } } },
     async (request, reply) => {
-      await callbacks.request(principalOf(request).accountId, request.body.skill, request.body.callbackNumber);
-      return reply.code(204).send();
+      await callbacks.request(principalOf(request).accountId, request.body.skill, request.body.callbackNumber, answerWithWork(request, reply.code(204)));
+      return reply.send();
     },
   );
 

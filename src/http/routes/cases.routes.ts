@@ -3,6 +3,7 @@ import {
   auditEntrySchema, caseSchema, caseSettingsBody, caseSettingsSchema, createCaseBody, createNoteBody, noteSchema, updateCaseBody,
 } from '../../domains/cases/index.js';
 import { principalOf } from '../auth.js';
+import { answerWithWork } from '../idempotency.js';
 import { halList, halListSchema, pageQuery } from '../hal.js';
 import type { RouteModule } from './route-module.js';
 
@@ -30,8 +31,8 @@ export const casesRoutes: RouteModule = (app, { cases: { cases, settings } }) =>
     { config: { ...write, idempotent: true }, schema: { tags, summary: 'Create a case', body: createCaseBody, response: { 201: caseSchema } } },
     async (request, reply) => {
       const { accountId, actor } = principalOf(request);
-      const created = await cases.create(accountId, actor, request.body);
-      return reply.code(201).header('location', `/cases/${created.id}`).send(created);
+      const created = await cases.create(accountId, actor, request.body, answerWithWork(request, reply.code(201)));
+      return reply.header('location', `/cases/${created.id}`).send(created);
     },
   );
 
@@ -68,7 +69,7 @@ export const casesRoutes: RouteModule = (app, { cases: { cases, settings } }) =>
     { config: { ...write, idempotent: true }, schema: { tags, summary: 'Add a note', description: CONFLICTS, params, body: createNoteBody, response: { 201: noteSchema } } },
     async (request, reply) => {
       const { accountId, actor } = principalOf(request);
-      return reply.code(201).send(await cases.addNote(accountId, actor, request.params.id, request.body));
+      return reply.send(await cases.addNote(accountId, actor, request.params.id, request.body, answerWithWork(request, reply.code(201))));
     },
   );
 

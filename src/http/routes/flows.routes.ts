@@ -14,6 +14,7 @@ import {
 } from '../../domains/flows/index.js';
 import { decodeCursor } from '../../kernel/page.js';
 import { principalOf } from '../auth.js';
+import { answerWithWork } from '../idempotency.js';
 import { halList, halListSchema, pageQuery } from '../hal.js';
 import { scenarioSchema, simulationResultSchema } from '../../simulation/index.js';
 import { callView } from './calls.routes.js';
@@ -104,7 +105,10 @@ export const flowsRoutes: RouteModule = (app, { flows, interactions, simulator }
         response: { 202: startedInteractionSchema },
       },
     },
-    async (request, reply) => reply.code(202).send(await interactions.start(principalOf(request).accountId, request.params.flow_id, request.body)),
+    async (request, reply) => {
+      const started = await interactions.start(principalOf(request).accountId, request.params.flow_id, request.body, answerWithWork(request, reply.code(202)));
+      return reply.send(started);
+    },
   );
 
   app.get(

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { messageSchema, messagesQuery, sendMessageBody, sendMessageResult } from '../../domains/messaging/index.js';
 import { decodeCursor } from '../../kernel/page.js';
 import { principalOf } from '../auth.js';
+import { answerWithWork } from '../idempotency.js';
 import { halList, halListSchema, pageQuery } from '../hal.js';
 import type { RouteModule } from './route-module.js';
 import { timeRange } from '../time-range.js';
@@ -25,8 +26,8 @@ export const messagesRoutes: RouteModule = (app, { messaging: { messages } }) =>
     '/messages',
     { config: { ...write, idempotent: true }, schema: { tags, summary: 'Send a message on the first channel that works', description: SEND_DESCRIPTION, body: sendMessageBody, response: { 201: sendMessageResult } } },
     async (request, reply) => {
-      const sent = await messages.send(principalOf(request).accountId, request.body);
-      return reply.code(201).header('location', `/messages/${sent.messageId}`).send(sent);
+      const sent = await messages.send(principalOf(request).accountId, request.body, answerWithWork(request, reply.code(201)));
+      return reply.header('location', `/messages/${sent.messageId}`).send(sent);
     },
   );
 

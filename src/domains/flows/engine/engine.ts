@@ -3,7 +3,7 @@ import { newId } from '../../../kernel/ids.js';
 import { parseJson } from '../../../kernel/json.js';
 import type { EventPublisher } from '../../../ports/events.js';
 import type { Job, JobQueue } from '../../../ports/jobs.js';
-import type { Storage } from '../../../ports/storage.js';
+import type { Storage, WithResult } from '../../../ports/storage.js';
 import { notPublished } from '../flows.errors.js';
 import { flowsRepo } from '../flows.repo.js';
 import type { ActiveCall, StartedInteraction } from './interaction.model.js';
@@ -37,7 +37,7 @@ export class FlowEngine {
   constructor(private readonly deps: FlowEngineDependencies) {}
 
   /** Starts the published version of a flow with the caller's arguments; the run begins once this commits. */
-  async start(accountId: string, flowId: string, args: Record<string, unknown>): Promise<StartedInteraction> {
+  async start(accountId: string, flowId: string, args: Record<string, unknown>, withResult?: WithResult<StartedInteraction>): Promise<StartedInteraction> {
     const { storage, jobs, services } = this.deps;
     const flow = await flowsRepo(storage.db).find(accountId, flowId);
     if (!flow) throw notFound('flow');
@@ -56,11 +56,13 @@ export class FlowEngine {
       arguments: JSON.stringify(args), variables: JSON.stringify(state.variables), current: state.current, call: null, placing: leg, steps: 0, repeats: 0,
       reason: null, created_at: at, updated_at: at, ended_at: null,
     };
+    const started: StartedInteraction = { interaction_id: id, flow_version_id: published.flow_version_id, flow_execution_id: executionId };
     await jobs.transaction(async (trx) => {
       await interactionsRepo(trx).insert(row);
       await jobs.enqueue(trx, { type: 'flow.run', payload: { interaction_id: id }, accountId, here: true });
+      await withResult?.(trx, started);
     }, { shared: true });
-    return { interaction_id: id, flow_version_id: published.flow_version_id, flow_execution_id: executionId };
+    return started;
   }
 
   /**

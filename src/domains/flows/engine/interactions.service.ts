@@ -1,6 +1,6 @@
 import { notFound } from '../../../kernel/errors.js';
 import { pageOf, type Page } from '../../../kernel/page.js';
-import type { Storage } from '../../../ports/storage.js';
+import type { Storage, WithResult } from '../../../ports/storage.js';
 import { flowsRepo } from '../flows.repo.js';
 import type { FlowEngine } from './engine.js';
 import type { ExecutionFilters, Interaction, StartedInteraction } from './interaction.model.js';
@@ -17,9 +17,9 @@ export class InteractionsService {
     private readonly admit: StartAdmission,
   ) {}
 
-  async start(accountId: string, flowId: string, args: Record<string, unknown>): Promise<StartedInteraction> {
+  async start(accountId: string, flowId: string, args: Record<string, unknown>, withResult?: WithResult<StartedInteraction>): Promise<StartedInteraction> {
     await this.admit(accountId);
-    return this.engine.start(accountId, flowId, args);
+    return this.engine.start(accountId, flowId, args, withResult);
   }
 
   async get(accountId: string, id: string): Promise<Interaction> {
