@@ -58,6 +58,20 @@ export interface InboundReceipt {
   details?: string;
 }
 
+/**
+ * A receipt that names no message but a person and a time: everything sent to `address` on the
+ * channel until `upTo` reached `status` (Messenger's read receipts, and its delivery receipts
+ * without message ids).
+ */
+export interface InboundWatermark {
+  channel: ChannelId;
+  status: 'delivered' | 'read';
+  /** The customer's address on the channel (a Messenger PSID). */
+  address: string;
+  /** Sends up to this time (ISO-8601) are covered; it is also when the receipt happened. */
+  upTo: string;
+}
+
 /** One provider wire format. Never throws for a provider's answer: every outcome is a SendResult. */
 export interface ChannelAdapter {
   channel: ChannelId;
@@ -100,6 +114,8 @@ export interface ChannelWebhook {
   verify(request: WebhookRequest, provider: ProviderConfig): boolean;
   /** The receipts in the body (possibly none: a provider's other events are ignored). */
   receipts(body: unknown): InboundReceipt[];
+  /** The watermarks in the body, for channels whose receipts may name a person instead of a message. */
+  watermarks?(body: unknown): InboundWatermark[];
   /** The customers' messages in the body, for channels whose window they open. */
   inbound?(body: unknown): InboundMessage[];
   /**

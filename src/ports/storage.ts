@@ -106,8 +106,8 @@ export interface Database {
     routing: string; next_rule: number; waiting_rule: number | null; channel: string | null; channel_status: string; attempts: string;
     created_at: string; updated_at: string;
   };
-  /** The provider's id for each channel that accepted a message (receipts are found by it). */
-  message_deliveries: { account_id: string; message_id: string; channel: string; provider: string | null; provider_message_id: string; created_at: string };
+  /** The provider's id for each channel that accepted a message (receipts are found by it), and the address it went to (null before 0015). */
+  message_deliveries: { account_id: string; message_id: string; channel: string; provider: string | null; provider_message_id: string; address: string | null; created_at: string };
   /**
    * A provider receipt that named no recorded send when it came, with the request that carried it
    * (`headers` JSON text), kept a few minutes for the send to claim; `account_id` is the account of

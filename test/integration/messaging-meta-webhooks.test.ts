@@ -4,12 +4,12 @@ import { ManualClock } from '../../src/kernel/clock.js';
 import { DATABASES, TestApp, type TestAccount } from '../support/harness.js';
 import { FakeProvider } from '../support/fake-provider.js';
 import { message, send } from './messaging-support.js';
-import { accepted, configureSms, configureWhatsApp, customerMessageBody, postMeta } from './messaging-meta-support.js';
+import { accepted, configureSms, configureWhatsApp, customerMessageBody, META_SECRET, postMeta } from './messaging-meta-support.js';
 
 const HOUR_MS = 3600_000;
 
 // The built-in Meta adapters and webhooks (no overrides), against a stand-in Graph API.
-describe.each(DATABASES)("messaging: Meta's subscription handshake and inbound WhatsApp messages (%s)", (db) => {
+describe.each(DATABASES)("messaging: Meta's subscription handshake, inbound WhatsApp messages and Messenger watermarks (%s)", (db) => {
   let t: TestApp;
   let provider: FakeProvider;
   const clock = new ManualClock();
@@ -126,5 +126,54 @@ describe.each(DATABASES)("messaging: Meta's subscription handshake and inbound W
     expect(await lastInbound(b.acct)).toBe(clock.now().toISOString());
     expect(await lastInbound(c.acct)).toBeNull();
     expect((await postMeta(t, `/webhooks/whatsApp/${c.acct.id}`, customerMessageBody(c.phoneNumberId, wa, clock.now()), 'forged-secret')).status).toBe(401);
+  });
+
+  it('applies Messenger watermarks to the sends they cover: read receipts, and deliveries without mids, by person and time', async () => {
+    const acct = await t.newAccount();
+    const other = await t.newAccount();
+    const psid = `psid-${randomUUID()}`;
+    let mids = 0;
+    const graph = provider.endpoint(() => ({ status: 200, json: { recipient_id: psid, message_id: `m_${(mids += 1)}-${randomUUID()}` } }));
+    for (const tenant of [acct, other]) {
+      const put = await t.put('/channels/fbMessenger', { providers: [{ name: 'page', base_url: graph, credentials: { accessToken: 'page-token', appSecret: META_SECRET }, settings: {} }] }, tenant.token);
+      expect(put.status, put.text).toBe(200);
+    }
+    const sendTo = async (tenant: TestAccount) => {
+      const id = await send(t, tenant, { to: { fbMessengerId: psid }, rules: [{ channel: 'fbMessenger', until: 'read', within_s: 600 }, 'sms'] });
+      await drain();
+      return id;
+    };
+    const first = await sendTo(acct);
+    const second = await sendTo(acct);
+    const others = await sendTo(other);
+    clock.advance(5000);
+    const late = await sendTo(acct);
+    const event = (kind: 'read' | 'delivery', watermark: number) => ({
+      object: 'page',
+      entry: [{ id: 'PAGE-1', time: watermark, messaging: [{ sender: { id: psid }, recipient: { id: 'PAGE-1' }, timestamp: watermark, [kind]: { watermark } }] }],
+    });
+    const upTo = clock.now().getTime() - 1000;
+
+    // A delivery receipt without mids, then a read receipt, each covering the sends until the watermark, on the account's URL.
+    const delivered = await postMeta(t, `/webhooks/fbMessenger/${acct.id}`, event('delivery', upTo));
+    expect(delivered.status, delivered.text).toBe(200);
+    expect(delivered.body).toMatchObject({ received: 1, applied: 2 });
+    expect((await message(t, acct, first)).status).toBe('delivered');
+    const read = await postMeta(t, `/webhooks/fbMessenger/${acct.id}`, event('read', upTo));
+    expect(read.body).toMatchObject({ received: 1, applied: 2 });
+    for (const id of [first, second]) {
+      const view = await message(t, acct, id);
+      expect(view.status).toBe('read');
+      expect(view.statusDetails.channelStatus.fbMessenger.status).toBe('read');
+      expect(view.statusDetails.channelStatus.sms).toBeUndefined();
+    }
+    // A send after the watermark, and another account's send (not its URL), are not covered.
+    expect((await message(t, acct, late)).status).toBe('sent');
+    expect((await message(t, other, others)).status).toBe('sent');
+    // A forged watermark changes nothing; one naming nobody we sent to is counted unknown.
+    expect((await postMeta(t, '/webhooks/fbMessenger', event('read', clock.now().getTime()), 'forged-secret')).status).toBe(401);
+    expect((await message(t, acct, late)).status).toBe('sent');
+    const nobody = await postMeta(t, '/webhooks/fbMessenger', { ...event('read', clock.now().getTime()), entry: [{ id: 'PAGE-1', messaging: [{ sender: { id: 'someone-else' }, read: { watermark: clock.now().getTime() } }] }] });
+    expect(nobody.body).toMatchObject({ received: 1, applied: 0, unknown: 1 });
   });
 });

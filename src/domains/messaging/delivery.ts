@@ -185,7 +185,7 @@ export class MessageDelivery {
 
   /** Records that the channel took the message, with its provider id, in the update's transaction; true when the send goes on after all. */
   private async recordAcceptance(trx: Transaction<Database>, update: MessageUpdate, step: SendStep, outcome: ChannelOutcome & { kind: 'accepted' }): Promise<boolean> {
-    const { message, index, rule } = step;
+    const { message, index, rule, address } = step;
     for (const attempt of outcome.attempts) update.attempt(attempt);
     update.nextRule = index + 1;
     update.setChannel(rule.channel, { status: 'sent', details: outcome.details, provider: outcome.provider });
@@ -193,7 +193,7 @@ export class MessageDelivery {
     const sent = { accountId: message.accountId, channel: rule.channel, provider: outcome.provider, providerMessageId: outcome.providerMessageId };
     const delivery = {
       account_id: message.accountId, message_id: message.id, channel: rule.channel, provider: outcome.provider,
-      provider_message_id: outcome.providerMessageId, created_at: update.at,
+      provider_message_id: outcome.providerMessageId, address, created_at: update.at,
     };
     if (rule.channel === 'appMessaging') await messagesRepo(trx, this.deps.storage.dialect).insertDelivery(delivery);
     else await this.deps.pending.record(trx, delivery);

@@ -45,6 +45,27 @@ function filtered(db: Executor, accountId: string, filters: MessageFilters) {
   return query;
 }
 
+/** A send and its message as it is now. */
+export interface DeliveredMessage {
+  delivery: DeliveryRow;
+  message: MessageRow;
+}
+
+const deliveriesWithMessages = (db: Executor) =>
+  db
+    .selectFrom('message_deliveries as d')
+    .innerJoin('messages as m', (join) => join.onRef('m.account_id', '=', 'd.account_id').onRef('m.id', '=', 'd.message_id'))
+    .selectAll('m')
+    .select(['d.channel as d_channel', 'd.provider as d_provider', 'd.provider_message_id as d_provider_message_id', 'd.address as d_address', 'd.created_at as d_created_at']);
+
+function toDelivered(row: MessageRow & { d_channel: string; d_provider: string | null; d_provider_message_id: string; d_address: string | null; d_created_at: string }): DeliveredMessage {
+  const { d_channel: channel, d_provider: provider, d_provider_message_id: providerMessageId, d_address: address, d_created_at: createdAt, ...message } = row;
+  return {
+    delivery: { account_id: message.account_id, message_id: message.id, channel, provider, provider_message_id: providerMessageId, address, created_at: createdAt },
+    message,
+  };
+}
+
 // The statements every send runs, each built once (ports/reusable-statement.ts).
 type MessageKey = { accountId: string; id: string };
 const insertMessage = reusable((db, row: MessageRow) => db.insertInto('messages').values(row));
@@ -114,19 +135,21 @@ export function messagesRepo(db: Executor, dialect: DialectName) {
       return db.selectFrom('message_deliveries').selectAll().where('channel', '=', channel).where('provider_message_id', '=', providerMessageId).execute();
     },
     /** `byProviderId` with each delivery's message, read without a lock in the same statement (what a receipt starts from). */
-    async deliveredByProviderId(channel: ChannelId, providerMessageId: string): Promise<{ delivery: DeliveryRow; message: MessageRow }[]> {
-      const rows = await db
-        .selectFrom('message_deliveries as d')
-        .innerJoin('messages as m', (join) => join.onRef('m.account_id', '=', 'd.account_id').onRef('m.id', '=', 'd.message_id'))
-        .selectAll('m')
-        .select(['d.provider as delivery_provider', 'd.created_at as delivery_created_at'])
+    async deliveredByProviderId(channel: ChannelId, providerMessageId: string): Promise<DeliveredMessage[]> {
+      const rows = await deliveriesWithMessages(db).where('d.channel', '=', channel).where('d.provider_message_id', '=', providerMessageId).execute();
+      return rows.map(toDelivered);
+    },
+    /** The newest `limit` sends on a channel to `address` from `since` until `until` (both included), with their messages, in any account. */
+    async deliveredTo(channel: ChannelId, address: string, since: string, until: string, limit: number): Promise<DeliveredMessage[]> {
+      const rows = await deliveriesWithMessages(db)
         .where('d.channel', '=', channel)
-        .where('d.provider_message_id', '=', providerMessageId)
+        .where('d.address', '=', address)
+        .where('d.created_at', '>=', since)
+        .where('d.created_at', '<=', until)
+        .orderBy('d.created_at', 'desc')
+        .limit(limit)
         .execute();
-      return rows.map(({ delivery_provider: provider, delivery_created_at: createdAt, ...message }) => ({
-        delivery: { account_id: message.account_id, message_id: message.id, channel, provider, provider_message_id: providerMessageId, created_at: createdAt },
-        message,
-      }));
+      return rows.map(toDelivered);
     },
   };
 }

@@ -28,8 +28,8 @@ export function pendingReceiptsRepo(db: Executor, dialect: DialectName) {
      */
     async recordDelivery(row: DeliveryRow): Promise<void> {
       if (dialect !== 'postgres') return messagesRepo(db, dialect).insertDelivery(row);
-      await sql`insert into message_deliveries (account_id, message_id, channel, provider, provider_message_id, created_at)
-        select ${row.account_id}::text, ${row.message_id}::text, ${row.channel}::text, ${row.provider}::text, ${row.provider_message_id}::text, ${row.created_at}::timestamptz
+      await sql`insert into message_deliveries (account_id, message_id, channel, provider, provider_message_id, address, created_at)
+        select ${row.account_id}::text, ${row.message_id}::text, ${row.channel}::text, ${row.provider}::text, ${row.provider_message_id}::text, ${row.address}::text, ${row.created_at}::timestamptz
         from (select pg_advisory_xact_lock(hashtextextended(${lockKey(row.channel, row.provider_message_id)}, 0))) as receipt_lock
         on conflict do nothing`.execute(db);
     },

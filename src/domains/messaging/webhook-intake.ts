@@ -1,8 +1,8 @@
-import type { ChannelId, InboundMessage, InboundReceipt, WebhookRequest } from '../../ports/message-channels.js';
+import type { ChannelId, InboundMessage, InboundReceipt, InboundWatermark, WebhookRequest } from '../../ports/message-channels.js';
 import type { Storage } from '../../ports/storage.js';
 import type { ChannelConfigService } from './channel-config.service.js';
 import type { ChannelWebhooks } from './messaging.model.js';
-import { messagesRepo, toMessage, type DeliveryRow, type MessageRow } from './messaging.repo.js';
+import { messagesRepo, toMessage, type DeliveredMessage, type DeliveryRow } from './messaging.repo.js';
 import type { PendingReceipts } from './pending-receipts.js';
 import type { ProfilesService } from './profiles.service.js';
 import type { MessageReceipt, Receipts } from './receipts.js';
@@ -31,6 +31,10 @@ export interface IntakeResult {
   inbound: number;
 }
 
+/** How far back a watermark looks for the sends it covers, and how many it takes at most (the newest). */
+const WATERMARK_LOOKBACK_MS = 7 * 24 * 60 * 60 * 1000;
+const WATERMARK_SENDS = 100;
+
 const REFUSED: IntakeResult = { verified: false, received: 0, applied: 0, unknown: 0, pending: 0, inbound: 0 };
 
 /**
@@ -53,6 +57,7 @@ export class WebhookIntake {
     const verifier = new RequestVerifier(channels, channel, (provider) => webhook.verify(request, provider));
     if (accountId !== undefined && !(await verifier.byAccount(accountId))) return REFUSED;
     const found = webhook.receipts(body).filter((receipt) => receipt.channel === channel);
+    const marks = (webhook.watermarks?.(body) ?? []).filter((mark) => mark.channel === channel);
     // Only WhatsApp's customer-service window is tracked on profiles.
     const messages = (webhook.inbound?.(body) ?? []).filter((message) => message.channel === channel && channel === 'whatsApp');
 
@@ -70,6 +75,17 @@ export class WebhookIntake {
         } else refused += 1;
       }
     }
+    let uncovered = 0;
+    for (const mark of marks) {
+      const deliveries = await this.deliveriesCovered(mark, accountId);
+      if (deliveries.length === 0) uncovered += 1;
+      for (const { delivery, message } of deliveries) {
+        if (await verifier.byProvider(delivery.account_id, delivery.provider)) {
+          verified += 1;
+          known.push({ accountId: delivery.account_id, messageId: delivery.message_id, channel, status: mark.status, at: mark.upTo, seen: toMessage(message) });
+        } else refused += 1;
+      }
+    }
     const windows: { accountId: string; message: InboundMessage }[] = [];
     for (const message of messages) {
       const accounts = accountId !== undefined ? [accountId] : await profiles.accountsByWhatsAppId(message.from);
@@ -83,7 +99,7 @@ export class WebhookIntake {
     }
     if (refused > 0 && verified === 0) return REFUSED;
 
-    const result: IntakeResult = { verified: true, received: found.length, applied: 0, unknown: 0, pending: 0, inbound: 0 };
+    const result: IntakeResult = { verified: true, received: found.length + marks.length, applied: 0, unknown: uncovered, pending: 0, inbound: 0 };
     for (const receipt of known) if (await receipts.apply(receipt)) result.applied += 1;
     for (const receipt of unmatched) {
       const held = await pending.hold(receipt, request, accountId);
@@ -113,8 +129,15 @@ export class WebhookIntake {
   }
 
   /** The sends a receipt names, each with its message as it is now (read without a lock). */
-  private async deliveriesOf(receipt: InboundReceipt, accountId: string | undefined): Promise<{ delivery: DeliveryRow; message: MessageRow }[]> {
+  private async deliveriesOf(receipt: InboundReceipt, accountId: string | undefined): Promise<DeliveredMessage[]> {
     const deliveries = await messagesRepo(this.deps.storage.db, this.deps.storage.dialect).deliveredByProviderId(receipt.channel, receipt.providerMessageId);
+    return accountId === undefined ? deliveries : deliveries.filter(({ delivery }) => delivery.account_id === accountId);
+  }
+
+  /** The sends to the watermark's person up to its time (the newest, within a week before it), each with its message as it is now. */
+  private async deliveriesCovered(mark: InboundWatermark, accountId: string | undefined): Promise<DeliveredMessage[]> {
+    const since = new Date(Date.parse(mark.upTo) - WATERMARK_LOOKBACK_MS).toISOString();
+    const deliveries = await messagesRepo(this.deps.storage.db, this.deps.storage.dialect).deliveredTo(mark.channel, mark.address, since, mark.upTo, WATERMARK_SENDS);
     return accountId === undefined ? deliveries : deliveries.filter(({ delivery }) => delivery.account_id === accountId);
   }
 }

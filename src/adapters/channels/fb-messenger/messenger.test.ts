@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { json, refusedUrl, startTestHttpServer, type Reply, type TestHttpServer } from '../../../domains/flows/runtime/test-http-server.js';
 import { noAbort, outbound, outcome, provider } from '../../../../test/support/providers/messages.js';
-import { createFbMessengerAdapter, fbMessengerAdapter, fbMessengerWebhook, messengerWatermarks } from './index.js';
+import { createFbMessengerAdapter, fbMessengerAdapter, fbMessengerWebhook } from './index.js';
 
 let server: TestHttpServer | undefined;
 afterEach(async () => {
@@ -120,10 +120,10 @@ describe('fbMessenger webhook', () => {
     expect(fbMessengerWebhook.receipts({ object: 'whatsapp_business_account', entry: [] })).toEqual([]);
   });
 
-  it('offers the watermarks (read, and delivery without mids) by person for a caller that can match them', () => {
-    expect(messengerWatermarks(JSON.parse(webhookBody))).toEqual([
-      { status: 'read', psid, pageId, upTo: '2025-06-18T16:22:58.000Z' },
-      { status: 'delivered', psid, pageId, upTo: '2025-06-18T16:22:54.000Z' },
+  it('reads the watermarks (read, and delivery without mids) by person', () => {
+    expect(fbMessengerWebhook.watermarks?.(JSON.parse(webhookBody))).toEqual([
+      { channel: 'fbMessenger', status: 'read', address: psid, upTo: '2025-06-18T16:22:58.000Z' },
+      { channel: 'fbMessenger', status: 'delivered', address: psid, upTo: '2025-06-18T16:22:54.000Z' },
     ]);
   });
 

@@ -15,6 +15,7 @@ import { webhooks } from './0011_webhooks.js';
 import { messageReceipts } from './0012_message_receipts.js';
 import { jobsByType } from './0013_jobs_by_type.js';
 import { rateLimitsUnlogged } from './0014_rate_limits_unlogged.js';
+import { deliveryAddresses } from './0015_delivery_addresses.js';
 
 /** Every migration, by name; a released migration is never edited, only followed by a new one. */
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
@@ -33,6 +34,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0012_message_receipts': messageReceipts(dialect),
     '0013_jobs_by_type': jobsByType(),
     '0014_rate_limits_unlogged': rateLimitsUnlogged(dialect),
+    '0015_delivery_addresses': deliveryAddresses(),
   };
 }
 
