@@ -37,6 +37,20 @@ describe.each(DATABASES)('case auto-close and trash purge (%s)', (db) => {
   const jobOf = (acct: TestAccount, id: string) =>
     t.services.storage.db.selectFrom('jobs').select(['run_at', 'status']).where('account_id', '=', acct.id).where('dedupe_key', '=', `case.auto_close:${id}`).executeTakeFirst();
 
+  it('leaves a resolved case in the trash as it is, and closes it once restored when its time has come', async () => {
+    const acct = await longLivedAccount(t);
+    const { id } = await create(acct);
+    await resolve(acct, id);
+    expect((await t.delete(`/cases/${id}`, acct.token)).status).toBe(204);
+    clock.advance(5 * DAY_MS);
+    await drain();
+    expect(await read(acct, id)).toMatchObject({ status: 'resolved', closed_at: null });
+    expect(await jobOf(acct, id)).toBeUndefined();
+    expect((await t.post(`/cases/${id}/restore`, undefined, acct.token)).status).toBe(200);
+    await drain();
+    expect(await read(acct, id)).toMatchObject({ status: 'closed', deleted_at: null, closed_at: clock.now().toISOString() });
+  });
+
   it('closes a resolved case when the delay has passed, as the system, and then refuses writes (409 case_closed)', async () => {
     const acct = await longLivedAccount(t);
     const { id } = await create(acct);

@@ -68,10 +68,13 @@ describe.each(DATABASES)('case lifecycle (%s)', (db) => {
     expect(missing.body.fields).toEqual([{ name: 'resolution', description: expect.any(String) }]);
     const unresolvable = await t.post('/cases', { title: 'z', status: 'resolved' }, acct.token);
     expect(unresolvable.body.fields).toEqual([{ name: 'resolution', description: expect.any(String) }]);
+    const blank = await t.post('/cases', { title: 'z', status: 'resolved', resolution: '   ' }, acct.token);
+    expect(blank.body.fields).toEqual([{ name: 'resolution', description: expect.any(String) }]);
 
     const resolved = await patch(acct, created.id, { status: 'RESOLVED', resolution: 'Rebooted' });
     expect(resolved.body).toMatchObject({ status: 'resolved', status_category: 'resolved', resolution: 'Rebooted', resolved_at: clock.now().toISOString() });
     expect((await patch(acct, created.id, { resolution: null })).status).toBe(400);
+    expect((await patch(acct, created.id, { resolution: ' ' })).status).toBe(400);
 
     clock.advance(60_000);
     const reopened = await patch(acct, created.id, { status: 'pending' });
@@ -110,6 +113,13 @@ describe.each(DATABASES)('case lifecycle (%s)', (db) => {
     expect((await t.get(`/cases/${trashed.id}`, acct.token)).body.status).toBe('new');
     const keys = (await autoCloseJobs(acct)).map((j) => j.dedupe_key);
     for (const id of [problem.id, open.id, pending.id, done.id]) expect(keys).toContain(`case.auto_close:${id}`);
+
+    // A resolved problem takes no new incident (it could no longer resolve it) until it is reopened.
+    const late = await t.post('/cases', { title: 'f', type: 'incident', problem_id: problem.id }, acct.token);
+    expect(late.status).toBe(400);
+    expect(late.body.fields).toEqual([{ name: 'problem_id', description: 'is a resolved problem: link an open one, or reopen it first' }]);
+    expect((await patch(acct, problem.id, { status: 'open' })).status).toBe(200);
+    expect(await create(acct, { title: 'f', type: 'incident', problem_id: problem.id })).toMatchObject({ problem_id: problem.id });
   });
 
   it('resolves incidents into the custom resolved status the problem moved to', async () => {

@@ -52,7 +52,8 @@ export class CaseAutomation {
     return this.storage.db.transaction().execute(async (trx) => {
       const cases = casesRepo(trx, this.storage.dialect);
       const row = await cases.find(accountId, caseId, true);
-      if (!row || row.status_category !== 'resolved' || row.resolved_at === null) return undefined;
+      // A case in the trash is left as it is; restoring it schedules its auto-close again.
+      if (!row || row.status_category !== 'resolved' || row.resolved_at === null || row.deleted_at !== null) return undefined;
       const { auto_close_after_days: days } = await this.settings.get(accountId, trx);
       const due = new Date(Date.parse(row.resolved_at) + days * DAY_MS);
       const now = this.clock.now();

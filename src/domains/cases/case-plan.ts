@@ -88,7 +88,7 @@ export function planChange(input: UpdateCaseInput, context: PlanContext): Plan {
 
   const wasResolved = before.status_category === 'resolved';
   const isResolved = status.category === 'resolved';
-  if (isResolved && !next.resolution) problem('resolution', 'is required to resolve a case');
+  if (isResolved && !next.resolution?.trim()) problem('resolution', 'is required to resolve a case (and cannot be blank)');
   if (isResolved && !wasResolved) next.resolved_at = now;
   if (!isResolved) next.resolved_at = null;
 

@@ -1,5 +1,5 @@
 import type { FieldProblem } from '../../kernel/errors.js';
-import type { Executor } from '../../ports/storage.js';
+import type { DialectName, Executor } from '../../ports/storage.js';
 import { parseJson } from '../../kernel/json.js';
 import type { CaseRow } from './case-view.js';
 import type { CaseRelated } from './cases.model.js';
@@ -18,10 +18,13 @@ const RELATED_TABLES = { calls: 'calls', interactions: 'interactions', callbacks
 
 /**
  * Checks what a case points at, for the fields this write changed: the assignee is an agent of
- * the account, the group one of its groups, the problem a problem case of the account (not in
- * the trash), related calls, interactions, callbacks and messages exist in the account.
+ * the account, the group one of its groups, the problem a problem case of the account, neither
+ * in the trash nor resolved or closed (its incidents are resolved with it, which a problem already
+ * past that can no longer do), related calls, interactions, callbacks and messages exist in the
+ * account. On PostgreSQL the problem is read under a share lock until the transaction ends, so it
+ * cannot stop being a problem, nor be resolved, while an incident is being linked to it.
  */
-export async function checkReferences(db: Executor, accountId: string, before: CaseRow | undefined, next: CaseRow): Promise<FieldProblem[]> {
+export async function checkReferences(db: Executor, dialect: DialectName, accountId: string, before: CaseRow | undefined, next: CaseRow): Promise<FieldProblem[]> {
   const problems: FieldProblem[] = [];
   const changed = (field: 'assignee_id' | 'group_id' | 'problem_id' | 'related') => next[field] !== null && next[field] !== before?.[field];
 
@@ -32,13 +35,16 @@ export async function checkReferences(db: Executor, accountId: string, before: C
     problems.push({ name: 'group_id', description: 'is not a group of this account' });
   }
   if (changed('problem_id') && next.problem_id !== next.id) {
-    const problem = await db
+    const query = db
       .selectFrom('cases')
-      .select(['type', 'deleted_at'])
+      .select(['type', 'deleted_at', 'status_category'])
       .where('account_id', '=', accountId)
-      .where('id', '=', next.problem_id ?? '')
-      .executeTakeFirst();
+      .where('id', '=', next.problem_id ?? '');
+    const problem = await (dialect === 'postgres' ? query.forShare() : query).executeTakeFirst();
     if (!problem || problem.deleted_at !== null || problem.type !== 'problem') problems.push({ name: 'problem_id', description: 'is not a problem case of this account' });
+    else if (problem.status_category === 'resolved' || problem.status_category === 'closed') {
+      problems.push({ name: 'problem_id', description: `is a ${problem.status_category} problem: link an open one, or reopen it first` });
+    }
   }
   if (changed('related')) {
     const related = parseJson<CaseRelated>(next.related);

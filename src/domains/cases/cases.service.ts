@@ -52,7 +52,7 @@ export class CasesService {
       const requestedStatus = input.status === undefined ? undefined : await this.deps.statuses.byName(accountId, input.status, trx);
       const plan = planChange(input, { current: undefined, currentStatus: undefined, requestedStatus, dueDateAt, now: at });
       const row: CaseRow = { ...plan.next, account_id: accountId, id: newId(now.getTime()), created_by: actor, created_at: at, updated_at: at };
-      const problems = [...plan.problems, ...(await checkReferences(trx, accountId, undefined, row))];
+      const problems = [...plan.problems, ...(await checkReferences(trx, this.deps.storage.dialect, accountId, undefined, row))];
       if (problems.length > 0) throw invalid(onePerField(problems));
       row.search_text = buildSearchText(row.title, row.description, []);
       await casesRepo(trx, this.deps.storage.dialect).insert(row);
@@ -74,14 +74,15 @@ export class CasesService {
 
   async update(accountId: string, actor: string, id: string, input: UpdateCaseInput): Promise<CaseView> {
     const dueDateAt = await this.dueDateAt(accountId, input.due_date);
-    const at = this.deps.clock.now().toISOString();
     return this.deps.jobs.transaction(async (trx) => {
       const cases = casesRepo(trx, this.deps.storage.dialect);
       const current = await this.writable(trx, accountId, id);
+      // Stamped once the case is locked: changes to one case are dated in the order they apply.
+      const at = this.deps.clock.now().toISOString();
       const currentStatus = await this.deps.statuses.byId(accountId, current.status_id, trx);
       const requestedStatus = input.status === undefined ? undefined : await this.deps.statuses.byName(accountId, input.status, trx);
       const plan = planChange(input, { current, currentStatus, requestedStatus, dueDateAt, now: at });
-      const problems = [...plan.problems, ...(await checkReferences(trx, accountId, current, plan.next))];
+      const problems = [...plan.problems, ...(await checkReferences(trx, this.deps.storage.dialect, accountId, current, plan.next))];
       if (current.type === 'problem' && plan.next.type !== 'problem' && (await cases.hasIncidents(accountId, id))) {
         problems.push({ name: 'type', description: 'incidents are linked to this problem' });
       }
@@ -102,10 +103,10 @@ export class CasesService {
 
   /** Moves the case to the trash (kept 30 days, then purged); trashing it again changes nothing. */
   async trash(accountId: string, actor: string, id: string): Promise<void> {
-    const at = this.deps.clock.now().toISOString();
     await this.deps.storage.db.transaction().execute(async (trx) => {
       const row = await this.find(trx, accountId, id);
       if (row.deleted_at !== null) return;
+      const at = this.deps.clock.now().toISOString();
       await casesRepo(trx, this.deps.storage.dialect).update(accountId, id, { deleted_at: at, updated_at: at });
       await this.writeAudit(trx, accountId, actor, id, at, [{ action: 'trashed', field: 'deleted_at', old_value: null, new_value: at }]);
       await this.publishUpdate(trx, accountId, { ...row, deleted_at: at, updated_at: at });
@@ -113,13 +114,18 @@ export class CasesService {
   }
 
   async restore(accountId: string, actor: string, id: string): Promise<CaseView> {
-    const at = this.deps.clock.now().toISOString();
     const row = await this.deps.storage.db.transaction().execute(async (trx) => {
       const found = await this.find(trx, accountId, id);
       if (found.deleted_at === null) throw caseNotTrashed();
+      const at = this.deps.clock.now().toISOString();
       await casesRepo(trx, this.deps.storage.dialect).update(accountId, id, { deleted_at: null, updated_at: at });
       await this.writeAudit(trx, accountId, actor, id, at, [{ action: 'restored', field: 'deleted_at', old_value: found.deleted_at, new_value: null }]);
       const restored = { ...found, deleted_at: null, updated_at: at };
+      if (restored.status_category === 'resolved' && restored.resolved_at !== null) {
+        // Its auto-close skipped it in the trash: due at the same time as before, or at once when that has passed.
+        const { auto_close_after_days: days } = await this.deps.settings.get(accountId, trx);
+        await scheduleAutoClose(this.deps.jobs, trx, accountId, id, restored.resolved_at, days);
+      }
       await this.publishUpdate(trx, accountId, restored);
       return restored;
     });
@@ -127,10 +133,10 @@ export class CasesService {
   }
 
   async addNote(accountId: string, actor: string, id: string, input: { body: string; visibility: NoteVisibility }, withResult?: WithResult<CaseNote>): Promise<CaseNote> {
-    const now = this.deps.clock.now();
-    const at = now.toISOString();
     return this.deps.storage.db.transaction().execute(async (trx) => {
       const row = await this.writable(trx, accountId, id);
+      const now = this.deps.clock.now();
+      const at = now.toISOString();
       const note: CaseNote = { id: newId(now.getTime()), case_id: id, body: input.body, visibility: input.visibility, author: actor, created_at: at };
       const activity = caseActivityRepo(trx);
       await activity.insertNote(accountId, note);

@@ -9,15 +9,16 @@ import type { AnyDb } from './common.js';
  * on PostgreSQL as it is for SQLite's unicode61 tokenizer: `jane.doe@example.com` is the words
  * `jane`, `doe`, `example` and `com` on both.
  */
-const SEPARATORS = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~‘’‚‛“”„‟‐‑‒–—―…«»‹›·•′″¡¿§¶©®™°±×÷';
+export const SEPARATORS = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~‘’‚‛“”„‟‐‑‒–—―…«»‹›·•′″¡¿§¶©®™°±×÷';
 
-const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+export const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /**
- * PostgreSQL indexes this much of a case's text: a tsvector holds at most 1 MB, and a write whose
- * text would overflow it fails, so a case with megabytes of notes could take no more notes.
+ * PostgreSQL indexed this much of a case's text (0016 lowers it): a tsvector holds at most 1 MB,
+ * and a write whose text would overflow it fails, so a case with megabytes of notes could take no
+ * more notes.
  */
-export const POSTGRES_INDEXED_CHARS = 500_000;
+const POSTGRES_INDEXED_CHARS = 500_000;
 
 /**
  * Full-text search over `cases.search_text` and the indexes behind `GET /cases`.
@@ -26,7 +27,8 @@ export const POSTGRES_INDEXED_CHARS = 500_000;
  * query must occur somewhere in the title, description or a note; case-insensitive, whole words
  * only (no prefixes, no stemming, no stop words); accents count (`café` is not `cafe`).
  * - PostgreSQL: a stored generated `tsvector` (the `simple` configuration, positions stripped:
- *   nothing ranks or matches phrases) with a GIN index, over the first 500,000 characters.
+ *   nothing ranks or matches phrases) with a GIN index, over the first 500,000 characters
+ *   (160,000 since 0016).
  * - SQLite: an FTS5 table over `cases` (external content, keyed by the table's rowid) kept by
  *   triggers. `VACUUM` may renumber the rowids of a table without an INTEGER PRIMARY KEY; after one,
  *   `INSERT INTO cases_fts(cases_fts) VALUES ('rebuild')` re-reads every case.

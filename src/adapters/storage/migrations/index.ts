@@ -16,6 +16,7 @@ import { messageReceipts } from './0012_message_receipts.js';
 import { jobsByType } from './0013_jobs_by_type.js';
 import { rateLimitsUnlogged } from './0014_rate_limits_unlogged.js';
 import { deliveryAddresses } from './0015_delivery_addresses.js';
+import { caseSearchBound } from './0016_case_search_bound.js';
 
 /** Every migration, by name; a released migration is never edited, only followed by a new one. */
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
@@ -35,6 +36,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0013_jobs_by_type': jobsByType(),
     '0014_rate_limits_unlogged': rateLimitsUnlogged(dialect),
     '0015_delivery_addresses': deliveryAddresses(),
+    '0016_case_search_bound': caseSearchBound(dialect),
   };
 }
 
