@@ -7,7 +7,7 @@ function tickingClock(): Clock {
   let last = 0;
   return {
     now: () => new Date((last = Math.max(last + 1, Date.now()))),
-    setTimer: systemClock.setTimer,
+    setTimer: (ms, fn) => systemClock.setTimer(ms, fn),
   };
 }
 
