@@ -96,7 +96,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const sealer = new CredentialsCipher(config.SWITCHBOARD_CREDENTIALS_KEY ?? config.signingSecret);
   const webhooks = createWebhooks({ storage, clock, jobs, http: new FetchHttpClient(), sealer, ...overrides.webhooks });
   const calls = new CallLog(storage.db, logger, { bufferLimit: config.SWITCHBOARD_CALL_LOG_BUFFER });
-  const tts = overrides.tts ?? new EspeakTts();
+  const tts = overrides.tts ?? new EspeakTts('espeak-ng', (message) => logger.warn(message));
   const continuity = new ContinuityService(storage, clock, numbers, calls, tts, logger, webhooks.publisher);
   await continuity.start();
   // The simulated network is the only telephony adapter so far: it places the platform's calls, and

@@ -1,6 +1,6 @@
 /**
  * Text-to-speech. `languages` is the fixed catalogue of BCP-47 tags the engine can speak;
- * `synthesize` renders WAV audio and rejects when the engine is missing or fails.
+ * `synthesize` renders WAV audio (empty when the engine is not installed) and rejects when it fails.
  */
 export interface TextToSpeech {
   readonly languages: ReadonlySet<string>;

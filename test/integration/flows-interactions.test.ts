@@ -251,6 +251,36 @@ describe.each(DATABASES)('flow interactions (%s)', (db) => {
     expect(failed).toMatchObject({ status: 'failed', reason: 'the platform could not run it: the trunk is down', current: null });
   });
 
+  it('ends the calls in the log when the platform gives an interaction up: the one held and the one being placed', async () => {
+    const acct = await account();
+    const flowId = await published(acct);
+    await script(acct, CUSTOMER, { behavior: 'answer', answer_after_s: 0, talk_s: 600 });
+    await script(acct, AGENT, { behavior: 'answer', answer_after_s: 30 });
+    const id = (await start(acct, flowId)).body.interaction_id as string;
+    const ringing = await time.until(async () => {
+      const interaction = (await t.get(`/interactions/${id}`, acct.token)).body;
+      expect(interaction.current).toBe('call_agent');
+      return interaction as { steps: StepView[] };
+    });
+    const customerCall = ringing.steps[0]?.detail.call_id as string;
+    const { storage, calls, callbacks } = t.services;
+    const services: FlowServices = {
+      clock, calls, callbacks, http: new FetchHttpClient(), secrets: new DirectorySecrets(tmpdir()), random: Math.random, tts: new EspeakTts(),
+      cases: { create: () => Promise.reject(new Error('no cases here')), update: () => Promise.reject(new Error('no cases here')) },
+      telephony: new TrunkDown(() => Promise.resolve({ behavior: 'answer', answer_after_s: 0 }), clock),
+    };
+    const jobs = createJobQueue({ storage, clock });
+    const engine = new FlowEngine({ storage, jobs, services, handlers: COMPONENT_HANDLERS, events: new WebhookPublisher(clock, jobs, new SubscribedEndpoints(storage)) });
+    await engine.giveUp(acct.id, id, 'the media server is down');
+
+    expect((await t.get(`/interactions/${id}`, acct.token)).body).toMatchObject({ status: 'failed', reason: 'the platform could not run it: the media server is down' });
+    const legs = (await t.get('/calls', acct.token)).body._embedded.calls as { id: string; to: string; outcome: string | null; ended_at: string | null; events: { type: string; by?: string }[] }[];
+    const customer = legs.find((leg) => leg.id === customerCall);
+    expect(customer).toMatchObject({ outcome: 'failed', ended_at: expect.any(String) });
+    expect(customer?.events.at(-1)).toMatchObject({ type: 'hangup', by: 'platform' });
+    expect(legs.find((leg) => leg.to === AGENT)).toMatchObject({ outcome: 'failed', ended_at: expect.any(String) });
+  });
+
   it('reports executions newest first with their steps, filtered by status and time', async () => {
     const acct = await account();
     const flowId = await published(acct);

@@ -27,7 +27,15 @@ describe('espeak-ng text-to-speech', () => {
     expect(audio.length).toBeGreaterThan(10_000);
   });
 
-  it('fails clearly when the engine is missing', async () => {
-    await expect(new EspeakTts('no-such-espeak-binary').synthesize('hello', 'en-US')).rejects.toThrow(/could not start/);
+  it('renders nothing when the engine is not installed, and says so once', async () => {
+    const said: string[] = [];
+    const missing = new EspeakTts('no-such-espeak-binary', (message) => said.push(message));
+    expect((await missing.synthesize('hello', 'en-US')).length).toBe(0);
+    expect((await missing.synthesize('again', 'en-US')).length).toBe(0);
+    expect(said).toEqual(['no-such-espeak-binary is not installed: prompts are not rendered to audio (the simulated network records their text)']);
+  });
+
+  it('fails clearly when the engine fails', async () => {
+    await expect(new EspeakTts('false').synthesize('hello', 'en-US')).rejects.toThrow(/false exited with 1/);
   });
 });

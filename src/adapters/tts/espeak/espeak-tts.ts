@@ -4,11 +4,19 @@ import { VOICES } from './voices.js';
 
 const byLowerCase = new Map(Object.keys(VOICES).map((tag) => [tag.toLowerCase(), tag]));
 
-/** espeak-ng behind the TTS port. The catalogue is static, so validation works without the binary. */
+/**
+ * espeak-ng behind the TTS port. The catalogue is static, so validation works without the binary.
+ * When the binary is not installed nothing is rendered (an empty buffer: the simulated network
+ * only records the text), and `onMissing` hears of it once.
+ */
 export class EspeakTts implements TextToSpeech {
   readonly languages: ReadonlySet<string> = new Set(Object.keys(VOICES));
+  private missingReported = false;
 
-  constructor(private readonly binary = 'espeak-ng') {}
+  constructor(
+    private readonly binary = 'espeak-ng',
+    private readonly onMissing: (message: string) => void = () => undefined,
+  ) {}
 
   resolve(tag: string): string | undefined {
     const exact = byLowerCase.get(tag.toLowerCase());
@@ -25,7 +33,7 @@ export class EspeakTts implements TextToSpeech {
     return VOICES[known] ?? known;
   }
 
-  /** Renders WAV audio; rejects when espeak-ng is not installed or fails. */
+  /** Renders WAV audio; an empty buffer when espeak-ng is not installed; rejects when it fails. */
   synthesize(text: string, language: string): Promise<Buffer> {
     const voice = this.voiceFor(language);
     return new Promise((resolve, reject) => {
@@ -34,7 +42,12 @@ export class EspeakTts implements TextToSpeech {
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', (error) => reject(new Error(`${this.binary} could not start: ${error.message}`)));
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') return reject(new Error(`${this.binary} could not start: ${error.message}`));
+        if (!this.missingReported) this.onMissing(`${this.binary} is not installed: prompts are not rendered to audio (the simulated network records their text)`);
+        this.missingReported = true;
+        resolve(Buffer.alloc(0));
+      });
       child.on('close', (code) => {
         if (code === 0) resolve(Buffer.concat(chunks));
         else reject(new Error(`${this.binary} exited with ${String(code)}: ${stderr.trim()}`));

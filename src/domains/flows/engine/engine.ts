@@ -7,6 +7,7 @@ import type { Storage, WithResult } from '../../../ports/storage.js';
 import { notPublished } from '../flows.errors.js';
 import { flowsRepo } from '../flows.repo.js';
 import type { ActiveCall, StartedInteraction } from './interaction.model.js';
+import { LoggedCall } from '../../continuity/index.js';
 import { interactionsRepo, type InteractionRow, type Progress } from './interactions.repo.js';
 import { publishEnd } from './interaction-events.js';
 import { interpret, loadVersion, type LoadedVersion, type ProgressStore } from './interpret.js';
@@ -87,9 +88,18 @@ export class FlowEngine {
     });
   }
 
-  /** The platform failed to run the interaction however often it tried: it ends as failed, saying why. */
+  /**
+   * The platform failed to run the interaction however often it tried: it ends as failed, saying
+   * why, and the calls it held or was placing end in the call log with it.
+   */
   async giveUp(accountId: string, interactionId: string, error: string): Promise<void> {
-    await this.fail(accountId, interactionId, `the platform could not run it: ${error}`, this.deps.services.clock.now().toISOString());
+    const { storage, services } = this.deps;
+    const row = await interactionsRepo(storage.db).find(accountId, interactionId);
+    await this.fail(accountId, interactionId, `the platform could not run it: ${error}`, services.clock.now().toISOString());
+    if (row?.status !== 'running') return;
+    if (row.placing !== null) await LoggedCall.closeInterrupted(services.calls, services.clock, accountId, row.placing);
+    const held = row.call === null ? undefined : await LoggedCall.resume(services.calls, services.clock, accountId, parseJson<ActiveCall>(row.call).call_id).catch(() => undefined);
+    if (held && !held.ended) await held.add({ type: 'failed', reason: 'the flow could not go on' }, { type: 'hangup', by: 'platform' }).end('failed').save();
   }
 
   private store(accountId: string, interactionId: string): ProgressStore {
