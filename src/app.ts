@@ -201,6 +201,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger,
     adminToken: config.SWITCHBOARD_ADMIN_TOKEN,
     bodyLimitBytes: config.SWITCHBOARD_BODY_LIMIT_BYTES,
+    trustProxy: config.SWITCHBOARD_TRUST_PROXY,
     responseSealer: sealer,
   });
 

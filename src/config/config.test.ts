@@ -27,6 +27,15 @@ describe('config', () => {
     expect(problems.sort()).toEqual(['DATABASE_URL', 'PORT', 'SWITCHBOARD_ADMIN_TOKEN', 'SWITCHBOARD_TELEPHONY']);
   });
 
+  it('reads which proxies to trust: none by default, all, a hop count, or addresses', () => {
+    expect(parseEnv({}).SWITCHBOARD_TRUST_PROXY).toBe(false);
+    expect(parseEnv({ SWITCHBOARD_TRUST_PROXY: 'true' }).SWITCHBOARD_TRUST_PROXY).toBe(true);
+    expect(parseEnv({ SWITCHBOARD_TRUST_PROXY: '0' }).SWITCHBOARD_TRUST_PROXY).toBe(false);
+    expect(parseEnv({ SWITCHBOARD_TRUST_PROXY: '2' }).SWITCHBOARD_TRUST_PROXY).toBe(2);
+    expect(parseEnv({ SWITCHBOARD_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).SWITCHBOARD_TRUST_PROXY).toBe('10.0.0.0/8, 127.0.0.1');
+    expect(() => parseEnv({ SWITCHBOARD_TRUST_PROXY: 'yes please' })).toThrow(ConfigError);
+  });
+
   it('treats an empty variable as unset', () => {
     const parsed = parseEnv({ SWITCHBOARD_ADMIN_TOKEN: '', PORT: '' });
     expect(parsed.SWITCHBOARD_ADMIN_TOKEN).toBeUndefined();

@@ -36,6 +36,14 @@ export const configSchema = z.object({
   // A node renews its claims on running jobs every third of this; a dead node's jobs are taken over once it runs out.
   SWITCHBOARD_JOB_LEASE_S: z.coerce.number().int().min(1).max(3600).default(30),
   SWITCHBOARD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  // Behind a reverse proxy: whose X-Forwarded-Proto/-Host/-For to believe (true, a hop count, or addresses and CIDRs).
+  SWITCHBOARD_TRUST_PROXY: z
+    .string()
+    .default('false')
+    .refine((v) => /^(true|false|\d+)$/.test(v) || v.split(',').every((part) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(part.trim())), {
+      message: 'must be true, false, a hop count, or comma-separated addresses or CIDRs',
+    })
+    .transform((v): boolean | number | string => (v === 'true' ? true : v === 'false' || v === '0' ? false : /^\d+$/.test(v) ? Number(v) : v)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

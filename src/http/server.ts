@@ -20,6 +20,8 @@ export interface ServerOptions {
   logger: Logger;
   adminToken: string | undefined;
   bodyLimitBytes: number;
+  /** Which proxies' X-Forwarded-* headers name the scheme, host and client (Fastify's `trustProxy`). */
+  trustProxy: boolean | number | string;
   /** Seals the stored copies of responses that show a secret once (routes with `idempotent: 'sealed'`). */
   responseSealer: SecretSealer;
 }
@@ -30,6 +32,7 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     loggerInstance: options.logger as FastifyBaseLogger,
     disableRequestLogging: true,
     bodyLimit: options.bodyLimitBytes,
+    trustProxy: options.trustProxy,
     genReqId: () => randomUUID(),
     requestIdHeader: 'x-request-id',
     ajv: { customOptions: { coerceTypes: false } },

@@ -38,4 +38,23 @@ describe.each(DATABASES)('messaging through the built-in provider adapters (%s)'
     expect(accepted.body).toEqual({ received: 1, applied: 1, unknown: 0, pending: 0, inbound: 0 });
     expect((await message(t, acct, id)).status).toBe('delivered');
   });
+
+  it('checks a status callback against the public URL a proxy forwarded, when told to trust it (SWITCHBOARD_TRUST_PROXY)', async () => {
+    const proxied = await TestApp.start(db, {}, { SWITCHBOARD_TRUST_PROXY: 'true' });
+    try {
+      for (const app of [t, proxied]) {
+        const acct = await app.newAccount();
+        // No statusCallbackUrl: the URL is the one the request reached, as the proxy says.
+        const configured = await app.put('/channels/sms', { providers: [{ name: 'twilio', base_url: twilio.endpoint(), credentials: { accountSid: 'AC123', authToken: 'twilio-auth-token' }, settings: { from: '+14155550199' } }] }, acct.token);
+        expect(configured.status, configured.text).toBe(200);
+        const params = new URLSearchParams({ MessageSid: 'SM-never-sent', MessageStatus: 'delivered', AccountSid: 'AC123' });
+        const signature = twilioSignature('twilio-auth-token', `https://sb.example.com/webhooks/sms/${acct.id}`, params);
+        const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'sb.example.com' };
+        const posted = await app.request('POST', `/webhooks/sms/${acct.id}`, { raw: params.toString(), headers });
+        expect(posted.status, posted.text).toBe(app === proxied ? 200 : 401);
+      }
+    } finally {
+      await proxied.close();
+    }
+  });
 });
