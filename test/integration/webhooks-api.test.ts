@@ -58,6 +58,8 @@ describe.each(DATABASES)('webhook endpoints API (%s)', (db) => {
       [{ url: URL_A, events: ['case.*'], secret: '' }, 'secret'],
       [{ url: URL_A, events: ['case.*'], secret: 'whsec_not base64!' }, 'secret'],
       [{ url: URL_A, events: ['case.*'], secret: `whsec_${Buffer.alloc(65).toString('base64')}` }, 'secret'],
+      // Standard Webhooks keys are 24 to 64 bytes.
+      [{ url: URL_A, events: ['case.*'], secret: 'whsec_AQ==' }, 'secret'],
       [{ url: URL_A, events: ['case.*'], colour: 'blue' }, 'colour'],
     ];
     for (const [body, field] of cases) {

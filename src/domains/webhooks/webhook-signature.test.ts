@@ -17,14 +17,15 @@ describe('Standard Webhooks signing', () => {
     expect(headers).toEqual({ 'webhook-id': 'evt-1', 'webhook-timestamp': '1795424400', 'webhook-signature': signature(secret, 'evt-1', 1795424400, '{}') });
   });
 
-  it('generates whsec_ secrets of 32 random bytes; accepts whsec_ base64 up to 64 bytes, or a plain secret', () => {
+  it('generates whsec_ secrets of 32 random bytes; accepts whsec_ base64 of 24 to 64 bytes, or a plain secret', () => {
     const secret = generateSecret();
     expect(secretProblem(secret)).toBeUndefined();
     expect(Buffer.from(secret.slice(6), 'base64')).toHaveLength(32);
     expect(generateSecret()).not.toBe(secret);
-    expect(secretProblem(`whsec_${Buffer.alloc(16).toString('base64')}`)).toBeUndefined();
+    expect(secretProblem(`whsec_${Buffer.alloc(24).toString('base64')}`)).toBeUndefined();
     expect(secretProblem(`whsec_${Buffer.alloc(64).toString('base64')}`)).toBeUndefined();
-    expect(secretProblem(`whsec_${Buffer.alloc(65).toString('base64')}`)).toContain('at most 64');
+    expect(secretProblem(`whsec_${Buffer.alloc(23).toString('base64')}`)).toContain('24 to 64');
+    expect(secretProblem(`whsec_${Buffer.alloc(65).toString('base64')}`)).toContain('24 to 64');
     expect(secretProblem('whsec_not base64!')).toContain('base64');
     expect(secretProblem('my-shared-secret')).toBeUndefined();
     expect(secretProblem('')).toContain('1 to 512');

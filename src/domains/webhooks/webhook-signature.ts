@@ -8,6 +8,8 @@ import { createHmac, randomBytes } from 'node:crypto';
  */
 export const SECRET_PREFIX = 'whsec_';
 const SECRET_BYTES = 32;
+/** The Standard Webhooks specification's bounds for a secret's key. */
+const MIN_SECRET_BYTES = 24;
 const MAX_SECRET_BYTES = 64;
 const MAX_PLAIN_SECRET_LENGTH = 512;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -24,7 +26,8 @@ export function secretProblem(secret: string): string | undefined {
   }
   const encoded = secret.slice(SECRET_PREFIX.length);
   if (encoded.length === 0 || encoded.length % 4 !== 0 || !BASE64.test(encoded)) return `must be "${SECRET_PREFIX}" followed by base64, or a secret without that prefix`;
-  if (Buffer.from(encoded, 'base64').length > MAX_SECRET_BYTES) return `must encode at most ${MAX_SECRET_BYTES} bytes after "${SECRET_PREFIX}"`;
+  const bytes = Buffer.from(encoded, 'base64').length;
+  if (bytes < MIN_SECRET_BYTES || bytes > MAX_SECRET_BYTES) return `must encode ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} bytes after "${SECRET_PREFIX}"`;
   return undefined;
 }
 
