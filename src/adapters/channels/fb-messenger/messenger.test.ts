@@ -25,7 +25,7 @@ describe('fbMessenger adapter', () => {
     const result = await fbMessengerAdapter.send(outbound({ to: psid }), messenger(api.url), noAbort());
     expect(outcome(result)).toMatch(/^accepted m_AG5Hz2/);
     const [request] = api.received;
-    expect(request).toMatchObject({ method: 'POST', url: '/v23.0/me/messages' });
+    expect(request).toMatchObject({ method: 'POST', url: `/v23.0/me/messages?appsecret_proof=${createHmac('sha256', 'page-app-secret').update('EAAB-page-token').digest('hex')}` });
     expect(request?.url).not.toContain('access_token');
     expect(request?.headers.authorization).toBe('Bearer EAAB-page-token');
     expect(JSON.parse(request?.body ?? '')).toEqual({ recipient: { id: psid }, messaging_type: 'UPDATE', message: { text: 'Your order shipped' } });

@@ -19,6 +19,17 @@ export const graphVersion = (provider: ProviderConfig): string => {
 };
 
 /**
+ * The Graph API URL with Meta's `appsecret_proof` (the access token's HMAC-SHA256 under the app
+ * secret, hex) when the provider has `credentials.appSecret`: apps set to "Require App Secret"
+ * refuse calls without it.
+ */
+export function withAppSecretProof(url: string, provider: ProviderConfig, accessToken: string): string {
+  const appSecret = provider.credentials.appSecret;
+  if (appSecret === undefined || appSecret.trim() === '') return url;
+  return `${url}${url.includes('?') ? '&' : '?'}appsecret_proof=${hmac('sha256', appSecret, accessToken, 'hex')}`;
+}
+
+/**
  * Codes that say the platform is busy or briefly broken (rate limits, throughput, "try again"):
  * the provider's trouble, not this message's.
  */

@@ -47,8 +47,14 @@ function senderOf(message: OutboundMessage, provider: ProviderConfig): { fields:
 
 async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number): Promise<SendResult> {
   const accountSid = textOf(provider.credentials.accountSid);
+  // An API key (Twilio's recommended credential) signs in when given; else the account's auth token.
+  const apiKeySid = textOf(provider.credentials.apiKeySid);
+  const apiKeySecret = textOf(provider.credentials.apiKeySecret);
   const authToken = textOf(provider.credentials.authToken);
-  if (accountSid === undefined || authToken === undefined) return misconfigured(provider, 'credentials.accountSid and credentials.authToken are required');
+  const login = apiKeySid !== undefined && apiKeySecret !== undefined ? `${apiKeySid}:${apiKeySecret}` : authToken === undefined ? undefined : `${accountSid ?? ''}:${authToken}`;
+  if (accountSid === undefined || login === undefined) {
+    return misconfigured(provider, 'credentials.accountSid and either credentials.apiKeySid with credentials.apiKeySecret, or credentials.authToken, are required');
+  }
   const url = providerUrl(provider.baseUrl, TWILIO_URL, `2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`);
   if (url === undefined) return misconfigured(provider, `baseUrl ${JSON.stringify(provider.baseUrl)} is not an http(s) URL`);
   const sender = senderOf(message, provider);
@@ -60,7 +66,7 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
     url,
     {
       headers: {
-        authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`, 'utf8').toString('base64')}`,
+        authorization: `Basic ${Buffer.from(login, 'utf8').toString('base64')}`,
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/json',
       },

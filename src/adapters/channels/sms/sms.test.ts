@@ -41,6 +41,15 @@ describe('sms adapter (Twilio Messages API)', () => {
     });
   });
 
+  it('signs in with an API key when one is configured, the account SID still naming the account', async () => {
+    const api = await messagesApi(created);
+    const keyed = provider({ baseUrl: api.url, credentials: { accountSid, apiKeySid: 'SK0123456789abcdef0123456789abcdef', apiKeySecret: 'key-secret' }, settings: { from: '+15005550006' } });
+    expect((await smsAdapter.send(outbound(), keyed, noAbort())).kind).toBe('accepted');
+    const [request] = api.received;
+    expect(request?.url).toBe(`/2010-04-01/Accounts/${accountSid}/Messages.json`);
+    expect(request?.headers.authorization).toBe(`Basic ${Buffer.from('SK0123456789abcdef0123456789abcdef:key-secret').toString('base64')}`);
+  });
+
   it('takes From from options.from over settings.from, and sends the Messaging Service when configured', async () => {
     const api = await messagesApi(created);
     await smsAdapter.send(outbound({ options: { from: 'Acme' } }), sms(api.url), noAbort());

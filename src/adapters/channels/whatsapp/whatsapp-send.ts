@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ChannelAdapter, OutboundMessage, ProviderConfig, SendResult } from '../../../ports/message-channels.js';
-import { GRAPH_URL, classifyGraphError, graphVersion } from '../shared/graph.js';
+import { GRAPH_URL, classifyGraphError, graphVersion, withAppSecretProof } from '../shared/graph.js';
 import {
   DEFAULT_ATTEMPT_TIMEOUT_MS,
   failed,
@@ -42,7 +42,7 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
   if ('kind' in content) return content;
 
   const exchange = await postToProvider(
-    url,
+    withAppSecretProof(url, provider, accessToken),
     {
       headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ messaging_product: 'whatsapp', recipient_type: 'individual', to: message.to, ...content }),

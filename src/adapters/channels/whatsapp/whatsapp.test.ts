@@ -27,7 +27,9 @@ describe('whatsApp adapter', () => {
     const result = await whatsAppAdapter.send(outbound(), whatsApp(api.url), noAbort());
     expect(result).toEqual({ kind: 'accepted', providerMessageId: 'wamid.HBgM' });
     const [request] = api.received;
-    expect(request).toMatchObject({ method: 'POST', url: '/v23.0/106540352242922/messages' });
+    // With the app secret configured, Meta's appsecret_proof: the token's HMAC-SHA256 under it.
+    const proof = createHmac('sha256', 'app-secret').update('EAAG-token').digest('hex');
+    expect(request).toMatchObject({ method: 'POST', url: `/v23.0/106540352242922/messages?appsecret_proof=${proof}` });
     expect(request?.headers.authorization).toBe('Bearer EAAG-token');
     expect(request?.headers['content-type']).toBe('application/json');
     expect(JSON.parse(request?.body ?? '')).toEqual({
@@ -44,7 +46,7 @@ describe('whatsApp adapter', () => {
     const template = { name: 'order_shipped', language: { code: 'en_GB' }, components: [{ type: 'body', parameters: [{ type: 'text', text: 'A-17' }] }] };
     const result = await whatsAppAdapter.send(outbound({ options: { template } }), whatsApp(`${api.url}/graph/`, { apiVersion: 'v21.0' }), noAbort());
     expect(result).toEqual({ kind: 'accepted', providerMessageId: 'wamid.T', details: 'message_status accepted' });
-    expect(api.received[0]?.url).toBe('/graph/v21.0/106540352242922/messages');
+    expect(api.received[0]?.url?.split('?')[0]).toBe('/graph/v21.0/106540352242922/messages');
     expect(JSON.parse(api.received[0]?.body ?? '')).toEqual({ messaging_product: 'whatsapp', recipient_type: 'individual', to: '447123123123', type: 'template', template });
   });
 
