@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { DomainError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import type { App, RouteAuth } from './types.js';
@@ -86,6 +87,8 @@ export async function buildServer(services: AppServices, options: ServerOptions)
   const idempotency = idempotencyHooks(services.storage.db, services.clock, options.responseSealer);
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, security: securityOf(route.config?.auth) };
+    // Every DELETE answers 204 without a body: the OpenAPI document says so rather than a default 200.
+    if (route.method === 'DELETE' && route.schema.response === undefined) route.schema.response = { 204: z.null().describe('Deleted') };
     if (!route.config?.idempotent) return;
     route.preHandler = [...toArray(route.preHandler), idempotency.preHandler];
     route.onSend = [...toArray(route.onSend), idempotency.onSend];

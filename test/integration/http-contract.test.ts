@@ -306,6 +306,10 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
     for (const path of ['/numbers', '/numbers/{number}', '/fallback-experience/settings', '/fallback-experience/activation', '/fallback-experience/audit', '/telephony/inbound-calls', '/calls', '/calls/{call_id}', '/sim/phones/{number}', '/sim/inbound-calls', '/oauth/token', '/admin/accounts']) {
       expect(documented, path).toContain(path);
     }
+    // Every DELETE is documented as what it answers: 204 without a body.
+    const deletes = Object.entries(spec.body.paths as Record<string, { delete?: { responses: Record<string, unknown> } }>).filter(([, item]) => item.delete);
+    expect(deletes.length).toBeGreaterThan(10);
+    for (const [path, item] of deletes) expect(Object.keys(item.delete?.responses ?? {}), path).toEqual(['204']);
     const docs = await t.get('/docs');
     expect([200, 302]).toContain(docs.status);
   });
