@@ -58,6 +58,7 @@ describe.each(DATABASES)('cases over the API (%s)', (db) => {
       [{ title: 'x', related: { tickets: [] } }, ['related.tickets']],
       [{ title: 'x', due_date: '2026-02-30', type: 'task' }, ['due_date']],
       [{ title: 'x', due_date: '01/12/2026', type: 'task' }, ['due_date']],
+      [{ title: 'x', due_date: '0026-12-01', type: 'task' }, ['due_date']],
     ];
     for (const [body, names] of cases) {
       const response = await create(acct, body);
