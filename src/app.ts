@@ -86,11 +86,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // A deleted skill's queue is woken so its waiting callbacks are cancelled.
   const skills = new SkillsService(storage, clock, wakeCallbackQueue);
   // An agent becoming available wakes the callback queue of each of their skills, on this node as
-  // soon as the change commits.
+  // soon as the change commits. Agents and groups holding cases not yet closed are not deleted
+  // from under them.
   const agents = new AgentsService(storage, clock, async (executor, accountId, _agentId, skillIds) => {
     for (const skillId of skillIds) await wakeCallbackQueue(executor, accountId, skillId);
-  }, (work) => jobs.transaction(work));
-  const groups = new GroupsService(storage, clock);
+  }, (work) => jobs.transaction(work), (accountId, holder) => cases.openCasesOf(accountId, holder));
+  const groups = new GroupsService(storage, clock, (accountId, holder) => cases.openCasesOf(accountId, holder));
   // Outbound webhooks: domains publish their events through it inside their own transactions.
   // Signing secrets are sealed at rest with the same key as channel credentials.
   const sealer = new CredentialsCipher(config.SWITCHBOARD_CREDENTIALS_KEY ?? config.signingSecret);

@@ -201,6 +201,23 @@ describe.each(DATABASES)('cases over the API (%s)', (db) => {
     expect((await t.get(`/cases/${incident.id}`, a.token)).body.title).toBe('x');
   });
 
+  it('keeps an agent or a group holding cases not yet closed from being deleted until they are reassigned', async () => {
+    const acct = await t.newAccount();
+    const agent = (await t.post('/agents', { name: 'Ana' }, acct.token)).body.id as string;
+    const group = (await t.post('/groups', { name: 'Tier 2' }, acct.token)).body.id as string;
+    const held = (await create(acct, { title: 'x', assignee_id: agent, group_id: group })).body.id as string;
+    const trashed = (await create(acct, { title: 'y', assignee_id: agent, group_id: group })).body.id as string;
+    expect((await t.delete(`/cases/${trashed}`, acct.token)).status).toBe(204);
+    for (const path of [`/agents/${agent}`, `/groups/${group}`]) {
+      const refused = await t.delete(path, acct.token);
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ code: 'conflict', detail: expect.stringContaining('holds 1 case not yet closed') });
+    }
+    expect((await t.patch(`/cases/${held}`, { assignee_id: null, group_id: null }, acct.token)).status).toBe(200);
+    expect((await t.delete(`/agents/${agent}`, acct.token)).status).toBe(204);
+    expect((await t.delete(`/groups/${group}`, acct.token)).status).toBe(204);
+  });
+
   it('adds notes (public by default), lists them oldest first, and keeps search_text in step', async () => {
     const acct = await t.newAccount();
     const { body } = await create(acct, { title: 'Title', description: 'Desc' });

@@ -96,6 +96,9 @@ describe.each(DATABASES)('case lifecycle (%s)', (db) => {
     const elsewhere = await create(acct, { title: 'd', type: 'incident', problem_id: other.id });
     const trashed = await create(acct, { title: 'e', type: 'incident', problem_id: problem.id });
     expect((await t.delete(`/cases/${trashed.id}`, acct.token)).status).toBe(204);
+    const incidents = async (query: string) => ((await t.get(`/cases?problem_id=${problem.id}${query}`, acct.token)).body._embedded.cases as { id: string }[]).map((c) => c.id).sort();
+    expect(await incidents('')).toEqual([open.id, pending.id, done.id].sort());
+    expect(await incidents('&include_deleted=true')).toEqual([open.id, pending.id, done.id, trashed.id].sort());
     clock.advance(1000);
 
     const resolved = await patch(acct, problem.id, { status: 'resolved', resolution: 'Replaced the router' });

@@ -13,6 +13,7 @@ export interface CaseFilters {
   type?: CaseType | undefined;
   assigneeId?: string | undefined;
   groupId?: string | undefined;
+  problemId?: string | undefined;
   requesterId?: string | undefined;
   requesterEmail?: string | undefined;
   createdFrom?: string | undefined;

@@ -62,7 +62,7 @@ export interface FullText {
 }
 
 const narrowed = (f: CaseFilters) =>
-  [f.statusId, f.statusCategory, f.priority, f.type, f.assigneeId, f.groupId, f.requesterId, f.requesterEmail, f.createdFrom, f.createdTo, f.updatedFrom, f.updatedTo].some(
+  [f.statusId, f.statusCategory, f.priority, f.type, f.assigneeId, f.groupId, f.problemId, f.requesterId, f.requesterEmail, f.createdFrom, f.createdTo, f.updatedFrom, f.updatedTo].some(
     (value) => value !== undefined,
   );
 
@@ -77,6 +77,7 @@ export function caseSearchRepo(db: Executor, dialect: DialectName) {
     if (f.type !== undefined) query = query.where('type', '=', f.type);
     if (f.assigneeId !== undefined) query = query.where('assignee_id', '=', f.assigneeId);
     if (f.groupId !== undefined) query = query.where('group_id', '=', f.groupId);
+    if (f.problemId !== undefined) query = query.where('problem_id', '=', f.problemId);
     if (f.requesterId !== undefined) query = query.where('requester_id', '=', f.requesterId);
     // Folded by the database on both sides, as the index folds it (migration 0008).
     if (f.requesterEmail !== undefined) query = query.where(sql`lower(requester_email)`, '=', sql`lower(${f.requesterEmail})`);

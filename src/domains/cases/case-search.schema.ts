@@ -18,6 +18,7 @@ export const caseListQuery = z.strictObject({
   type: z.enum(CASE_TYPES).optional(),
   assignee_id: id.optional(),
   group_id: id.optional(),
+  problem_id: id.optional().describe("a problem's incidents"),
   requester_id: id.optional(),
   requester_email: z.string().trim().min(1).max(254).optional().describe('exact address, case-insensitive'),
   created_from: instant.optional(),

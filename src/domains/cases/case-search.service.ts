@@ -89,6 +89,7 @@ export class CaseSearchService {
       type: query.type,
       assigneeId: query.assignee_id,
       groupId: query.group_id,
+      problemId: query.problem_id,
       requesterId: query.requester_id,
       requesterEmail: query.requester_email,
       createdFrom: utc(query.created_from),

@@ -47,6 +47,19 @@ export function casesRepo(db: Executor, dialect: DialectName) {
         .orderBy('id');
       return (dialect === 'postgres' ? query.forUpdate() : query).execute();
     },
+    /** Cases not closed nor in the trash whose assignee or group is `id`, counted up to `limit`. */
+    async countOpenHeldBy(accountId: string, column: 'assignee_id' | 'group_id', id: string, limit: number): Promise<number> {
+      const held = db
+        .selectFrom('cases')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where(column, '=', id)
+        .where('status_category', '!=', 'closed')
+        .where('deleted_at', 'is', null)
+        .limit(limit);
+      const row = await db.selectFrom(held.as('held')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
     async hasIncidents(accountId: string, problemId: string): Promise<boolean> {
       const row = await db.selectFrom('cases').select('id').where('account_id', '=', accountId).where('problem_id', '=', problemId).limit(1).executeTakeFirst();
       return row !== undefined;

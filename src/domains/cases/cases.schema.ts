@@ -11,7 +11,7 @@ const text = (max: number) => z.string().max(max);
 const email = emailAddress().max(254);
 /** A calendar date; whether it exists (2026-02-30 does not) is checked too. */
 // A year before 1900 is a typo (0026 for 2026), not a due date.
-const date = z.iso.date().refine((value) => value >= '1900-01-01', 'must be a date from 1900 on');
+const date = z.iso.date().refine((value) => !/^\d{4}-/.test(value) || value >= '1900-01-01', 'must be a date from 1900 on');
 const timestamp = z.iso.datetime({ offset: true });
 const channel = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be a lowercase word such as phone, email, chat or api');
 const idList = z.array(z.string().min(1).max(100)).max(MAX_RELATED);

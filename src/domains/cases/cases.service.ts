@@ -65,6 +65,12 @@ export class CasesService {
     });
   }
 
+  /** How many cases not closed nor in the trash an agent or a group holds (counted up to 1,000): the directory's delete guard. */
+  openCasesOf(accountId: string, holder: { assigneeId: string } | { groupId: string }): Promise<number> {
+    const [column, id] = 'assigneeId' in holder ? (['assignee_id', holder.assigneeId] as const) : (['group_id', holder.groupId] as const);
+    return casesRepo(this.deps.storage.db, this.deps.storage.dialect).countOpenHeldBy(accountId, column, id, 1000);
+  }
+
   /** One statement: the case and its custom status's name, without its search text. */
   async get(accountId: string, id: string): Promise<CaseView> {
     const row = await caseSearchRepo(this.deps.storage.db, this.deps.storage.dialect).one(accountId, id);

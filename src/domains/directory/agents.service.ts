@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Database, Executor, Storage } from '../../ports/storage.js';
 import type { Clock } from '../../kernel/clock.js';
 import { invalid, notFound, type FieldProblem } from '../../kernel/errors.js';
+import { holdsCases } from './directory.errors.js';
 import { newId } from '../../kernel/ids.js';
 import type { Page } from '../../kernel/page.js';
 import { pageOf } from '../../kernel/page.js';
@@ -30,6 +31,12 @@ async function resolveSkills(db: Executor, accountId: string, names: readonly st
  */
 export type AgentAvailableHook = (executor: Executor, accountId: string, agentId: string, skillIds: string[]) => Promise<void>;
 
+/**
+ * How many cases not yet closed (and not in the trash) an agent or a group holds: one that holds
+ * any cannot be deleted, or those cases would point at nobody.
+ */
+export type OpenCasesOf = (accountId: string, holder: { assigneeId: string } | { groupId: string }) => Promise<number>;
+
 /** Opens the transactions agent changes are written in; the hook's work may start the moment one commits. */
 export type AgentTransactions = <T>(work: (trx: Transaction<Database>) => Promise<T>) => Promise<T>;
 
@@ -37,7 +44,13 @@ export type AgentTransactions = <T>(work: (trx: Transaction<Database>) => Promis
 export class AgentsService {
   private readonly transaction: AgentTransactions;
 
-  constructor(private readonly storage: Storage, private readonly clock: Clock, private readonly onAvailable?: AgentAvailableHook, transaction?: AgentTransactions) {
+  constructor(
+    private readonly storage: Storage,
+    private readonly clock: Clock,
+    private readonly onAvailable?: AgentAvailableHook,
+    transaction?: AgentTransactions,
+    private readonly openCasesOf?: OpenCasesOf,
+  ) {
     this.transaction = transaction ?? ((work) => storage.db.transaction().execute(work));
   }
 
@@ -108,8 +121,10 @@ export class AgentsService {
     return this.update(accountId, id, { status });
   }
 
-  /** Its skills and group memberships go with it (foreign keys cascade). */
+  /** Its skills and group memberships go with it (foreign keys cascade); not while it is assigned open cases. */
   async delete(accountId: string, id: string): Promise<void> {
+    const held = (await this.openCasesOf?.(accountId, { assigneeId: id })) ?? 0;
+    if (held > 0) throw holdsCases('agent', held);
     if (!(await agentsRepo(this.storage.db).delete(accountId, id))) throw notFound('agent');
   }
 }

@@ -11,3 +11,7 @@ export function isUniqueViolation(error: unknown): boolean {
 
 export const skillNameTaken = (name: string): DomainError =>
   new DomainError('already_exists', `the account already has a skill named ${JSON.stringify(name)}`, [{ name: 'name', description: 'already exists' }]);
+
+/** An agent or group still holding cases not yet closed cannot be deleted. */
+export const holdsCases = (what: 'agent' | 'group', count: number): DomainError =>
+  new DomainError('conflict', `the ${what} holds ${count >= 1000 ? '1,000 or more' : count} case${count === 1 ? '' : 's'} not yet closed: reassign ${count === 1 ? 'it' : 'them'} first`);

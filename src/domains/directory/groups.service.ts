@@ -7,6 +7,8 @@ import { pageOf } from '../../kernel/page.js';
 import { agentsRepo } from './agents.repo.js';
 import type { Group, GroupInput, GroupPatch } from './groups.model.js';
 import { groupsRepo, type GroupRow } from './groups.repo.js';
+import type { OpenCasesOf } from './agents.service.js';
+import { holdsCases } from './directory.errors.js';
 
 /**
  * The distinct member ids, failing with one field per id that is not an agent of the account
@@ -24,7 +26,7 @@ async function checkMembers(db: Executor, accountId: string, agentIds: readonly 
 
 /** Groups of agents. */
 export class GroupsService {
-  constructor(private readonly storage: Storage, private readonly clock: Clock) {}
+  constructor(private readonly storage: Storage, private readonly clock: Clock, private readonly openCasesOf?: OpenCasesOf) {}
 
   async create(accountId: string, input: GroupInput): Promise<Group> {
     const now = this.clock.now();
@@ -65,7 +67,10 @@ export class GroupsService {
     return this.get(accountId, id);
   }
 
+  /** Not while it holds cases not yet closed. */
   async delete(accountId: string, id: string): Promise<void> {
+    const held = (await this.openCasesOf?.(accountId, { groupId: id })) ?? 0;
+    if (held > 0) throw holdsCases('group', held);
     if (!(await groupsRepo(this.storage.db).delete(accountId, id))) throw notFound('group');
   }
 }
