@@ -146,7 +146,8 @@ const server = createServer((request, response) => {
   const chunks: Buffer[] = [];
   request.on('data', (chunk: Buffer) => chunks.push(chunk));
   request.on('end', () => {
-    const path = request.url ?? '/';
+    // The path alone: Graph calls carry query parameters (appsecret_proof), which the real API takes too.
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
     if (request.method === 'GET' && path === '/health') return answer(response, 200, '{"status":"ok"}');
     if (request.method === 'GET' && path === '/pending') return answer(response, 200, JSON.stringify({ pendingCallbacks }));
     if (request.method === 'GET' && path === '/records') {

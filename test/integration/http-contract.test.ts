@@ -35,6 +35,10 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
     expect(wrongType.body.fields.map((f: { name: string }) => f.name)).toEqual(['number']);
     const notE164 = await t.post('/numbers', { number: '4155550100', name: 'Main' }, acct.token);
     expect(notE164.body.fields[0].name).toBe('number');
+    // Only the number is needed: it names itself.
+    const bare = await t.post('/numbers', { number: '+14155550100' }, acct.token);
+    expect(bare.status, bare.text).toBe(201);
+    expect(bare.body).toMatchObject({ number: '+14155550100', name: '+14155550100', inbound_flow_id: null });
   });
 
   it('answers an oversized body with 413', async () => {

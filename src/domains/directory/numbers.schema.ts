@@ -13,7 +13,7 @@ export const numberSchema = z.object({
 
 export const createNumberBody = z.strictObject({
   number: e164,
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(200).optional().describe('defaults to the number itself'),
   inbound_flow_id: z.string().min(1).max(100).nullable().default(null),
 });
 

@@ -21,10 +21,11 @@ export interface NumbersOptions {
 export class NumbersService {
   constructor(private readonly storage: Storage, private readonly clock: Clock, private readonly options: NumbersOptions = {}) {}
 
-  async create(accountId: string, input: { number: string; name: string; inbound_flow_id: string | null }): Promise<PhoneNumber> {
+  /** A number without a name is named by itself. */
+  async create(accountId: string, input: { number: string; name?: string | undefined; inbound_flow_id: string | null }): Promise<PhoneNumber> {
     await this.checkInboundFlow(accountId, input.inbound_flow_id);
     const at = this.clock.now().toISOString();
-    const number: PhoneNumber = { ...input, created_at: at, updated_at: at };
+    const number: PhoneNumber = { ...input, name: input.name ?? input.number, created_at: at, updated_at: at };
     await this.storage.db.transaction().execute(async (trx) => {
       if (!(await numbersRepo(trx).insert(accountId, number))) {
         throw new DomainError('already_exists', `${input.number} is already one of this account's numbers`, [
