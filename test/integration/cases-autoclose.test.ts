@@ -173,6 +173,20 @@ describe.each(DATABASES)('case auto-close and trash purge (%s)', (db) => {
     await drain();
     expect((await t.get(`/cases/${recent.id}`, acct.token)).status).toBe(404);
   });
+
+  it('unlinks, audited, the incidents of a problem it purges', async () => {
+    const acct = await longLivedAccount(t);
+    const problem = await create(acct, { title: 'Outage', type: 'problem' });
+    const incident = await create(acct, { title: 'No dial tone', type: 'incident', problem_id: problem.id });
+    expect((await t.delete(`/cases/${problem.id}`, acct.token)).status).toBe(204);
+    clock.advance(31 * DAY_MS);
+    await scheduleRecurringJobs(createJobQueue({ storage: t.services.storage, clock }), t.services.storage, clock);
+    await drain();
+    expect((await t.get(`/cases/${problem.id}`, acct.token)).status).toBe(404);
+    expect(await read(acct, incident.id)).toMatchObject({ problem_id: null });
+    const entries = (await t.get(`/cases/${incident.id}/audit`, acct.token)).body._embedded.audit;
+    expect(entries.at(-1)).toMatchObject({ actor: 'system', field: 'problem_id', old_value: problem.id, new_value: null, detail: 'its problem was purged from the trash' });
+  });
 });
 
 describe.each(DATABASES)('case auto-close across a restart (%s)', (db) => {

@@ -6,7 +6,7 @@ import type { Executor, Storage } from '../../ports/storage.js';
 import { caseActivityRepo } from './case-activity.repo.js';
 import { newId } from '../../kernel/ids.js';
 import type { CaseSettingsService } from './case-settings.service.js';
-import { casesRepo, purgeTrashedBatch, PURGE_BATCH } from './cases.repo.js';
+import { casesRepo, incidentsOfPurgedProblems, purgeTrashedBatch, PURGE_BATCH } from './cases.repo.js';
 import { BUILT_IN_STATUS, SYSTEM_ACTOR } from './cases.model.js';
 import type { CaseStatusesService } from './statuses.service.js';
 
@@ -78,9 +78,29 @@ export class CaseAutomation {
     const cutoff = new Date(this.clock.now().getTime() - TRASH_RETENTION_MS).toISOString();
     let deleted = 0;
     for (;;) {
-      const batch = await purgeTrashedBatch(this.storage.db, cutoff);
+      const batch = await this.storage.db.transaction().execute(async (trx) => {
+        await this.unlinkFromPurgedProblems(trx, cutoff);
+        return purgeTrashedBatch(trx, cutoff);
+      });
       deleted += batch;
       if (batch < PURGE_BATCH || signal?.aborted) return deleted;
+    }
+  }
+
+  /** Incidents whose problem goes with this purge lose the link, audited, instead of pointing at nothing. */
+  private async unlinkFromPurgedProblems(trx: Executor, cutoff: string): Promise<void> {
+    for (;;) {
+      const incidents = await incidentsOfPurgedProblems(trx, cutoff, PURGE_BATCH);
+      const now = this.clock.now();
+      const at = now.toISOString();
+      for (const incident of incidents) {
+        await casesRepo(trx, this.storage.dialect).update(incident.account_id, incident.id, { problem_id: null, updated_at: at });
+        await caseActivityRepo(trx).insertAudit(incident.account_id, [{
+          id: newId(now.getTime()), case_id: incident.id, actor: SYSTEM_ACTOR, action: 'changed', field: 'problem_id',
+          old_value: incident.problem_id, new_value: null, detail: 'its problem was purged from the trash', created_at: at,
+        }]);
+      }
+      if (incidents.length < PURGE_BATCH) return;
     }
   }
 }

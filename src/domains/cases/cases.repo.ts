@@ -67,6 +67,22 @@ export function casesRepo(db: Executor, dialect: DialectName) {
   };
 }
 
+/**
+ * Incidents (up to `limit`, across accounts) that link a problem trashed before `cutoff`, and are
+ * not to be purged themselves: the purge leaves their link pointing at nothing unless it is undone.
+ */
+export function incidentsOfPurgedProblems(db: Executor, cutoff: string, limit: number): Promise<{ account_id: string; id: string; problem_id: string | null }[]> {
+  return db
+    .selectFrom('cases as i')
+    .innerJoin('cases as p', (join) => join.onRef('p.account_id', '=', 'i.account_id').onRef('p.id', '=', 'i.problem_id'))
+    .select(['i.account_id', 'i.id', 'i.problem_id'])
+    .where('p.deleted_at', 'is not', null)
+    .where('p.deleted_at', '<', cutoff)
+    .where((eb) => eb.or([eb('i.deleted_at', 'is', null), eb('i.deleted_at', '>=', cutoff)]))
+    .limit(limit)
+    .execute();
+}
+
 /** Rows per delete, so one purge never holds locks on a huge backlog in a single statement. */
 export const PURGE_BATCH = 1000;
 

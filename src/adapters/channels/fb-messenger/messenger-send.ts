@@ -39,6 +39,8 @@ function messagingOf(options: Record<string, unknown>): Messaging | SendResult {
   return { messaging_type: type ?? 'UPDATE' };
 }
 
+const MAX_TEXT_CHARACTERS = 2000;
+
 async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number): Promise<SendResult> {
   const accessToken = textOf(provider.credentials.accessToken);
   if (accessToken === undefined) return misconfigured(provider, 'credentials.accessToken (the page access token) is missing');
@@ -46,6 +48,9 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
   if (url === undefined) return misconfigured(provider, `baseUrl ${JSON.stringify(provider.baseUrl)} is not an http(s) URL`);
   const messaging = messagingOf(message.options);
   if ('kind' in messaging) return messaging;
+  // The Send API takes text "less than 2000 characters": a longer one is refused here, without a request.
+  const length = [...message.body].length;
+  if (length >= MAX_TEXT_CHARACTERS) return rejected('too_long', `Messenger takes text of fewer than ${MAX_TEXT_CHARACTERS} characters; this one has ${length}`);
 
   // The token travels in a header, not in `?access_token=`, so it stays out of URLs and their logs.
   const exchange = await postToProvider(

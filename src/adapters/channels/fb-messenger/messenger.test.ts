@@ -31,6 +31,13 @@ describe('fbMessenger adapter', () => {
     expect(JSON.parse(request?.body ?? '')).toEqual({ recipient: { id: psid }, messaging_type: 'UPDATE', message: { text: 'Your order shipped' } });
   });
 
+  it('rejects text of 2,000 characters or more, as the Send API would, without a request', async () => {
+    const api = await sendApi(accepted);
+    expect(outcome(await fbMessengerAdapter.send(outbound({ to: psid, body: 'x'.repeat(1999) }), messenger(api.url), noAbort()))).toMatch(/^accepted/);
+    expect(outcome(await fbMessengerAdapter.send(outbound({ to: psid, body: 'x'.repeat(2000) }), messenger(api.url), noAbort()))).toBe('rejected too_long');
+    expect(api.received).toHaveLength(1);
+  });
+
   it('honours options.tag (MESSAGE_TAG) and options.messaging_type', async () => {
     const api = await sendApi(accepted);
     await fbMessengerAdapter.send(outbound({ to: psid, options: { tag: 'POST_PURCHASE_UPDATE' } }), messenger(api.url), noAbort());

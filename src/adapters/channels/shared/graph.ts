@@ -36,9 +36,15 @@ export function withAppSecretProof(url: string, provider: ProviderConfig, access
 const TRANSIENT_CODES = new Set([
   1, 2, 4, 17, 32, 341, 613, // Graph: unknown/service errors, app, user, page and call rate limits
   1200, // Messenger: temporary send failure
-  80007, 130429, 131048, 131056, // WhatsApp: account rate limit, throughput, spam rate limit, pair rate limit
+  80007, 130429, 131048, // WhatsApp: account rate limit, throughput, spam rate limit
   131000, 131016, 133004, // WhatsApp: something went wrong, service unavailable, server temporarily unavailable
 ]);
+
+/**
+ * Codes about this business–customer pair only (WhatsApp's pair rate limit, whatever the HTTP
+ * status): the message moves on, and the provider stays healthy for every other customer.
+ */
+const PER_RECIPIENT_CODES = new Set([131056]);
 
 /**
  * Codes that break every message of the provider, not this one: an invalid or expired token, a
@@ -77,6 +83,7 @@ export function classifyGraphError(answer: ProviderAnswer, body: unknown): SendR
   ]
     .filter((part) => part !== undefined)
     .join('; ');
+  if (PER_RECIPIENT_CODES.has(code)) return rejected(String(code), reason);
   if (answer.status === 429 || answer.status >= 500 || transient === true || TRANSIENT_CODES.has(code)) return failed(String(code), reason);
   if (PROVIDER_WIDE_CODES.has(code)) return failed(String(code), reason);
   return rejected(String(code), reason);

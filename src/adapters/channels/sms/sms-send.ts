@@ -45,6 +45,8 @@ function senderOf(message: OutboundMessage, provider: ProviderConfig): { fields:
   return { fields: { ...(from === undefined ? {} : { From: from }), ...(service === undefined ? {} : { MessagingServiceSid: service }) } };
 }
 
+const MAX_BODY_CHARACTERS = 1600;
+
 async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number): Promise<SendResult> {
   const accountSid = textOf(provider.credentials.accountSid);
   // An API key (Twilio's recommended credential) signs in when given; else the account's auth token.
@@ -59,6 +61,9 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
   if (url === undefined) return misconfigured(provider, `baseUrl ${JSON.stringify(provider.baseUrl)} is not an http(s) URL`);
   const sender = senderOf(message, provider);
   if ('kind' in sender) return sender;
+  // Twilio's Messages API takes a Body of at most 1,600 characters: a longer one is refused here, without a request.
+  const length = [...message.body].length;
+  if (length > MAX_BODY_CHARACTERS) return rejected('too_long', `SMS takes a body of at most ${MAX_BODY_CHARACTERS} characters; this one has ${length}`);
   const statusCallback = textOf(provider.settings.statusCallbackUrl);
 
   const form = new URLSearchParams({ To: message.to, ...sender.fields, Body: message.body, ...(statusCallback === undefined ? {} : { StatusCallback: statusCallback }) });

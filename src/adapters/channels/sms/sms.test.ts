@@ -84,6 +84,13 @@ describe('sms adapter (Twilio Messages API)', () => {
     expect(outcome(await createSmsAdapter({ timeoutMs: 200 }).send(outbound(), sms(api.url), noAbort()))).toBe('failed timeout');
   });
 
+  it('rejects a body longer than the 1,600 characters the API takes, without a request', async () => {
+    const api = await messagesApi(created);
+    expect(outcome(await smsAdapter.send(outbound({ body: 'é'.repeat(1600) }), sms(api.url), noAbort()))).toBe('accepted SM1f0e8ae6ade43cb3c0ce4525424e404f');
+    expect(outcome(await smsAdapter.send(outbound({ body: 'x'.repeat(1601) }), sms(api.url), noAbort()))).toBe('rejected too_long');
+    expect(api.received).toHaveLength(1);
+  });
+
   it('fails as misconfigured without credentials or a sender, and rejects a malformed options.from', async () => {
     const api = await messagesApi(created);
     expect(outcome(await smsAdapter.send(outbound(), provider({ baseUrl: api.url, settings: { from: '+1' } }), noAbort()))).toBe('failed misconfigured');

@@ -66,6 +66,8 @@ describe('whatsApp adapter', () => {
     [400, 131031, 'Account has been locked', 'failed 131031'],
     [429, 130429, 'Rate limit hit', 'failed 130429'],
     [400, 131048, 'Spam rate limit hit', 'failed 131048'],
+    // One customer's pair rate limit says nothing about the provider: no circuit breaking for everyone.
+    [429, 131056, '(Business Account, Consumer Account) pair rate limit hit', 'rejected 131056'],
     [500, 131000, 'Something went wrong', 'failed 131000'],
     [503, 131016, 'Service unavailable', 'failed 131016'],
   ])('classifies HTTP %i Graph error %i (%s) as %s', async (status, code, message, expected) => {
