@@ -172,7 +172,7 @@ describe.each(DATABASES)('webhook deliveries (%s)', (db) => {
     expect(receiver.at(landing)).toHaveLength(0);
   });
 
-  it('signs with a plain secret the client chose, and with a new secret set by PATCH from the next attempt on', async () => {
+  it('signs with a plain secret the client chose, and with a new secret set by PATCH from the next attempt on, beside the old one for 24 h', async () => {
     const acct = await longLivedAccount(t);
     const url = receiver.endpoint(500, 200);
     const endpoint = await createEndpoint(t, acct, { url, events: ['case.created'], secret: 'my-shared-secret' });
@@ -187,7 +187,15 @@ describe.each(DATABASES)('webhook deliveries (%s)', (db) => {
     await drain();
     const second = receiver.at(url)[1];
     expect(second && verifyStandardWebhook('rotated-secret', second)).toBe(true);
-    expect(second && verifyStandardWebhook('my-shared-secret', second)).toBe(false);
+    // The replaced secret signs too for 24 h (two space-separated signatures), so receivers can switch over.
+    expect(second && verifyStandardWebhook('my-shared-secret', second)).toBe(true);
+    expect(second?.headers['webhook-signature']?.split(' ')).toHaveLength(2);
+    clock.advance(24 * 60 * 60 * SECOND);
+    await createCase(t, acct);
+    await drain();
+    const third = receiver.at(url)[2];
+    expect(third && verifyStandardWebhook('rotated-secret', third)).toBe(true);
+    expect(third && verifyStandardWebhook('my-shared-secret', third)).toBe(false);
   });
 
   it('retries a receiver that does not answer within the timeout, and one that cannot be reached', async () => {

@@ -8,7 +8,7 @@ import type { Storage } from '../../ports/storage.js';
 import { cancelPendingDeliveries } from './pending-deliveries.js';
 import { retryDelayMs, RETRY_WINDOW_MS, type RetryPolicy } from './retry-policy.js';
 import { signedHeaders } from './webhook-signature.js';
-import { secretContext, type SecretSealer } from './webhook-views.js';
+import { secretContext, signingSecrets, type SealedSecret, type SecretSealer } from './webhook-views.js';
 import type { DeliveryAttempt, WebhookPayload } from './webhooks.model.js';
 import type { SubscribedEndpoints } from './subscribed-endpoints.js';
 import { webhooksRepo, type DeliveryRow, type EndpointRow, type EventRow } from './webhooks.repo.js';
@@ -54,10 +54,10 @@ export class WebhookSender {
     if (!event) return this.fail(delivery, 'the event is no longer kept');
     if (endpoint.enabled !== 1) return this.fail(delivery, 'the endpoint is disabled');
 
-    const secret = this.secretOf(endpoint);
+    const sealed = this.secretOf(endpoint);
     // Retrying cannot help: the key changed since the secret was sealed.
-    if (secret === undefined) return this.fail(delivery, 'the signing secret cannot be decrypted (was SWITCHBOARD_CREDENTIALS_KEY changed?)');
-    const { attempt, retryAfterMs } = await this.attempt(endpoint.url, secret, event);
+    if (sealed === undefined) return this.fail(delivery, 'the signing secret cannot be decrypted (was SWITCHBOARD_CREDENTIALS_KEY changed?)');
+    const { attempt, retryAfterMs } = await this.attempt(endpoint.url, sealed, event);
     const attempts = [...parseJson<DeliveryAttempt[]>(delivery.attempts), attempt];
     const now = this.deps.clock.now();
     const at = now.toISOString();
@@ -84,18 +84,19 @@ export class WebhookSender {
     return recorded ? next : undefined;
   }
 
-  private secretOf(endpoint: EndpointRow): string | undefined {
+  private secretOf(endpoint: EndpointRow): SealedSecret | undefined {
     try {
-      return this.deps.sealer.open(endpoint.secret, secretContext(endpoint.account_id, endpoint.id)).secret;
+      const sealed = this.deps.sealer.open(endpoint.secret, secretContext(endpoint.account_id, endpoint.id)) as Partial<SealedSecret>;
+      return sealed.secret === undefined ? undefined : (sealed as SealedSecret);
     } catch {
       return undefined;
     }
   }
 
-  private async attempt(url: string, secret: string, event: EventRow): Promise<{ attempt: DeliveryAttempt; retryAfterMs?: number | undefined }> {
+  private async attempt(url: string, sealed: SealedSecret, event: EventRow): Promise<{ attempt: DeliveryAttempt; retryAfterMs?: number | undefined }> {
     const body = payloadOf(event);
     const sentAt = this.deps.clock.now();
-    const headers = { 'content-type': 'application/json', 'user-agent': 'Switchboard-Webhooks/1', ...signedHeaders(secret, event.id, sentAt, body) };
+    const headers = { 'content-type': 'application/json', 'user-agent': 'Switchboard-Webhooks/1', ...signedHeaders(signingSecrets(sealed, sentAt), event.id, sentAt, body) };
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {

@@ -13,7 +13,7 @@ describe('Standard Webhooks signing', () => {
 
   it('sends the id, the attempt time in unix seconds and the signature over both and the body', () => {
     const secret = generateSecret();
-    const headers = signedHeaders(secret, 'evt-1', new Date('2026-11-23T09:00:00.999Z'), '{}');
+    const headers = signedHeaders([secret], 'evt-1', new Date('2026-11-23T09:00:00.999Z'), '{}');
     expect(headers).toEqual({ 'webhook-id': 'evt-1', 'webhook-timestamp': '1795424400', 'webhook-signature': signature(secret, 'evt-1', 1795424400, '{}') });
   });
 

@@ -10,6 +10,23 @@ export interface SecretSealer {
   open(sealed: string, context: string): Record<string, string>;
 }
 
+/** How long a replaced signing secret still signs deliveries beside the new one, so receivers can switch over. */
+export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * What an endpoint's sealed secret holds: the secret, and after a rotation the one it replaced
+ * with the time until which that one signs too.
+ */
+export interface SealedSecret {
+  secret: string;
+  previous?: string;
+  previous_until?: string;
+}
+
+/** The secrets a delivery at `at` is signed with: the current one first. */
+export const signingSecrets = (sealed: SealedSecret, at: Date): string[] =>
+  sealed.previous !== undefined && sealed.previous_until !== undefined && at.toISOString() < sealed.previous_until ? [sealed.secret, sealed.previous] : [sealed.secret];
+
 /** Binds a sealed secret to its endpoint: copied into another row it no longer opens. */
 export const secretContext = (accountId: string, endpointId: string): string => `webhook-endpoint:${accountId}:${endpointId}`;
 

@@ -6,7 +6,7 @@ import type { Executor, Storage } from '../../ports/storage.js';
 import { z } from 'zod';
 import { generateSecret } from './webhook-signature.js';
 import { cancelPendingDeliveries } from './pending-deliveries.js';
-import { secretContext, toDelivery, toEndpoint, type SecretSealer } from './webhook-views.js';
+import { SECRET_OVERLAP_MS, secretContext, toDelivery, toEndpoint, type SecretSealer } from './webhook-views.js';
 import { webhookNotFound } from './webhooks.errors.js';
 import type { CreatedWebhookEndpoint, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEndpointInput, WebhookEndpointPatch } from './webhooks.model.js';
 import { webhooksRepo, type EndpointRow } from './webhooks.repo.js';
@@ -67,7 +67,7 @@ export class WebhooksService {
         ...(patch.url === undefined ? {} : { url: patch.url }),
         ...(patch.description === undefined ? {} : { description: patch.description }),
         ...(patch.events === undefined ? {} : { events: JSON.stringify(patch.events) }),
-        ...(patch.secret === undefined ? {} : { secret: this.deps.sealer.seal({ secret: patch.secret }, secretContext(accountId, id)) }),
+        ...(patch.secret === undefined ? {} : { secret: this.rotated(current, patch.secret, at) }),
         enabled: enabled ? 1 : 0,
         // Enabling again (or disabling on purpose) clears why the platform had disabled it.
         disabled_reason: patch.enabled === undefined ? current.disabled_reason : null,
@@ -77,6 +77,26 @@ export class WebhooksService {
       if (before.enabled && !enabled) await cancelPendingDeliveries(this.deps.jobs, trx, accountId, id, 'the endpoint was disabled', at);
       return toEndpoint({ ...current, ...changes });
     });
+  }
+
+  /**
+   * The sealed secret after a rotation to `secret`: the one it replaces keeps signing beside it
+   * for `SECRET_OVERLAP_MS` (one that no longer opens is dropped).
+   */
+  private rotated(current: EndpointRow, secret: string, at: string): string {
+    const context = secretContext(current.account_id, current.id);
+    let replaced: string | undefined;
+    try {
+      replaced = this.deps.sealer.open(current.secret, context).secret;
+    } catch {
+      replaced = undefined;
+    }
+    const sealed: Record<string, string> = { secret };
+    if (replaced !== undefined && replaced !== secret) {
+      sealed.previous = replaced;
+      sealed.previous_until = new Date(Date.parse(at) + SECRET_OVERLAP_MS).toISOString();
+    }
+    return this.deps.sealer.seal(sealed, context);
   }
 
   async delete(accountId: string, id: string, granted: ReadonlySet<string>): Promise<void> {
