@@ -28,6 +28,7 @@ describe.each(DATABASES)('GET /cases?q= full text (%s)', (db) => {
       password: await a.create(acct, { title: 'Password reset' }),
       replacement: await a.create(acct, { title: 'ROUTER replacement', description: 'Ship a new router: https://shop.example.com/orders/77', priority: 'urgent' }),
       printer: await a.create(acct, { title: 'Printer on fire', description: 'Third floor' }),
+      greek: await a.create(acct, { title: 'Ο ΔΡΌΜΟΣ ΚΛΕΙΣΤΟΣ', description: 'ο σταθμός' }),
     };
     await a.note(acct, made.password?.id ?? '', "Customer O'Brien called back — issue solved");
     await a.note(acct, made.printer?.id ?? '', 'The router nearby is smoking too');
@@ -88,6 +89,11 @@ describe.each(DATABASES)('GET /cases?q= full text (%s)', (db) => {
       ['NEAR(router printer)', []],
       ['printer & !router', id('printer')],
       ['title:router', []],
+      // Σ lower-cases to σ, and a word-final ς is the same letter.
+      ['κλειστος', id('greek')],
+      ['Δρόμος', id('greek')],
+      ['ΣΤΑΘΜΌΣ', id('greek')],
+      ['δρομος', []],
     ];
     for (const [q, expected] of expectations) expect(await search(acct, q), q).toEqual(expected);
   });

@@ -101,7 +101,8 @@ export function caseSearchRepo(db: Executor, dialect: DialectName) {
      * string, so nothing in a query is read as FTS5 syntax.
      */
     async fullText(words: string[], filters: CaseFilters): Promise<FullText> {
-      if (dialect === 'postgres') return { condition: sql<SqlBool>`search_vector @@ plainto_tsquery('simple', ${words.join(' ')})` };
+      // The final sigma is folded to σ, as the indexed text is (migration 0016).
+      if (dialect === 'postgres') return { condition: sql<SqlBool>`search_vector @@ plainto_tsquery('simple', ${words.join(' ').replaceAll('ς', 'σ')})` };
       const match = words.map((word) => `"${word.replaceAll('"', '""')}"`).join(' ');
       const matches = sql`select rowid from cases_fts where cases_fts match ${match}`;
       const { rows } = await sql<{ n: number }>`select count(*) as n from (${matches} limit ${SQLITE_FTS_DRIVES_BELOW})`.execute(db);

@@ -13,12 +13,17 @@ import { literal, SEPARATORS } from './0008_case_search.js';
  */
 export const POSTGRES_INDEXED_CHARS = 160_000;
 
-/** PostgreSQL: the generated search column again, over the first `POSTGRES_INDEXED_CHARS` characters. SQLite's FTS5 has no such limit. */
+/**
+ * PostgreSQL: the generated search column again, over the first `POSTGRES_INDEXED_CHARS`
+ * characters (SQLite's FTS5 has no such limit), with the Greek final sigma `ς` read as `σ`:
+ * PostgreSQL lower-cases `Σ` to `σ` only, so `ΟΔΟΣ` and `οδος` were different words, where
+ * SQLite's tokenizer folds them alike. Queries fold `ς` the same way (`case-search.repo.ts`).
+ */
 export function caseSearchBound(dialect: DialectName): Migration {
   return {
     async up(db: AnyDb) {
       if (dialect !== 'postgres') return;
-      const normalised = `translate(left(search_text, ${POSTGRES_INDEXED_CHARS}), ${literal(SEPARATORS)}, ${literal(' '.repeat([...SEPARATORS].length))})`;
+      const normalised = `translate(left(search_text, ${POSTGRES_INDEXED_CHARS}), ${literal(`${SEPARATORS}ς`)}, ${literal(`${' '.repeat([...SEPARATORS].length)}σ`)})`;
       await sql`drop index cases_search`.execute(db);
       await sql`alter table cases drop column search_vector`.execute(db);
       await sql
