@@ -17,14 +17,17 @@ interface KeyOwner {
   key: string;
 }
 
-/** The hold a request has on its Idempotency-Key until its answer is stored. */
+/**
+ * The hold a request has on its Idempotency-Key until its answer is stored. Both writes apply
+ * only to a key not answered yet: an answer stored with its work stands.
+ */
 export interface IdempotencyClaim {
   /** Stores the answer through `executor`: the server's connection, or the transaction of the work it answers. */
   answer(executor: Executor, statusCode: number, payload: string): Promise<void>;
   /** Gives the key up: the request ended without an answer worth replaying. */
   release(): Promise<void>;
-  /** The answer was stored with the work (`answerWithWork`): it stands, whatever happens after that commit. */
-  answeredWithWork: boolean;
+  /** The status of the answer written with the work (`answerWithWork`), once written (committed if the request then answers it). */
+  answeredWithWork: number | undefined;
 }
 
 const sealContext = (owner: KeyOwner): string => `idempotent-response:${owner.accountId}:${owner.route}:${owner.key}`;
@@ -51,12 +54,19 @@ export function idempotencyHooks(db: Db, clock: Clock, sealer: SecretSealer) {
         .where('account_id', '=', owner.accountId)
         .where('route', '=', owner.route)
         .where('key', '=', owner.key)
+        .where('status_code', 'is', null)
         .execute();
     },
     release: async () => {
-      await db.deleteFrom('idempotency_keys').where('account_id', '=', owner.accountId).where('route', '=', owner.route).where('key', '=', owner.key).execute();
+      await db
+        .deleteFrom('idempotency_keys')
+        .where('account_id', '=', owner.accountId)
+        .where('route', '=', owner.route)
+        .where('key', '=', owner.key)
+        .where('status_code', 'is', null)
+        .execute();
     },
-    answeredWithWork: false,
+    answeredWithWork: undefined,
   });
 
   const preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
@@ -119,8 +129,10 @@ export function idempotencyHooks(db: Db, clock: Clock, sealer: SecretSealer) {
     const claim = request.idempotency;
     if (!claim) return payload;
     request.idempotency = undefined;
-    if (claim.answeredWithWork) return payload;
-    // A server error or a rate limit's refusal is not an answer to remember: the client retries with the same key.
+    // The work committed with its answer: nothing left to store.
+    if (claim.answeredWithWork === reply.statusCode) return payload;
+    // A server error or a rate limit's refusal is not an answer to remember: the client retries with
+    // the same key. Work that failed after writing its answer may have committed it, which then stands.
     if (reply.statusCode >= 500 || reply.statusCode === 429) await claim.release();
     else await claim.answer(db, reply.statusCode, typeof payload === 'string' ? payload : '');
     return payload;
@@ -133,8 +145,8 @@ export function idempotencyHooks(db: Db, clock: Clock, sealer: SecretSealer) {
  * For a route whose work commits in one transaction: its answer (the reply's status code, the
  * result serialised as the route sends it) is stored in that transaction, so a node that dies
  * between the commit and the response leaves a retry the answer to replay, not the work to do
- * again. Undefined when the request holds no Idempotency-Key. Should the commit itself fail, the
- * key stays claimed until it counts as abandoned, and a retry then does the work.
+ * again. Undefined when the request holds no Idempotency-Key. When the transaction rolls back,
+ * its answer goes with it, and the request's own answer (an error) is stored or the key released.
  */
 export function answerWithWork<T>(request: FastifyRequest, reply: FastifyReply): WithResult<T> | undefined {
   const claim = request.idempotency;
@@ -142,6 +154,6 @@ export function answerWithWork<T>(request: FastifyRequest, reply: FastifyReply):
   return async (trx, result) => {
     const payload = result === undefined ? '' : reply.serialize(result);
     await claim.answer(trx, reply.statusCode, typeof payload === 'string' ? payload : new TextDecoder().decode(payload));
-    claim.answeredWithWork = true;
+    claim.answeredWithWork = reply.statusCode;
   };
 }
