@@ -74,12 +74,15 @@ export async function simulateFlow(definition: FlowDefinition, scenario: Scenari
   const interactionId = 'simulation';
   const progress = startState(definition, { interactionId, ...ids }, scenario.arguments, 'arguments.');
   const steps: Step[] = [];
+  // A simulation given up on (its real-time budget spent) stops at its next step instead of running on unseen.
+  let abandoned = false;
   const final = await onVirtualTime(
     clock,
     interpret({
       accountId: SIMULATION_ACCOUNT, interactionId, ...ids, version: loadVersion(definition), progress, services, handlers: COMPONENT_HANDLERS,
       store: {
         advance: (step) => {
+          if (abandoned) return Promise.resolve(false);
           steps.push(step);
           return Promise.resolve(true);
         },
@@ -87,7 +90,10 @@ export async function simulateFlow(definition: FlowDefinition, scenario: Scenari
         reserveLeg: () => Promise.resolve(),
       },
     }),
-  );
+  ).catch((error: unknown) => {
+    abandoned = true;
+    throw error;
+  });
   const status = final.status === 'completed' ? 'completed' : 'failed';
   return {
     status,

@@ -135,6 +135,20 @@ describe.each(DATABASES)('flows without arguments, and the splitter\'s seed (%s)
     expect((await t.request('POST', `/flows/${flowId}/interactions`, { token: acct.token })).status).toBe(202);
   });
 
+  it('fails a step that would store a variable past 64 KB, keeping nothing of it (a whole HTTP answer, a function returning too much)', async () => {
+    const acct = await t.newAccount();
+    const fn = (id: string, size: number, next: string) => ({
+      id, type: 'run_function', config: { code: `export default () => ({ big: 'x'.repeat(${size}) })`, timeout_ms: 2000, memory_mb: 32 }, exits: { success: next, error: next },
+    });
+    const definition = { start: 'small', components: [fn('small', 1000, 'huge'), fn('huge', 100_000, 'end'), { id: 'end', type: 'end_flow' }] };
+    const flowId = (await t.post('/flows', { name: 'Big', definition }, acct.token)).body.id as string;
+    const simulated = await t.post(`/flows/${flowId}/simulate`, {}, acct.token);
+    expect(simulated.status, simulated.text).toBe(200);
+    expect(simulated.body).toMatchObject({ status: 'failed', reason: 'huge: it set big to 100000 characters; a variable holds at most 65536' });
+    expect(simulated.body.variables.big).toHaveLength(1000);
+    expect(simulated.text.length).toBeLessThan(20_000);
+  });
+
   it('takes both branches of a 50/50 splitter across small seeds', async () => {
     const acct = await t.newAccount();
     const flowId = (await t.post('/flows', { name: 'Split', definition: SPLIT }, acct.token)).body.id as string;

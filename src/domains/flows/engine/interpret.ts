@@ -4,13 +4,16 @@ import type { FlowComponent, FlowDefinition } from '../definition/index.js';
 import { renderTemplate } from '../runtime/render-template.js';
 import type { ActiveCall, Step } from './interaction.model.js';
 import type { Progress } from './interactions.repo.js';
-import type { StepOutcome } from './outcome.js';
+import { fail, type StepOutcome } from './outcome.js';
 import type { ComponentHandler, ComponentHandlers, FlowServices, StepContext } from './step-context.js';
 
 /** An interaction stops as failed after this many steps (API.md). */
 export const MAX_STEPS = 1000;
 /** ... or when one component would run more often than this in a row. */
 export const MAX_REPEATS = 10;
+/** The most one variable holds, and all of an interaction's variables together, in characters. */
+export const MAX_VARIABLE_CHARS = 64 * 1024;
+export const MAX_VARIABLES_CHARS = 256 * 1024;
 
 /** A version ready to run: its definition and its components by id. */
 export interface LoadedVersion {
@@ -76,7 +79,7 @@ export async function interpret(run: Run): Promise<Progress> {
       return { ...progress, status: 'failed', current: null, reason: stop ?? 'no component' };
     }
     const started = now();
-    const outcome = await runComponent(run, component, contextFor(run, progress, component, held, leg));
+    const outcome = withinLimits(await runComponent(run, component, contextFor(run, progress, component, held, leg)), progress.variables);
     const step: Step = {
       component: component.id, type: component.type, exit: outcome.kind === 'fail' ? null : (outcome.exit ?? null),
       started_at: started, ended_at: now(), detail: outcome.detail,
@@ -88,6 +91,21 @@ export async function interpret(run: Run): Promise<Progress> {
     progress = after;
   }
   return progress;
+}
+
+/**
+ * A component that would set a variable past `MAX_VARIABLE_CHARS`, or all of them past
+ * `MAX_VARIABLES_CHARS` (a function returning megabytes, a whole HTTP answer mapped with `$`),
+ * fails instead: the state is stored with every step, and nothing is kept of the oversized value.
+ */
+function withinLimits(outcome: StepOutcome, variables: Record<string, string>): StepOutcome {
+  if (outcome.kind !== 'next' || !outcome.variables) return outcome;
+  for (const [name, value] of Object.entries(outcome.variables)) {
+    if (value.length > MAX_VARIABLE_CHARS) return fail(`it set ${name} to ${value.length} characters; a variable holds at most ${MAX_VARIABLE_CHARS}`);
+  }
+  const total = Object.values({ ...variables, ...outcome.variables }).reduce((sum, value) => sum + value.length, 0);
+  if (total > MAX_VARIABLES_CHARS) return fail(`its variables would hold ${total} characters; an interaction's hold at most ${MAX_VARIABLES_CHARS}`);
+  return outcome;
 }
 
 function runComponent(run: Run, component: FlowComponent, context: StepContext): Promise<StepOutcome> {
