@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/kernel/clock.js';
 import { DATABASES, TestApp, type TestAccount } from '../support/harness.js';
 import { FakeProvider } from '../support/fake-provider.js';
 import { message, send } from './messaging-support.js';
-import { accepted, configureSms, configureWhatsApp, customerMessageBody, META_SECRET, postMeta } from './messaging-meta-support.js';
+import { accepted, cloudApiBody, configureSms, configureWhatsApp, customerMessageBody, META_SECRET, postMeta } from './messaging-meta-support.js';
 
 const HOUR_MS = 3600_000;
 
@@ -126,6 +126,17 @@ describe.each(DATABASES)("messaging: Meta's subscription handshake, inbound What
     expect(await lastInbound(b.acct)).toBe(clock.now().toISOString());
     expect(await lastInbound(c.acct)).toBeNull();
     expect((await postMeta(t, `/webhooks/whatsApp/${c.acct.id}`, customerMessageBody(c.phoneNumberId, wa, clock.now()), 'forged-secret')).status).toBe(401);
+  });
+
+  it('refuses a provider webhook body of more than 1,000 receipts, or over 1 MiB, before looking anything up', async () => {
+    const statuses = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `wamid.${i}`, status: 'delivered', timestamp: '1', recipient_id: '14155550100' }));
+    const many = await postMeta(t, '/webhooks/whatsApp', cloudApiBody('pn-any', { statuses: statuses(1001) }), 'unsigned');
+    expect(many.status).toBe(413);
+    expect(many.body.code).toBe('payload_too_large');
+    const huge = await t.request('POST', '/webhooks/whatsApp', { raw: JSON.stringify({ object: 'whatsapp_business_account', entry: [], pad: 'x'.repeat(1024 * 1024) }), headers: { 'content-type': 'application/json' } });
+    expect(huge.status).toBe(413);
+    // A thousand is a batch like any other: looked up, and refused here for its signature.
+    expect((await postMeta(t, '/webhooks/whatsApp', cloudApiBody('pn-any', { statuses: statuses(1000) }), 'unsigned')).status).not.toBe(413);
   });
 
   it('applies Messenger watermarks to the sends they cover: read receipts, and deliveries without mids, by person and time', async () => {

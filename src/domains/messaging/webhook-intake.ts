@@ -117,6 +117,13 @@ export class WebhookIntake {
     return result;
   }
 
+  /** How many receipts, watermarks and customer messages a provider's webhook body carries (checked before anything is looked up). */
+  itemsIn(channel: ChannelId, body: unknown): number {
+    const webhook = this.deps.webhooks[channel];
+    if (!webhook) return 0;
+    return webhook.receipts(body).length + (webhook.watermarks?.(body).length ?? 0) + (webhook.inbound?.(body).length ?? 0);
+  }
+
   /** The answer to a subscription handshake (`GET /webhooks/{channel}/{account_id}`) when one of the account's providers accepts it. */
   async challenge(channel: ChannelId, accountId: string, query: Record<string, unknown>): Promise<string | undefined> {
     const webhook = this.deps.webhooks[channel];
