@@ -131,6 +131,8 @@ export function switchboardEnv(databaseUrl: string, dataDir: string): Record<str
     SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN,
     SWITCHBOARD_SIGNING_SECRET: SIGNING_SECRET,
     SWITCHBOARD_DATA_DIR: dataDir,
+    // The stand-in providers listen on this host.
+    SWITCHBOARD_EGRESS_ALLOW: '127.0.0.0/8',
   };
 }
 

@@ -16,6 +16,7 @@ import { CallbackDispatcher, CallbacksService } from './domains/callbacks/index.
 import { COMPONENT_HANDLERS, FlowEngine, FlowsService, InteractionsService, type FlowServices } from './domains/flows/index.js';
 import { closeSandbox } from './domains/flows/runtime/sandbox.js';
 import { FetchHttpClient } from './adapters/http/fetch-client.js';
+import { EgressPolicy } from './adapters/http/egress.js';
 import { DirectorySecrets } from './adapters/secrets/directory-secrets.js';
 import { FlowSimulator } from './simulation/index.js';
 import { CaseSearchService, CaseStatusesService } from './domains/cases/index.js';
@@ -27,10 +28,10 @@ import type { AppServices, ReadinessReport } from './http/services.js';
 import type { App } from './http/types.js';
 import type { EventPublisher } from './ports/events.js';
 import { AppMessagingAdapter, AppStreams } from './adapters/channels/app-messaging/index.js';
-import { whatsAppAdapter, whatsAppWebhook } from './adapters/channels/whatsapp/index.js';
-import { fbMessengerAdapter, fbMessengerWebhook } from './adapters/channels/fb-messenger/index.js';
-import { smsAdapter, smsWebhook } from './adapters/channels/sms/index.js';
-import { emailAdapter, emailWebhook } from './adapters/channels/email/index.js';
+import { createWhatsAppAdapter, whatsAppWebhook } from './adapters/channels/whatsapp/index.js';
+import { createFbMessengerAdapter, fbMessengerWebhook } from './adapters/channels/fb-messenger/index.js';
+import { createSmsAdapter, smsWebhook } from './adapters/channels/sms/index.js';
+import { createEmailAdapter, emailWebhook } from './adapters/channels/email/index.js';
 import { createMessaging, type ChannelAdapters, type ChannelWebhooks, type CircuitBreakerOptions, type PendingReceiptsOptions } from './domains/messaging/index.js';
 import { exposeMessagingMetrics } from './http/messaging-metrics.js';
 import { CredentialsCipher } from './domains/messaging/index.js';
@@ -95,7 +96,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Outbound webhooks: domains publish their events through it inside their own transactions.
   // Signing secrets are sealed at rest with the same key as channel credentials.
   const sealer = new CredentialsCipher(config.SWITCHBOARD_CREDENTIALS_KEY ?? config.signingSecret);
-  const webhooks = createWebhooks({ storage, clock, jobs, http: new FetchHttpClient(), sealer, ...overrides.webhooks });
+  // Requests tenants direct (webhooks, flow HTTP calls, channel providers) reach internal addresses only as the operator allows.
+  const egress = new EgressPolicy(config.SWITCHBOARD_EGRESS_ALLOW);
+  const http = new FetchHttpClient({ egress });
+  const webhooks = createWebhooks({ storage, clock, jobs, http, sealer, ...overrides.webhooks });
   const calls = new CallLog(storage.db, logger, { bufferLimit: config.SWITCHBOARD_CALL_LOG_BUFFER });
   const tts = overrides.tts ?? new EspeakTts('espeak-ng', (message) => logger.warn(message));
   const continuity = new ContinuityService(storage, clock, numbers, calls, tts, logger, webhooks.publisher);
@@ -128,7 +132,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       },
     },
     random: Math.random,
-    http: new FetchHttpClient(),
+    http,
     secrets: new DirectorySecrets(config.SWITCHBOARD_SECRETS_DIR ?? join(config.SWITCHBOARD_DATA_DIR, 'secrets')),
     countryOf,
     ownsNumber: (accountId, number) => continuity.ownsNumber(accountId, number),
@@ -142,10 +146,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const appStreams = new AppStreams(storage, clock, logger);
   const channelAdapters: ChannelAdapters = {
     appMessaging: new AppMessagingAdapter(appStreams, clock),
-    fbMessenger: fbMessengerAdapter,
-    whatsApp: whatsAppAdapter,
-    sms: smsAdapter,
-    email: emailAdapter,
+    fbMessenger: createFbMessengerAdapter({ egress }),
+    whatsApp: createWhatsAppAdapter({ egress }),
+    sms: createSmsAdapter({ egress }),
+    email: createEmailAdapter({ egress }),
     ...overrides.channelAdapters,
   };
   const channelWebhooks: ChannelWebhooks = { fbMessenger: fbMessengerWebhook, whatsApp: whatsAppWebhook, sms: smsWebhook, email: emailWebhook, ...overrides.channelWebhooks };

@@ -44,6 +44,14 @@ export const configSchema = z.object({
       message: 'must be true, false, a hop count, or comma-separated addresses or CIDRs',
     })
     .transform((v): boolean | number | string => (v === 'true' ? true : v === 'false' || v === '0' ? false : /^\d+$/.test(v) ? Number(v) : v)),
+  // Internal addresses (loopback, private, link-local...) that tenant-directed requests may reach: CIDRs or addresses, or * for all.
+  SWITCHBOARD_EGRESS_ALLOW: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((part) => part.trim()).filter((part) => part !== ''))
+    .refine((entries) => entries.every((entry) => entry === '*' || /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry)), {
+      message: 'must be comma-separated addresses or CIDRs, or *',
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -32,6 +32,8 @@ export function testConfig(kind: DatabaseKind, env: Record<string, string> = {})
     SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: 'silent',
     SWITCHBOARD_WORKER: 'false',
+    // The stand-in providers and receivers of the tests listen on this host.
+    SWITCHBOARD_EGRESS_ALLOW: '127.0.0.0/8,::1',
     ...env,
   });
   return { ...parsed, signingSecret: SIGNING_SECRET };

@@ -34,6 +34,7 @@ export class ServerProcess {
         LOG_LEVEL: 'warn',
         // A node runs jobs only where a test asks for it, so it never takes other tests' jobs.
         SWITCHBOARD_WORKER: 'false',
+        SWITCHBOARD_EGRESS_ALLOW: '127.0.0.0/8,::1',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

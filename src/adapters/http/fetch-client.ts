@@ -1,9 +1,16 @@
+import { Agent, fetch, Request, type Response } from 'undici';
 import { HttpClientError, type HttpClient, type HttpRequest, type HttpResponse } from '../../ports/http-client.js';
+import { EgressRefused, UNRESTRICTED, type EgressPolicy } from './egress.js';
 
 export interface FetchHttpClientOptions {
   /** A response body longer than this is abandoned with `response_too_large`. Default 5 MiB. */
   maxResponseBytes?: number;
+  /** Where requests may go (every hop of a redirect included); unrestricted when not given. */
+  egress?: EgressPolicy;
 }
+
+/** Redirects followed at most, each checked against the egress policy like the first request. */
+const MAX_REDIRECTS = 5;
 
 const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 
@@ -23,11 +30,22 @@ function toRequest(request: HttpRequest, signal: AbortSignal): Request {
     throw new HttpClientError('invalid_request', `not an http(s) URL: ${request.url}`);
   }
   try {
-    const redirect = request.followRedirects === false ? 'manual' : 'follow';
-    return new Request(request.url, { method: request.method, headers: request.headers, body: request.body ?? null, signal, redirect });
+    // Redirects are followed here, hop by hop, so each target is checked like the first.
+    return new Request(request.url, { method: request.method, headers: request.headers, body: request.body ?? null, signal, redirect: 'manual' });
   } catch (error) {
     throw new HttpClientError('invalid_request', `cannot send the request: ${describeFetchError(error)}`, { cause: error });
   }
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** The request a redirect asks for (the fetch standard's rules: 303, and 301/302 after a POST, become a GET without a body), or undefined when it is not one. */
+function redirected(request: HttpRequest, response: Response): HttpRequest | undefined {
+  const location = response.headers.get('location');
+  if (!REDIRECTS.has(response.status) || location === null || !URL.canParse(location, request.url)) return undefined;
+  const url = new URL(location, request.url).toString();
+  const toGet = response.status === 303 || ((response.status === 301 || response.status === 302) && request.method === 'POST');
+  return toGet ? { ...request, url, method: 'GET', body: undefined } : { ...request, url };
 }
 
 function headersOf(response: Response): Record<string, string> {
@@ -62,20 +80,34 @@ async function readBody(response: Response, maxBytes: number): Promise<string> {
 /** The `HttpClient` port over Node's global fetch; one AbortSignal bounds the whole exchange. */
 export class FetchHttpClient implements HttpClient {
   private readonly maxResponseBytes: number;
+  private readonly egress: EgressPolicy;
+  private readonly dispatcher: Agent;
 
   constructor(options: FetchHttpClientOptions = {}) {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.egress = options.egress ?? UNRESTRICTED;
+    this.dispatcher = new Agent({ connect: { lookup: this.egress.lookup } });
   }
 
   async request(request: HttpRequest): Promise<HttpResponse> {
     const signal = AbortSignal.timeout(request.timeoutMs);
-    const prepared = toRequest(request, signal);
     try {
-      const response = await fetch(prepared);
-      const body = await readBody(response, this.maxResponseBytes);
-      return { status: response.status, headers: headersOf(response), body };
+      let current = request;
+      for (let hop = 0; ; hop += 1) {
+        this.egress.checkLiteral(new URL(current.url).hostname);
+        const response = await fetch(toRequest(current, signal), { dispatcher: this.dispatcher });
+        const next = request.followRedirects === false ? undefined : redirected(current, response);
+        if (next === undefined || hop === MAX_REDIRECTS) {
+          const body = await readBody(response, this.maxResponseBytes);
+          return { status: response.status, headers: headersOf(response), body };
+        }
+        await response.body?.cancel();
+        current = next;
+      }
     } catch (error) {
       if (error instanceof HttpClientError) throw error;
+      const refused = error instanceof EgressRefused ? error : error instanceof Error && error.cause instanceof EgressRefused ? error.cause : undefined;
+      if (refused) throw new HttpClientError('network', refused.message, { cause: error });
       if (signal.aborted) {
         throw new HttpClientError('timeout', `no complete response within ${request.timeoutMs} ms`, { cause: error });
       }

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { UNRESTRICTED, type EgressPolicy } from './egress.js';
 
 /** A body past this is abandoned: providers answer a few hundred bytes of JSON. */
 const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
@@ -10,11 +11,20 @@ const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
  */
 const IDLE_MS = 4_000;
 
-/** Connections to each origin kept open between requests: a worker calls the same providers many times a second. */
-const agents = {
-  'http:': new HttpAgent({ keepAlive: true, timeout: IDLE_MS }),
-  'https:': new HttpsAgent({ keepAlive: true, timeout: IDLE_MS }),
-};
+/**
+ * Connections to each origin kept open between requests (a worker calls the same providers many
+ * times a second), per egress policy: a new connection resolves its host through the policy.
+ */
+const agentsByPolicy = new WeakMap<EgressPolicy, { http: HttpAgent; https: HttpsAgent }>();
+function agentsFor(egress: EgressPolicy): { http: HttpAgent; https: HttpsAgent } {
+  let agents = agentsByPolicy.get(egress);
+  if (!agents) {
+    const lookup = egress === UNRESTRICTED ? {} : { lookup: egress.lookup };
+    agents = { http: new HttpAgent({ keepAlive: true, timeout: IDLE_MS, ...lookup }), https: new HttpsAgent({ keepAlive: true, timeout: IDLE_MS, ...lookup }) };
+    agentsByPolicy.set(egress, agents);
+  }
+  return agents;
+}
 
 export interface PooledRequest {
   method: 'POST' | 'GET';
@@ -22,6 +32,8 @@ export interface PooledRequest {
   body?: string;
   /** Ends the exchange (connecting, sending, reading the answer); the request rejects with an `AbortError`. */
   signal: AbortSignal;
+  /** Where the request may go; unrestricted when not given. */
+  egress?: EgressPolicy;
 }
 
 export interface PooledAnswer {
@@ -48,9 +60,12 @@ export async function pooledRequest(url: string, request: PooledRequest): Promis
 /** The connection was reused and reset before any answer: the request never reached the server's handler. */
 class StaleConnection extends Error {}
 
-function exchange(url: string, { method, headers, body, signal }: PooledRequest): Promise<PooledAnswer> {
+function exchange(url: string, { method, headers, body, signal, egress = UNRESTRICTED }: PooledRequest): Promise<PooledAnswer> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
+  // A connection to an IP literal makes no lookup: checked here instead.
+  egress.checkLiteral(target.hostname);
+  const agents = agentsFor(egress);
   return new Promise((resolve, reject) => {
     let answered = false;
     const onAnswer = (response: IncomingMessage) => {
@@ -68,7 +83,7 @@ function exchange(url: string, { method, headers, body, signal }: PooledRequest)
       response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       response.on('error', reject);
     };
-    const options = { method, headers, signal, agent: secure ? agents['https:'] : agents['http:'] };
+    const options = { method, headers, signal, agent: secure ? agents.https : agents.http };
     const outgoing: ClientRequest = secure ? httpsRequest(target, options, onAnswer) : httpRequest(target, options, onAnswer);
     outgoing.on('error', (error: NodeJS.ErrnoException) => {
       const stale = !answered && outgoing.reusedSocket && error.code === 'ECONNRESET' && !signal.aborted;

@@ -1,3 +1,4 @@
+import { UNRESTRICTED, type EgressPolicy } from '../../http/egress.js';
 import { createTransport } from 'nodemailer';
 import type { ChannelAdapter, OutboundMessage, ProviderConfig, SendResult } from '../../../ports/message-channels.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, failed, interruption, misconfigured, rejected, textOf, type AdapterOptions, type FailedResult } from '../shared/provider-http.js';
@@ -73,7 +74,7 @@ function classify(error: unknown): SendResult {
   return failed('network', message);
 }
 
-async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number): Promise<SendResult> {
+async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number, egress: EgressPolicy): Promise<SendResult> {
   const target = targetOf(provider);
   if ('kind' in target) return target;
   const from = textOf(provider.settings.from);
@@ -81,6 +82,12 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
   const { username, password } = provider.credentials;
   if ((username === undefined) !== (password === undefined)) return misconfigured(provider, 'credentials.username and credentials.password go together');
   if (!SINGLE_ADDRESS.test(message.to)) return rejected('invalid_address', `${JSON.stringify(message.to)} is not one email address`);
+  try {
+    // nodemailer takes no lookup of ours: the host is resolved and checked before it connects.
+    await egress.check(target.host);
+  } catch (error) {
+    return failed('network', error instanceof Error ? error.message : String(error));
+  }
 
   const transport = createTransport({
     ...target,
@@ -113,5 +120,6 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
 /** Email over SMTP (nodemailer), one connection per attempt. */
 export function createEmailAdapter(options: AdapterOptions = {}): ChannelAdapter {
   const timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
-  return { channel: 'email', send: (message, provider, signal) => send(message, provider, signal, timeoutMs) };
+  const egress = options.egress ?? UNRESTRICTED;
+  return { channel: 'email', send: (message, provider, signal) => send(message, provider, signal, timeoutMs, egress) };
 }

@@ -1,3 +1,4 @@
+import { UNRESTRICTED, type EgressPolicy } from '../../http/egress.js';
 import { z } from 'zod';
 import type { ChannelAdapter, OutboundMessage, ProviderConfig, SendResult } from '../../../ports/message-channels.js';
 import { GRAPH_URL, classifyGraphError, graphVersion, withAppSecretProof } from '../shared/graph.js';
@@ -41,7 +42,7 @@ function messagingOf(options: Record<string, unknown>): Messaging | SendResult {
 
 const MAX_TEXT_CHARACTERS = 2000;
 
-async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number): Promise<SendResult> {
+async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number, egress: EgressPolicy): Promise<SendResult> {
   const accessToken = textOf(provider.credentials.accessToken);
   if (accessToken === undefined) return misconfigured(provider, 'credentials.accessToken (the page access token) is missing');
   const url = providerUrl(provider.baseUrl, GRAPH_URL, `${graphVersion(provider)}/me/messages`);
@@ -61,6 +62,7 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
     },
     signal,
     timeoutMs,
+    egress,
   );
   if (!exchange.answered) return exchange.result;
   const { answer } = exchange;
@@ -74,5 +76,6 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
 /** The Messenger Send API (`POST {baseUrl}/{apiVersion}/me/messages`). */
 export function createFbMessengerAdapter(options: AdapterOptions = {}): ChannelAdapter {
   const timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
-  return { channel: 'fbMessenger', send: (message, provider, signal) => send(message, provider, signal, timeoutMs) };
+  const egress = options.egress ?? UNRESTRICTED;
+  return { channel: 'fbMessenger', send: (message, provider, signal) => send(message, provider, signal, timeoutMs, egress) };
 }

@@ -1,3 +1,4 @@
+import { UNRESTRICTED, type EgressPolicy } from '../../http/egress.js';
 import type { ProviderConfig, SendResult } from '../../../ports/message-channels.js';
 import { pooledRequest } from '../../http/pooled-request.js';
 
@@ -9,6 +10,8 @@ export type FailedResult = Extract<SendResult, { kind: 'failed' }>;
 export interface AdapterOptions {
   /** Bounds one attempt (default 10 s); the caller's signal can end it sooner. */
   timeoutMs?: number;
+  /** Where a provider's base URL or host may point; unrestricted when not given (the app always gives its policy). */
+  egress?: EgressPolicy;
 }
 
 export const failed = (code: string, reason: string): FailedResult => ({ kind: 'failed', reason, code });
@@ -70,10 +73,11 @@ export async function postToProvider(
   request: { headers: Record<string, string>; body: string },
   signal: AbortSignal,
   timeoutMs: number,
+  egress: EgressPolicy = UNRESTRICTED,
 ): Promise<Exchange> {
   const timeout = AbortSignal.timeout(timeoutMs);
   try {
-    const answer = await pooledRequest(url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.any([signal, timeout]) });
+    const answer = await pooledRequest(url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.any([signal, timeout]), egress });
     return { answered: true, answer };
   } catch (error) {
     return { answered: false, result: interruption(signal, timeout, timeoutMs) ?? failed('network', error instanceof Error ? error.message : String(error)) };

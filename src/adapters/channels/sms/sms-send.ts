@@ -1,3 +1,4 @@
+import { UNRESTRICTED, type EgressPolicy } from '../../http/egress.js';
 import { z } from 'zod';
 import type { ChannelAdapter, OutboundMessage, ProviderConfig, SendResult } from '../../../ports/message-channels.js';
 import {
@@ -47,7 +48,7 @@ function senderOf(message: OutboundMessage, provider: ProviderConfig): { fields:
 
 const MAX_BODY_CHARACTERS = 1600;
 
-async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number): Promise<SendResult> {
+async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number, egress: EgressPolicy): Promise<SendResult> {
   const accountSid = textOf(provider.credentials.accountSid);
   // An API key (Twilio's recommended credential) signs in when given; else the account's auth token.
   const apiKeySid = textOf(provider.credentials.apiKeySid);
@@ -79,6 +80,7 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
     },
     signal,
     timeoutMs,
+    egress,
   );
   if (!exchange.answered) return exchange.result;
   const { answer } = exchange;
@@ -91,5 +93,6 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
 /** A Twilio-compatible Programmable Messaging API (`POST {baseUrl}/2010-04-01/Accounts/{accountSid}/Messages.json`). */
 export function createSmsAdapter(options: AdapterOptions = {}): ChannelAdapter {
   const timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
-  return { channel: 'sms', send: (message, provider, signal) => send(message, provider, signal, timeoutMs) };
+  const egress = options.egress ?? UNRESTRICTED;
+  return { channel: 'sms', send: (message, provider, signal) => send(message, provider, signal, timeoutMs, egress) };
 }

@@ -1,3 +1,4 @@
+import { UNRESTRICTED, type EgressPolicy } from '../../http/egress.js';
 import { z } from 'zod';
 import type { ChannelAdapter, OutboundMessage, ProviderConfig, SendResult } from '../../../ports/message-channels.js';
 import { GRAPH_URL, classifyGraphError, graphVersion, withAppSecretProof } from '../shared/graph.js';
@@ -31,7 +32,7 @@ function contentOf(message: OutboundMessage): Content | SendResult {
   return { type: 'template', template: template.data };
 }
 
-async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number): Promise<SendResult> {
+async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number, egress: EgressPolicy): Promise<SendResult> {
   const accessToken = textOf(provider.credentials.accessToken);
   const phoneNumberId = textOf(provider.settings.phoneNumberId);
   if (accessToken === undefined) return misconfigured(provider, 'credentials.accessToken is missing');
@@ -49,6 +50,7 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
     },
     signal,
     timeoutMs,
+    egress,
   );
   if (!exchange.answered) return exchange.result;
   const { answer } = exchange;
@@ -63,5 +65,6 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
 /** The WhatsApp Cloud API (`POST {baseUrl}/{apiVersion}/{phoneNumberId}/messages`). */
 export function createWhatsAppAdapter(options: AdapterOptions = {}): ChannelAdapter {
   const timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
-  return { channel: 'whatsApp', send: (message, provider, signal) => send(message, provider, signal, timeoutMs) };
+  const egress = options.egress ?? UNRESTRICTED;
+  return { channel: 'whatsApp', send: (message, provider, signal) => send(message, provider, signal, timeoutMs, egress) };
 }
