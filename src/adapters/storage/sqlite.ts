@@ -1,6 +1,6 @@
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Database, Storage } from '../../ports/storage.js';
@@ -34,7 +34,11 @@ function withStatementCache(connection: SQLite.Database): SqliteDatabase {
 /** `sqlite:./data/switchboard.db`, `sqlite:/abs/path.db` or `sqlite::memory:`. */
 export function createSqliteStorage(url: string): Storage {
   const file = url.slice('sqlite:'.length);
-  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+  if (file !== ':memory:') {
+    mkdirSync(dirname(resolve(file)), { recursive: true });
+    // Tenants' data is for this server's user only; SQLite gives its WAL and shared-memory files the database file's mode.
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  }
   const connection = new SQLite(file);
   connection.pragma('journal_mode = WAL');
   connection.pragma('synchronous = NORMAL');
