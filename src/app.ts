@@ -154,7 +154,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   };
   const channelWebhooks: ChannelWebhooks = { fbMessenger: fbMessengerWebhook, whatsApp: whatsAppWebhook, sms: smsWebhook, email: emailWebhook, ...overrides.channelWebhooks };
   const messaging = createMessaging({
-    storage, clock, jobs, events, adapters: channelAdapters, webhooks: channelWebhooks,
+    storage, clock, jobs, events, adapters: channelAdapters, webhooks: channelWebhooks, endAppStreams: (accountId, profileId) => appStreams.endProfile(accountId, profileId),
     countryOf,
     credentialsKey: config.SWITCHBOARD_CREDENTIALS_KEY ?? config.signingSecret,
     circuitBreaker: overrides.circuitBreaker,

@@ -76,6 +76,22 @@ describe.each(DATABASES)('appMessaging: the customer app over Server-Sent Events
     expect(trail(read)).toEqual(['appMessaging:accepted']);
   });
 
+  it('ends the streams opened with an app token once it is replaced or revoked: nothing sent afterwards reaches them', async () => {
+    const acct = await t.newAccount();
+    const old = await connect(await customer(acct, 'app-rotated'));
+    await old.next((e) => e.event === 'connected');
+    const replaced = await t.post('/profiles/app-rotated/app-token', undefined, acct.token);
+    expect(replaced.status).toBe(201);
+    await old.ended;
+    const current = await connect(replaced.body.token as string);
+    await current.next((e) => e.event === 'connected');
+    const id = await send(t, acct, { to: { profileId: 'app-rotated' }, rules: ['appMessaging'] });
+    expect((await current.next((e) => e.event === 'message')).id).toBe(id);
+    expect(old.messages()).toEqual([]);
+    expect((await t.delete('/profiles/app-rotated/app-token', acct.token)).status).toBe(204);
+    await current.ended;
+  });
+
   it('falls back to the next channel when the app is not connected', async () => {
     const acct = await t.newAccount();
     const sms = provider.endpoint();

@@ -39,6 +39,11 @@ export class SseClient {
     }
   }
 
+  /** Resolves once the server has ended the stream (or `close` aborted it). */
+  get ended(): Promise<void> {
+    return this.reading;
+  }
+
   messages(): SseEvent[] {
     return this.events.filter((event) => event.event === 'message');
   }

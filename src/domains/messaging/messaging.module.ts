@@ -32,6 +32,8 @@ export interface MessagingDependencies {
   attemptTimeoutMs?: number | undefined;
   /** Bounds of the receipts held for sends not recorded yet (tests shrink them). */
   pendingReceipts?: Partial<PendingReceiptsOptions> | undefined;
+  /** Ends the app streams of a profile whose app token changed or went (on every node). */
+  endAppStreams?: (accountId: string, profileId: string) => Promise<void>;
 }
 
 /** Everything omnichannel messaging offers the HTTP edge and the job worker. */
@@ -61,7 +63,7 @@ export function createMessaging(deps: MessagingDependencies): MessagingServices 
     }
     return country;
   };
-  const profiles = new ProfilesService(storage, clock, countryOf);
+  const profiles = new ProfilesService(storage, clock, countryOf, deps.endAppStreams);
   const channels = new ChannelConfigService(storage, clock, new CredentialsCipher(deps.credentialsKey));
   const breaker = new CircuitBreaker(clock, deps.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER);
   const stats = new MessagingStats();

@@ -45,6 +45,8 @@ export class ProfilesService {
     private readonly storage: Storage,
     private readonly clock: Clock,
     private readonly countryOf: (accountId: string) => Promise<string>,
+    /** The profile's app token was replaced or revoked, or the profile removed: streams opened with the old token end. */
+    private readonly appTokenEnded: (accountId: string, profileId: string) => Promise<void> = () => Promise.resolve(),
   ) {}
 
   async put(accountId: string, profileId: string, input: ProfileInput): Promise<Profile> {
@@ -69,6 +71,7 @@ export class ProfilesService {
 
   async remove(accountId: string, profileId: string): Promise<void> {
     if (!(await profilesRepo(this.storage.db).remove(accountId, profileId))) throw profileNotFound();
+    await this.appTokenEnded(accountId, profileId);
   }
 
   /** The accounts with a profile of this WhatsApp id (at most `limit`). */
@@ -103,11 +106,13 @@ export class ProfilesService {
     const token = `${APP_TOKEN_PREFIX}${id}.${newSecret()}`;
     const at = this.clock.now().toISOString();
     if (!(await profilesRepo(this.storage.db).setAppToken(accountId, profileId, { id, hash: await hashSecret(token), at }, at))) throw profileNotFound();
+    await this.appTokenEnded(accountId, profileId);
     return { profile_id: profileId, token, issued_at: at };
   }
 
   async revokeAppToken(accountId: string, profileId: string): Promise<void> {
     if (!(await profilesRepo(this.storage.db).setAppToken(accountId, profileId, null, this.clock.now().toISOString()))) throw profileNotFound();
+    await this.appTokenEnded(accountId, profileId);
   }
 
   /** The profile an app token belongs to; undefined for anything else (revoked, replaced, malformed). Looked up on every use, so revocation is immediate. */

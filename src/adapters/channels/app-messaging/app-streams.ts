@@ -93,6 +93,15 @@ export class AppStreams {
     return `handed to the app's stream on node ${remote.node}`;
   }
 
+  /**
+   * Ends the profile's streams here and, by NOTIFY, on every node: its app token was replaced or
+   * revoked, so a stream opened with the old one must not receive what is sent next.
+   */
+  async endProfile(accountId: string, profileId: string): Promise<void> {
+    this.endLocal(accountId, profileId);
+    await this.storage.notify(this.storage.db, CHANNELS.appMessages, JSON.stringify({ a: accountId, p: profileId, end: true }));
+  }
+
   /** Ends every stream (they reconnect to another node) and forgets this node's sessions. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -115,10 +124,16 @@ export class AppStreams {
     return pushed;
   }
 
+  private endLocal(accountId: string, profileId: string): void {
+    for (const stream of [...(this.local.get(keyOf(accountId, profileId))?.values() ?? [])]) stream.end();
+  }
+
   private async handOver(payload: string): Promise<void> {
     try {
-      const { a, p, m } = JSON.parse(payload) as { a: string; p: string; m: string };
+      const { a, p, m, end } = JSON.parse(payload) as { a: string; p: string; m?: string; end?: boolean };
       if (!this.local.has(keyOf(a, p))) return;
+      if (end === true) return this.endLocal(a, p);
+      if (m === undefined) return;
       const event = await this.source?.event(a, m);
       if (event) this.pushLocal(a, p, event);
     } catch (error) {
