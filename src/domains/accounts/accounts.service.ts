@@ -6,7 +6,7 @@ import { parseJson } from '../../kernel/json.js';
 import { DEFAULT_LIMITS, type Account, type AccountLimits, type IssuedToken, type Principal } from './accounts.model.js';
 import { accountsRepo } from './accounts.repo.js';
 import { OAuthError } from './accounts.errors.js';
-import { hashSecret, verifySecret } from './secrets.js';
+import { hashSecret, SecretVerifier } from './secrets.js';
 import { AccessTokens } from './tokens.js';
 import { isScope, type Scope } from './scopes.js';
 
@@ -19,8 +19,8 @@ export interface ClientCredentials {
 
 export class AccountsService {
   private readonly tokens: AccessTokens;
-  /** token -> the stored hash it was verified against; a changed or revoked row invalidates it. */
-  private readonly verifiedServiceTokens = new Map<string, string>();
+  /** Client secrets and service tokens checked against their stored hashes (remembered, guesses throttled). */
+  private readonly secrets: SecretVerifier;
   /** Accounts an access token was seen to name and that exist (accounts are never deleted). */
   private readonly existingAccounts = new Set<string>();
 
@@ -30,6 +30,7 @@ export class AccountsService {
     options: { signingSecret: string; tokenTtlSeconds: number },
   ) {
     this.tokens = new AccessTokens(options.signingSecret, options.tokenTtlSeconds, () => clock.now());
+    this.secrets = new SecretVerifier(() => clock.now().getTime());
   }
 
   async createAccount(input: { name: string; timezone: string; default_country: string }): Promise<Account> {
@@ -76,7 +77,7 @@ export class AccountsService {
     if (grantType !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'only client_credentials is supported');
     if (!credentials) throw new OAuthError('invalid_client', 'client authentication is required');
     const client = await accountsRepo(this.db).findClient(credentials.clientId);
-    if (!client || client.revoked_at || !(await verifySecret(credentials.clientSecret, client.secret_hash))) {
+    if (!client || client.revoked_at || !(await this.secrets.verify(credentials.clientSecret, client.secret_hash))) {
       throw new OAuthError('invalid_client', 'unknown client or wrong secret');
     }
     const granted = parseJson<Scope[]>(client.scopes);
@@ -137,11 +138,7 @@ export class AccountsService {
     const row = await accountsRepo(this.db).findServiceToken(id);
     if (!row || row.revoked_at) return undefined;
     if (row.expires_at && row.expires_at <= this.clock.now().toISOString()) return undefined;
-    if (this.verifiedServiceTokens.get(token) !== row.token_hash) {
-      if (!(await verifySecret(token, row.token_hash))) return undefined;
-      if (this.verifiedServiceTokens.size > 10_000) this.verifiedServiceTokens.clear();
-      this.verifiedServiceTokens.set(token, row.token_hash);
-    }
+    if (!(await this.secrets.verify(token, row.token_hash))) return undefined;
     return { accountId: row.account_id, actor: `service-token:${row.id}`, scopes: new Set(parseJson<string[]>(row.scopes).filter(isScope)) };
   }
 }

@@ -5,4 +5,4 @@ export { RateLimiter, rateLimited, type Admission } from './rate-limiter.js';
 export type { Account, AccountLimits, Principal, IssuedToken } from './accounts.model.js';
 export { SCOPES, isScope, type Scope } from './scopes.js';
 export * from './accounts.schema.js';
-export { hashSecret, verifySecret } from './secrets.js';
+export { hashSecret, SecretVerifier } from './secrets.js';

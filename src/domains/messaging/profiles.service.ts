@@ -4,7 +4,7 @@ import { parseJson } from '../../kernel/json.js';
 import { toE164 } from '../../kernel/phone.js';
 import type { ChannelId } from '../../ports/message-channels.js';
 import type { Storage } from '../../ports/storage.js';
-import { hashSecret, verifySecret } from '../accounts/index.js';
+import { hashSecret, SecretVerifier } from '../accounts/index.js';
 import { profileNotFound, undialablePhone } from './messaging.errors.js';
 import type { Profile, ProfileInput } from './messaging.model.js';
 import { profilesRepo, type ProfileRow } from './profiles.repo.js';
@@ -12,7 +12,6 @@ import type { ProfileFacts } from './routing.js';
 
 /** App tokens read `sbapp_<id>.<secret>`: the id finds the profile, the secret is checked against its hash. */
 const APP_TOKEN_PREFIX = 'sbapp_';
-const VERIFIED_CACHE_LIMIT = 10_000;
 
 /** Who an app token speaks for. */
 export interface AppIdentity {
@@ -39,7 +38,8 @@ function whatsAppIdForms(id: string): string[] {
 
 /** `/profiles/{profileId}`: the addresses and consent a send fills `to` from, and the app's token. */
 export class ProfilesService {
-  private readonly verifiedTokens = new Map<string, string>();
+  /** App tokens checked against their stored hashes (remembered, guesses throttled). */
+  private readonly appTokens: SecretVerifier;
 
   constructor(
     private readonly storage: Storage,
@@ -47,7 +47,9 @@ export class ProfilesService {
     private readonly countryOf: (accountId: string) => Promise<string>,
     /** The profile's app token was replaced or revoked, or the profile removed: streams opened with the old token end. */
     private readonly appTokenEnded: (accountId: string, profileId: string) => Promise<void> = () => Promise.resolve(),
-  ) {}
+  ) {
+    this.appTokens = new SecretVerifier(() => clock.now().getTime());
+  }
 
   async put(accountId: string, profileId: string, input: ProfileInput): Promise<Profile> {
     const at = this.clock.now().toISOString();
@@ -121,11 +123,7 @@ export class ProfilesService {
     const id = token.slice(APP_TOKEN_PREFIX.length).split('.')[0] ?? '';
     const row = id === '' ? undefined : await profilesRepo(this.storage.db).findByAppToken(id);
     if (!row?.app_token_hash) return undefined;
-    if (this.verifiedTokens.get(token) !== row.app_token_hash) {
-      if (!(await verifySecret(token, row.app_token_hash))) return undefined;
-      if (this.verifiedTokens.size >= VERIFIED_CACHE_LIMIT) this.verifiedTokens.clear();
-      this.verifiedTokens.set(token, row.app_token_hash);
-    }
+    if (!(await this.appTokens.verify(token, row.app_token_hash))) return undefined;
     return { accountId: row.account_id, profileId: row.id };
   }
 }
