@@ -27,6 +27,26 @@ export interface ServerOptions {
   responseSealer: SecretSealer;
 }
 
+/** No request body of this API nests anywhere near this deep; deeper ones exhausted the stack of recursive checks (a 500). */
+const MAX_JSON_DEPTH = 64;
+
+/** How deep arrays and objects nest in JSON text (brackets inside strings do not count). */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // a backslash escapes the next character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) deepest = Math.max(deepest, ++depth);
+    else if (c === 93 || c === 125) depth--;
+  }
+  return deepest;
+}
+
 /** Builds the HTTP server around already-constructed services; it never opens ports or databases itself. */
 export async function buildServer(services: AppServices, options: ServerOptions): Promise<App> {
   const app = Fastify({
@@ -65,6 +85,7 @@ export async function buildServer(services: AppServices, options: ServerOptions)
       return;
     }
     if (text === '') done(null, undefined);
+    else if (nestingDepth(text) > MAX_JSON_DEPTH) done(new DomainError('malformed_json', `the request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
     else void parseJson(request, text, done);
   });
   // Bodies are read as sent: a compressed one would be parsed as garbage.

@@ -23,6 +23,10 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
     const acct = await t.newAccount();
     const response = await t.request('POST', '/numbers', { token: acct.token, raw: '{"number": ', headers: { 'content-type': 'application/json' } });
     expectProblem(response, 400, 'malformed_json');
+    // Nested past any body of this API: refused before the checks that walk it.
+    const deep = await t.request('POST', '/cases', { token: acct.token, raw: `{"title":"x","custom_fields":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`, headers: { 'content-type': 'application/json' } });
+    expectProblem(deep, 400, 'malformed_json');
+    expect(deep.body.detail).toContain('deeper than 64 levels');
   });
 
   it('rejects unknown fields and wrong types naming each field', async () => {
