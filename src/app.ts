@@ -125,10 +125,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     callbacks,
     // create_case and update_case: the case's audit names the flow; the note follows the change.
     cases: {
-      create: (accountId, actor, fields) => cases.create(accountId, actor, fields),
-      update: async (accountId, actor, caseId, { note, ...fields }) => {
+      create: (accountId, actor, fields, once) => cases.createOnce(accountId, actor, fields, once),
+      // A change applied again changes nothing; the note is added once.
+      update: async (accountId, actor, caseId, { note, ...fields }, once) => {
         await cases.update(accountId, actor, caseId, fields);
-        if (note) await cases.addNote(accountId, actor, caseId, note);
+        if (note) await cases.addNoteOnce(accountId, actor, caseId, note, once);
       },
     },
     random: Math.random,

@@ -1,3 +1,4 @@
+import { createCaseBody } from '../../src/domains/cases/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../../src/domains/accounts/index.js';
 import { ManualClock } from '../../src/kernel/clock.js';
@@ -130,7 +131,23 @@ describe.each(DATABASES)('flows create and update cases (%s)', (db) => {
   const caseCount = async (acct: TestAccount) => (await t.get('/cases', acct.token)).body.total as number;
 
   describe('create_case', () => {
-    it('opens a case from the arguments, linked to the interaction, with the flow as its author, and stores its id in a variable', async () => {
+    it('creates the case, and adds the note, once per step: a step run again after its node died finds what it wrote', async () => {
+    const acct = await account();
+    const { cases } = t.services.cases;
+    const once = `interaction-${Math.random().toString(36).slice(2)}:0`;
+    const input = createCaseBody.parse({ title: 'Outage reported by the IVR' });
+    const first = await cases.createOnce(acct.id, 'flow:f', input, once);
+    const again = await cases.createOnce(acct.id, 'flow:f', input, once);
+    expect(again.id).toBe(first.id);
+    const other = await cases.createOnce(acct.id, 'flow:f', input, `${once}1`);
+    expect(other.id).not.toBe(first.id);
+    const listed = (await t.get('/cases?q=outage%20ivr', acct.token)).body;
+    expect(listed.total).toBe(2);
+    for (let i = 0; i < 2; i++) await cases.addNoteOnce(acct.id, 'flow:f', first.id, { body: 'Customer pressed 1', visibility: 'internal' }, `${once}:note`);
+    expect((await t.get(`/cases/${first.id}/notes`, acct.token)).body.total).toBe(1);
+  });
+
+  it('opens a case from the arguments, linked to the interaction, with the flow as its author, and stores its id in a variable', async () => {
       const acct = await account();
       const agent = (await t.post('/agents', { name: 'Ana' }, acct.token)).body.id as string;
       const group = (await t.post('/groups', { name: 'Billing', agent_ids: [] }, acct.token)).body.id as string;

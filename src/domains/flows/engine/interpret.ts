@@ -144,6 +144,7 @@ function contextFor(run: Run, progress: Progress, component: FlowComponent, held
     services,
     render: (text) => renderTemplate(text, variables),
     legId,
+    stepKey: `${run.interactionId}:${progress.steps}`,
     logOnCall: async (...events) => {
       if (!progress.call) return;
       await (await held(progress.call.call_id)).add(...events).save();

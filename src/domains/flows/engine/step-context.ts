@@ -24,9 +24,13 @@ export type CaseChange = Pick<UpdateCaseInput, 'status' | 'priority' | 'assignee
  * `closing_is_automatic`, `conflict` for a case in the trash); any other error is the platform failing.
  */
 export interface CaseRequests {
-  create(accountId: string, actor: string, fields: CreateCaseInput): Promise<{ id: string }>;
-  /** Changes the case, then adds the note if there is one. */
-  update(accountId: string, actor: string, caseId: string, change: CaseChange): Promise<void>;
+  /**
+   * `once` names the step doing it (`StepContext.stepKey`): a step run again after its node died
+   * gets the case it created the first time instead of a second one.
+   */
+  create(accountId: string, actor: string, fields: CreateCaseInput, once: string): Promise<{ id: string }>;
+  /** Changes the case, then adds the note if there is one (once per `once`, as for `create`). */
+  update(accountId: string, actor: string, caseId: string, change: CaseChange, once: string): Promise<void>;
 }
 
 /** The platform's parts a component may use; the simulator hands in its own network, clock and HTTP. */
@@ -72,6 +76,8 @@ export interface StepContext {
   render(text: string): string;
   /** The call-log id a leg this component places takes: reserved before it ran (see `Progress.leg`). */
   legId: string;
+  /** This step of this interaction, the same when the step runs again after a crash (its writes are done once by it). */
+  stepKey: string;
   /** Appends events to the held call's entry in the call log (no-op without a call). */
   logOnCall(...events: DistributiveOmit<CallEvent, 'at'>[]): Promise<void>;
 }

@@ -62,7 +62,7 @@ export const createCase: ComponentHandler<'create_case'> = async (config, contex
   const parsed = createCaseBody.safeParse(body);
   if (!parsed.success) return refused(context, ['failed'], problemsOf(parsed.error), detail, 'the case was refused');
   try {
-    const created = await context.services.cases.create(context.accountId, flowActor(context.flowId), parsed.data);
+    const created = await context.services.cases.create(context.accountId, flowActor(context.flowId), parsed.data, context.stepKey);
     const variables = config.case_id_variable === undefined ? undefined : { [config.case_id_variable]: created.id };
     return next('created', { case_id: created.id, ...detail }, variables === undefined ? {} : { variables });
   } catch (error) {
@@ -97,7 +97,7 @@ export const updateCase: ComponentHandler<'update_case'> = async (config, contex
   }
   const change: CaseChange = { ...parsedFields.data, ...(note === undefined ? {} : { note }) };
   try {
-    await context.services.cases.update(context.accountId, flowActor(context.flowId), caseId, change);
+    await context.services.cases.update(context.accountId, flowActor(context.flowId), caseId, change, context.stepKey);
     return next('updated', detail);
   } catch (error) {
     if (!isRefusal(error)) throw error;
