@@ -21,7 +21,7 @@ import { DirectorySecrets } from './adapters/secrets/directory-secrets.js';
 import { FlowSimulator } from './simulation/index.js';
 import { CaseSearchService, CaseStatusesService } from './domains/cases/index.js';
 import { CaseAutomation, CaseSettingsService, CasesService } from './domains/cases/index.js';
-import { createJobHandlers, createJobQueue, createWorker, scheduleRecurringJobs, workerMetrics, type Worker } from './jobs/index.js';
+import { abandonedJobs, createJobHandlers, createJobQueue, createWorker, scheduleRecurringJobs, workerMetrics, type Worker } from './jobs/index.js';
 import { buildServer } from './http/server.js';
 import { Metrics } from './http/metrics.js';
 import type { AppServices, ReadinessReport } from './http/services.js';
@@ -171,6 +171,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger,
     schemas: JOB_PAYLOADS,
     handlers: createJobHandlers({ storage, clock, callbacks: dispatcher, flows: engine, cases: new CaseAutomation(storage, clock, caseStatuses, caseSettings, webhooks.publisher), messages: messaging.delivery, webhooks: webhooks.sender }),
+    abandoned: abandonedJobs({ flows: engine, messages: messaging.delivery }),
     concurrency: config.SWITCHBOARD_WORKER_CONCURRENCY,
     // Message sends have places of their own: a slow webhook receiver or a long job never holds up sends.
     pools: { 'message.send': config.SWITCHBOARD_MESSAGE_SEND_CONCURRENCY },

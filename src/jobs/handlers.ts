@@ -7,6 +7,8 @@ import type { CaseAutomation } from '../domains/cases/index.js';
 import type { MessageDelivery } from '../domains/messaging/index.js';
 import type { WebhookSender } from '../domains/webhooks/index.js';
 import { done, repeatAt, type JobHandlers } from './handler.js';
+import type { JobRow } from './jobs.repo.js';
+import { parseJson } from '../kernel/json.js';
 import { idempotencyPurge } from './idempotency-purge.js';
 import { caseTrashPurge } from './case-trash-purge.js';
 import { webhookPurge } from './webhook-purge.js';
@@ -23,6 +25,18 @@ export interface JobDependencies {
 }
 
 /** A handler for every job type in `JOB_PAYLOADS`; adding a type there fails to compile here until it has one. */
+/**
+ * What a job abandoned by dead workers leaves behind (`WorkerOptions.abandoned`): an interaction
+ * or a message ends as failed, saying why, as when its handler's last attempt throws.
+ */
+export function abandonedJobs(deps: Pick<JobDependencies, 'flows' | 'messages'>): (row: JobRow, reason: string) => Promise<void> {
+  return async (row, reason) => {
+    const payload = parseJson<Record<string, unknown>>(row.payload);
+    if (row.type === 'flow.run' && typeof payload.interaction_id === 'string') await deps.flows.giveUp(row.account_id, payload.interaction_id, reason);
+    if (row.type === 'message.send' && typeof payload.message_id === 'string') await deps.messages.giveUp(row.account_id, payload.message_id, reason);
+  };
+}
+
 export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB_PAYLOADS> {
   const { callbacks, flows } = deps;
   return {

@@ -1,6 +1,6 @@
 export { createJobQueue, type JobQueueDependencies } from './queue.js';
 export { createWorker, type Worker, type WorkerOptions, type WorkerStats } from './worker.js';
-export { createJobHandlers, type JobDependencies } from './handlers.js';
+export { abandonedJobs, createJobHandlers, type JobDependencies } from './handlers.js';
 export { scheduleRecurringJobs } from './schedule.js';
 export { workerMetrics } from './metrics.js';
 export { done, repeatAt, type JobContext, type JobHandler, type JobHandlers, type JobOutcome } from './handler.js';

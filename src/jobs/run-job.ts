@@ -24,6 +24,8 @@ export interface RunJobDependencies {
   workerId: string;
   backoff: BackoffPolicy;
   random: () => number;
+  /** What becomes of a job's work when the job is failed without its handler having thrown (see `WorkerOptions.abandoned`). */
+  abandoned?: (row: JobRow, reason: string) => Promise<void>;
 }
 
 /** Errors are kept on the row for operators; a stack or a huge message must not bloat it. */
@@ -52,6 +54,8 @@ export async function runJob(
   if (row.attempts > row.max_attempts) {
     const reason = `the worker running attempt ${row.max_attempts} of ${row.max_attempts} stopped before it finished`;
     logger.error({ lastError: row.last_error }, `job failed: ${reason}`);
+    // Its work must not be left waiting for a job that will never run again.
+    await deps.abandoned?.(row, reason);
     return ifStillHeld(await failJob(deps.db, claim, reason, now(deps)), { kind: 'failed' }, logger);
   }
 

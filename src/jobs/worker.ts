@@ -80,6 +80,7 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
       workerId: this.id,
       backoff: options.backoff ?? DEFAULT_BACKOFF,
       random: options.random ?? Math.random,
+      ...(options.abandoned ? { abandoned: options.abandoned } : {}),
     };
     this.running = new RunningJobs({ db: options.storage.db, dialect: options.storage.dialect, clock: options.clock, logger, workerId: this.id, leaseMs: this.leaseMs });
   }

@@ -30,6 +30,13 @@ export interface WorkerOptions<S extends PayloadSchemas> {
   stopTimeoutMs?: number;
   backoff?: BackoffPolicy;
   random?: () => number;
+  /**
+   * Called when a job is failed because every worker that ran it died (its attempts are used up
+   * without a handler throwing), before it is marked failed: the interaction or message it was
+   * carrying ends too, as when a handler's last attempt throws. A rejection leaves the job to
+   * be claimed and tried again.
+   */
+  abandoned?: (row: JobRow, reason: string) => Promise<void>;
 }
 
 export interface WorkerStats {

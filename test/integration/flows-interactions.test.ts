@@ -251,6 +251,18 @@ describe.each(DATABASES)('flow interactions (%s)', (db) => {
     expect(failed).toMatchObject({ status: 'failed', reason: 'the platform could not run it: the trunk is down', current: null });
   });
 
+  it('fails the interaction when every node that ran its job died on it, its attempts used up', async () => {
+    const acct = await account();
+    const flowId = await published(acct);
+    const id = (await start(acct, flowId)).body.interaction_id as string;
+    // As if ten nodes had claimed the job in turn and died before it finished.
+    await t.services.storage.db.updateTable('jobs').set({ attempts: 10, status: 'pending', locked_by: null, locked_until: null }).where('account_id', '=', acct.id).where('type', '=', 'flow.run').execute();
+    await t.app.worker.drain();
+    expect((await t.get(`/interactions/${id}`, acct.token)).body).toMatchObject({
+      status: 'failed', reason: 'the platform could not run it: the worker running attempt 10 of 10 stopped before it finished',
+    });
+  });
+
   it('ends the calls in the log when the platform gives an interaction up: the one held and the one being placed', async () => {
     const acct = await account();
     const flowId = await published(acct);
