@@ -73,8 +73,13 @@ describe.each(DATABASES)("messaging: Meta's subscription handshake, inbound What
     await drain();
     expect((await message(t, acct, before)).statusDetails.channelStatus.whatsApp).toMatchObject({ status: 'skipped', details: expect.stringContaining('window closed (last inbound WhatsApp message: never)') });
 
-    // A forged customer message is refused; a signed one moves both profiles of that WhatsApp id.
-    expect((await postMeta(t, '/webhooks/whatsApp', customerMessageBody(phoneNumberId, wa, clock.now()), 'forged-secret')).status).toBe(401);
+    // A forged customer message changes nothing, and is answered as one from a stranger would be
+    // (the answer must not tell who knows this WhatsApp id); a signed one moves both profiles of that id.
+    const forged = await postMeta(t, '/webhooks/whatsApp', customerMessageBody(phoneNumberId, wa, clock.now()), 'forged-secret');
+    const stranger = await postMeta(t, '/webhooks/whatsApp', customerMessageBody(phoneNumberId, '15550009999', clock.now()), 'forged-secret');
+    expect([forged.status, forged.body]).toEqual([stranger.status, stranger.body]);
+    expect(forged.body).toMatchObject({ inbound: 0 });
+    expect((await t.get('/profiles/ada', acct.token)).body.last_inbound_whatsapp_at).toBeNull();
     const wrote = clock.now();
     const inbound = await postMeta(t, '/webhooks/whatsApp', customerMessageBody(phoneNumberId, wa, wrote));
     expect(inbound.status, inbound.text).toBe(200);
@@ -181,10 +186,11 @@ describe.each(DATABASES)("messaging: Meta's subscription handshake, inbound What
     // A send after the watermark, and another account's send (not its URL), are not covered.
     expect((await message(t, acct, late)).status).toBe('sent');
     expect((await message(t, other, others)).status).toBe('sent');
-    // A forged watermark changes nothing; one naming nobody we sent to is counted unknown.
-    expect((await postMeta(t, '/webhooks/fbMessenger', event('read', clock.now().getTime()), 'forged-secret')).status).toBe(401);
+    // A forged watermark changes nothing, and is answered as one naming nobody we sent to: unknown.
+    const forged = await postMeta(t, '/webhooks/fbMessenger', event('read', clock.now().getTime()), 'forged-secret');
     expect((await message(t, acct, late)).status).toBe('sent');
     const nobody = await postMeta(t, '/webhooks/fbMessenger', { ...event('read', clock.now().getTime()), entry: [{ id: 'PAGE-1', messaging: [{ sender: { id: 'someone-else' }, read: { watermark: clock.now().getTime() } }] }] });
     expect(nobody.body).toMatchObject({ received: 1, applied: 0, unknown: 1 });
+    expect([forged.status, forged.body]).toEqual([nobody.status, nobody.body]);
   });
 });

@@ -75,26 +75,27 @@ export class WebhookIntake {
         } else refused += 1;
       }
     }
+    // Watermarks and customers' messages name a person, which anyone can: one that verifies for
+    // no account is answered as one that matches nothing, so the answer never tells whether some
+    // tenant knows that person (a receipt's provider id cannot be guessed, and is refused as before).
     let uncovered = 0;
     for (const mark of marks) {
-      const deliveries = await this.deliveriesCovered(mark, accountId);
-      if (deliveries.length === 0) uncovered += 1;
-      for (const { delivery, message } of deliveries) {
-        if (await verifier.byProvider(delivery.account_id, delivery.provider)) {
-          verified += 1;
-          known.push({ accountId: delivery.account_id, messageId: delivery.message_id, channel, status: mark.status, at: mark.upTo, seen: toMessage(message) });
-        } else refused += 1;
+      let covered = 0;
+      for (const { delivery, message } of await this.deliveriesCovered(mark, accountId)) {
+        if (!(await verifier.byProvider(delivery.account_id, delivery.provider))) continue;
+        covered += 1;
+        known.push({ accountId: delivery.account_id, messageId: delivery.message_id, channel, status: mark.status, at: mark.upTo, seen: toMessage(message) });
       }
+      verified += covered;
+      if (covered === 0) uncovered += 1;
     }
     const windows: { accountId: string; message: InboundMessage }[] = [];
     for (const message of messages) {
       const accounts = accountId !== undefined ? [accountId] : await profiles.accountsByWhatsAppId(message.from);
       for (const account of accounts) {
-        const verdict = await verifier.forInbound(account, message);
-        if (verdict === 'verified') {
-          verified += 1;
-          windows.push({ accountId: account, message });
-        } else if (verdict === 'refused') refused += 1;
+        if ((await verifier.forInbound(account, message)) !== 'verified') continue;
+        verified += 1;
+        windows.push({ accountId: account, message });
       }
     }
     if (refused > 0 && verified === 0) return REFUSED;
