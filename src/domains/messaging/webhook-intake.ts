@@ -1,3 +1,4 @@
+import { DomainError } from '../../kernel/errors.js';
 import type { ChannelId, InboundMessage, InboundReceipt, InboundWatermark, WebhookRequest } from '../../ports/message-channels.js';
 import type { Storage } from '../../ports/storage.js';
 import type { ChannelConfigService } from './channel-config.service.js';
@@ -34,6 +35,8 @@ export interface IntakeResult {
 /** How far back a watermark looks for the sends it covers, and how many it takes at most (the newest). */
 const WATERMARK_LOOKBACK_MS = 7 * 24 * 60 * 60 * 1000;
 const WATERMARK_SENDS = 100;
+/** Receipts, watermarks and customers' messages one provider request may carry: Meta and Twilio send a few at a time. */
+const MAX_ITEMS_PER_REQUEST = 1000;
 
 const REFUSED: IntakeResult = { verified: false, received: 0, applied: 0, unknown: 0, pending: 0, inbound: 0 };
 
@@ -60,6 +63,10 @@ export class WebhookIntake {
     const marks = (webhook.watermarks?.(body) ?? []).filter((mark) => mark.channel === channel);
     // Only WhatsApp's customer-service window is tracked on profiles.
     const messages = (webhook.inbound?.(body) ?? []).filter((message) => message.channel === channel && channel === 'whatsApp');
+    // Refused before anything is looked up: no anonymous request holds the server on thousands of lookups.
+    if (found.length + marks.length + messages.length > MAX_ITEMS_PER_REQUEST) {
+      throw new DomainError('payload_too_large', `a webhook request may carry at most ${MAX_ITEMS_PER_REQUEST} receipts`);
+    }
 
     let verified = 0;
     let refused = 0;
@@ -116,13 +123,6 @@ export class WebhookIntake {
     }
     for (const { accountId: account, message } of windows) result.inbound += await profiles.recordInboundWhatsApp(account, message.from, message.at);
     return result;
-  }
-
-  /** How many receipts, watermarks and customer messages a provider's webhook body carries (checked before anything is looked up). */
-  itemsIn(channel: ChannelId, body: unknown): number {
-    const webhook = this.deps.webhooks[channel];
-    if (!webhook) return 0;
-    return webhook.receipts(body).length + (webhook.watermarks?.(body).length ?? 0) + (webhook.inbound?.(body).length ?? 0);
   }
 
   /** The answer to a subscription handshake (`GET /webhooks/{channel}/{account_id}`) when one of the account's providers accepts it. */

@@ -9,13 +9,8 @@ const tags = ['messaging'];
 /** Only the channels' provider webhooks, so `/webhooks/{id}/deliveries` (outbound webhooks) stays free. */
 const scopedParams = z.object({ channel: z.enum(CHANNEL_IDS), account_id: z.string().min(1).max(200) });
 const accountParams = z.object({ account_id: z.string().min(1).max(200) });
-/**
- * Providers post a few kilobytes at a time (a Meta batch, a Twilio status): anything larger is
- * refused before it is read, and a body naming more receipts than this is refused unread, so no
- * anonymous request can hold the server on thousands of lookups before its signature is checked.
- */
+/** Providers post a few kilobytes at a time (a Meta batch, a Twilio status): anything larger is refused before it is read. */
 const WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024;
-const MAX_RECEIPTS_PER_REQUEST = 1000;
 const received = z.object({ received: z.number(), applied: z.number(), unknown: z.number(), pending: z.number(), inbound: z.number() });
 
 /** Reads the body a provider posts, as JSON or as a form (Twilio), keeping the raw text for its signature. */
@@ -54,9 +49,6 @@ export const channelWebhooksRoutes: RouteModule = (app, { messaging: { webhooks,
       }
       const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
       const url = `${request.protocol}://${request.host}${request.url}`;
-      if (intake.itemsIn(channel, parsed) > MAX_RECEIPTS_PER_REQUEST) {
-        return sendProblem(reply, problem('payload_too_large', `a webhook request may carry at most ${MAX_RECEIPTS_PER_REQUEST} receipts`));
-      }
       const { verified, ...result } = await intake.receive(channel, { rawBody, headers, url }, parsed, accountId);
       if (!verified) {
         return sendProblem(reply, problem('unauthorized', `the request's signature does not verify with the ${accountId === undefined ? "account's" : "named account's"} ${channel} provider`));
