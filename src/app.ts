@@ -13,7 +13,7 @@ import { AccountsService, RateLimiter } from './domains/accounts/index.js';
 import { AgentsService, GroupsService, NumbersService, SkillsService } from './domains/directory/index.js';
 import { CallLog, ContinuityService } from './domains/continuity/index.js';
 import { CallbackDispatcher, CallbacksService } from './domains/callbacks/index.js';
-import { COMPONENT_HANDLERS, FlowEngine, FlowsService, InteractionsService, type FlowServices } from './domains/flows/index.js';
+import { COMPONENT_HANDLERS, FlowEngine, FlowsService, InteractionsService, stepWrites, type FlowServices } from './domains/flows/index.js';
 import { closeSandbox } from './domains/flows/runtime/sandbox.js';
 import { FetchHttpClient } from './adapters/http/fetch-client.js';
 import { EgressPolicy } from './adapters/http/egress.js';
@@ -117,6 +117,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const cases = new CasesService({ storage, clock, jobs, statuses: caseStatuses, settings: caseSettings, timeZoneOf: async (accountId) => (await accounts.getAccount(accountId)).timezone, events: webhooks.publisher });
   // Numbers a flow dials without `+` are read in the account's country.
   const countryOf = async (accountId: string): Promise<string> => (await accounts.getAccount(accountId)).default_country;
+  // A flow step's case writes are recorded with them, so a step run again after a crash does not repeat them.
+  const stepWrite = stepWrites(storage, clock);
   const flowServices: FlowServices = {
     clock,
     telephony: overrides.telephony?.(telephony) ?? telephony,
@@ -125,11 +127,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     callbacks,
     // create_case and update_case: the case's audit names the flow; the note follows the change.
     cases: {
-      create: (accountId, actor, fields, once) => cases.createOnce(accountId, actor, fields, once),
+      create: (accountId, actor, fields, once) => stepWrite(accountId, `create_case:${once}`, (record) => cases.create(accountId, actor, fields, record)),
       // A change applied again changes nothing; the note is added once.
       update: async (accountId, actor, caseId, { note, ...fields }, once) => {
         await cases.update(accountId, actor, caseId, fields);
-        if (note) await cases.addNoteOnce(accountId, actor, caseId, note, once);
+        if (note) await stepWrite(accountId, `case_note:${once}`, (record) => cases.addNote(accountId, actor, caseId, note, record));
       },
     },
     random: Math.random,

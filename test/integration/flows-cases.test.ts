@@ -1,4 +1,5 @@
 import { createCaseBody } from '../../src/domains/cases/index.js';
+import { stepWrites } from '../../src/domains/flows/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../../src/domains/accounts/index.js';
 import { ManualClock } from '../../src/kernel/clock.js';
@@ -132,22 +133,25 @@ describe.each(DATABASES)('flows create and update cases (%s)', (db) => {
 
   describe('create_case', () => {
     it('creates the case, and adds the note, once per step: a step run again after its node died finds what it wrote', async () => {
-    const acct = await account();
-    const { cases } = t.services.cases;
-    const once = `interaction-${Math.random().toString(36).slice(2)}:0`;
-    const input = createCaseBody.parse({ title: 'Outage reported by the IVR' });
-    const first = await cases.createOnce(acct.id, 'flow:f', input, once);
-    const again = await cases.createOnce(acct.id, 'flow:f', input, once);
-    expect(again.id).toBe(first.id);
-    const other = await cases.createOnce(acct.id, 'flow:f', input, `${once}1`);
-    expect(other.id).not.toBe(first.id);
-    const listed = (await t.get('/cases?q=outage%20ivr', acct.token)).body;
-    expect(listed.total).toBe(2);
-    for (let i = 0; i < 2; i++) await cases.addNoteOnce(acct.id, 'flow:f', first.id, { body: 'Customer pressed 1', visibility: 'internal' }, `${once}:note`);
-    expect((await t.get(`/cases/${first.id}/notes`, acct.token)).body.total).toBe(1);
-  });
+      const acct = await account();
+      const { cases } = t.services.cases;
+      const input = createCaseBody.parse({ title: 'Outage reported by the IVR' });
+      // What app.ts hands the engine: each write recorded with the step that made it.
+      const stepWrite = stepWrites(t.services.storage, clock);
+      const createOnce = (key: string) => stepWrite(acct.id, key, (record) => cases.create(acct.id, 'flow:f', input, record));
+      const once = `interaction-${Math.random().toString(36).slice(2)}:0`;
+      const first = await createOnce(once);
+      const again = await createOnce(once);
+      expect(again.id).toBe(first.id);
+      const other = await createOnce(`${once}1`);
+      expect(other.id).not.toBe(first.id);
+      const listed = (await t.get('/cases?q=outage%20ivr', acct.token)).body;
+      expect(listed.total).toBe(2);
+      for (let i = 0; i < 2; i++) await stepWrite(acct.id, `${once}:note`, (record) => cases.addNote(acct.id, 'flow:f', first.id, { body: 'Customer pressed 1', visibility: 'internal' }, record));
+      expect((await t.get(`/cases/${first.id}/notes`, acct.token)).body.total).toBe(1);
+    });
 
-  it('opens a case from the arguments, linked to the interaction, with the flow as its author, and stores its id in a variable', async () => {
+    it('opens a case from the arguments, linked to the interaction, with the flow as its author, and stores its id in a variable', async () => {
       const acct = await account();
       const agent = (await t.post('/agents', { name: 'Ana' }, acct.token)).body.id as string;
       const group = (await t.post('/groups', { name: 'Billing', agent_ids: [] }, acct.token)).body.id as string;

@@ -35,8 +35,6 @@ export interface CasesDependencies {
 
 type Trx = Transaction<Database>;
 
-/** Where the writes flow steps did are recorded (beside the API's Idempotency-Keys, on a route no request has). */
-const FLOW_STEP_ROUTE = 'flow step';
 const activityKey = z.tuple([z.string(), z.string()]);
 
 /**
@@ -66,43 +64,6 @@ export class CasesService {
       await withResult?.(trx, view);
       return view;
     });
-  }
-
-  /**
-   * `create` for a flow step (`once` names it): a step run again after its node died finds the case
-   * its first run committed, recorded in the same transaction, instead of creating another.
-   */
-  async createOnce(accountId: string, actor: string, input: CreateCaseInput, once: string): Promise<{ id: string }> {
-    const key = `create_case:${once}`;
-    const done = await this.doneBy(accountId, key);
-    return done === undefined ? this.create(accountId, actor, input, this.recordFor(accountId, key)) : { id: done };
-  }
-
-  /** `addNote` for a flow step, once per `once` (see `createOnce`). */
-  async addNoteOnce(accountId: string, actor: string, id: string, input: { body: string; visibility: NoteVisibility }, once: string): Promise<void> {
-    const key = `case_note:${once}`;
-    if ((await this.doneBy(accountId, key)) === undefined) await this.addNote(accountId, actor, id, input, this.recordFor(accountId, key));
-  }
-
-  /** What the step `key` recorded: the id of what it wrote, if it did. Kept with the API's Idempotency-Keys (and purged with them). */
-  private async doneBy(accountId: string, key: string): Promise<string | undefined> {
-    const row = await this.deps.storage.db
-      .selectFrom('idempotency_keys')
-      .select('response_body')
-      .where('account_id', '=', accountId)
-      .where('route', '=', FLOW_STEP_ROUTE)
-      .where('key', '=', key)
-      .executeTakeFirst();
-    return row?.response_body ?? undefined;
-  }
-
-  private recordFor(accountId: string, key: string): WithResult<{ id: string }> {
-    return async (trx, written) => {
-      await trx
-        .insertInto('idempotency_keys')
-        .values({ account_id: accountId, route: FLOW_STEP_ROUTE, key, request_hash: '', status_code: 200, response_body: written.id, created_at: this.deps.clock.now().toISOString() })
-        .execute();
-    };
   }
 
   /** How many cases not closed nor in the trash an agent or a group holds (counted up to 1,000): the directory's delete guard. */

@@ -1,5 +1,6 @@
 export { FlowsService, type AccountNumbers } from './flows.service.js';
 export { FlowEngine } from './engine/engine.js';
+export { stepWrites, type StepWrite } from './engine/step-writes.js';
 export { MAX_REPEATS, MAX_STEPS, interpret, loadVersion, type ProgressStore } from './engine/interpret.js';
 export { startState } from './engine/start-state.js';
 export type { Step, Interaction, InteractionStatus } from './engine/interaction.model.js';
