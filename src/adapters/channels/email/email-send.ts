@@ -1,7 +1,6 @@
-import { UNRESTRICTED, type EgressPolicy } from '../../http/egress.js';
 import { createTransport } from 'nodemailer';
 import type { ChannelAdapter, OutboundMessage, ProviderConfig, SendResult } from '../../../ports/message-channels.js';
-import { DEFAULT_ATTEMPT_TIMEOUT_MS, failed, interruption, misconfigured, rejected, textOf, type AdapterOptions, type FailedResult } from '../shared/provider-http.js';
+import { channelAdapter, failed, interruption, misconfigured, rejected, textOf, type AdapterOptions, type Attempt, type FailedResult } from '../shared/provider-http.js';
 
 interface SmtpTarget {
   host: string;
@@ -74,7 +73,7 @@ function classify(error: unknown): SendResult {
   return failed('network', message);
 }
 
-async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number, egress: EgressPolicy): Promise<SendResult> {
+async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, { timeoutMs, egress }: Attempt): Promise<SendResult> {
   const target = targetOf(provider);
   if ('kind' in target) return target;
   const from = textOf(provider.settings.from);
@@ -119,7 +118,5 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
 
 /** Email over SMTP (nodemailer), one connection per attempt. */
 export function createEmailAdapter(options: AdapterOptions = {}): ChannelAdapter {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
-  const egress = options.egress ?? UNRESTRICTED;
-  return { channel: 'email', send: (message, provider, signal) => send(message, provider, signal, timeoutMs, egress) };
+  return channelAdapter('email', options, send);
 }

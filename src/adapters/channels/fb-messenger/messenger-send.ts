@@ -1,9 +1,10 @@
-import { UNRESTRICTED, type EgressPolicy } from '../../http/egress.js';
 import { z } from 'zod';
 import type { ChannelAdapter, OutboundMessage, ProviderConfig, SendResult } from '../../../ports/message-channels.js';
 import { GRAPH_URL, classifyGraphError, graphVersion, withAppSecretProof } from '../shared/graph.js';
 import {
-  DEFAULT_ATTEMPT_TIMEOUT_MS,
+  type AdapterOptions,
+  type Attempt,
+  channelAdapter,
   failed,
   jsonOf,
   misconfigured,
@@ -11,7 +12,7 @@ import {
   providerUrl,
   rejected,
   textOf,
-  type AdapterOptions,
+  tooLong,
 } from '../shared/provider-http.js';
 
 /** `channelOptions.fbMessenger`, spelled as the Send API spells it. */
@@ -40,18 +41,18 @@ function messagingOf(options: Record<string, unknown>): Messaging | SendResult {
   return { messaging_type: type ?? 'UPDATE' };
 }
 
-const MAX_TEXT_CHARACTERS = 2000;
+/** The Send API takes text of "less than 2000 characters". */
+const MAX_TEXT_CHARACTERS = 1999;
 
-async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number, egress: EgressPolicy): Promise<SendResult> {
+async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, { timeoutMs, egress }: Attempt): Promise<SendResult> {
   const accessToken = textOf(provider.credentials.accessToken);
   if (accessToken === undefined) return misconfigured(provider, 'credentials.accessToken (the page access token) is missing');
   const url = providerUrl(provider.baseUrl, GRAPH_URL, `${graphVersion(provider)}/me/messages`);
   if (url === undefined) return misconfigured(provider, `baseUrl ${JSON.stringify(provider.baseUrl)} is not an http(s) URL`);
   const messaging = messagingOf(message.options);
   if ('kind' in messaging) return messaging;
-  // The Send API takes text "less than 2000 characters": a longer one is refused here, without a request.
-  const length = [...message.body].length;
-  if (length >= MAX_TEXT_CHARACTERS) return rejected('too_long', `Messenger takes text of fewer than ${MAX_TEXT_CHARACTERS} characters; this one has ${length}`);
+  const long = tooLong(message.body, MAX_TEXT_CHARACTERS, 'Messenger');
+  if (long) return long;
 
   // The token travels in a header, not in `?access_token=`, so it stays out of URLs and their logs.
   const exchange = await postToProvider(
@@ -61,8 +62,7 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
       body: JSON.stringify({ recipient: { id: message.to }, ...messaging, message: { text: message.body } }),
     },
     signal,
-    timeoutMs,
-    egress,
+    { timeoutMs, egress },
   );
   if (!exchange.answered) return exchange.result;
   const { answer } = exchange;
@@ -75,7 +75,5 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
 
 /** The Messenger Send API (`POST {baseUrl}/{apiVersion}/me/messages`). */
 export function createFbMessengerAdapter(options: AdapterOptions = {}): ChannelAdapter {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
-  const egress = options.egress ?? UNRESTRICTED;
-  return { channel: 'fbMessenger', send: (message, provider, signal) => send(message, provider, signal, timeoutMs, egress) };
+  return channelAdapter('fbMessenger', options, send);
 }

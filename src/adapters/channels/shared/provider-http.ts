@@ -1,5 +1,5 @@
 import { UNRESTRICTED, type EgressPolicy } from '../../http/egress.js';
-import type { ProviderConfig, SendResult } from '../../../ports/message-channels.js';
+import type { ChannelAdapter, ChannelId, OutboundMessage, ProviderConfig, SendResult } from '../../../ports/message-channels.js';
 import { pooledRequest } from '../../http/pooled-request.js';
 
 /** How long one attempt may take, from connecting to the last byte of the answer. */
@@ -12,6 +12,28 @@ export interface AdapterOptions {
   timeoutMs?: number;
   /** Where a provider's base URL or host may point; unrestricted when not given (the app always gives its policy). */
   egress?: EgressPolicy;
+}
+
+/** What bounds one attempt of an adapter: how long it may take, and where it may connect. */
+export interface Attempt {
+  timeoutMs: number;
+  egress: EgressPolicy;
+}
+
+/** An adapter over its `send`, each attempt bound as `options` say (10 s and unrestricted otherwise). */
+export function channelAdapter(
+  channel: ChannelId,
+  options: AdapterOptions,
+  send: (message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, attempt: Attempt) => Promise<SendResult>,
+): ChannelAdapter {
+  const attempt: Attempt = { timeoutMs: options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS, egress: options.egress ?? UNRESTRICTED };
+  return { channel, send: (message, provider, signal) => send(message, provider, signal, attempt) };
+}
+
+/** A text longer than the provider takes is refused here, without a request, so the send moves on. */
+export function tooLong(text: string, maxCharacters: number, what: string): SendResult | undefined {
+  const length = [...text].length;
+  return length > maxCharacters ? rejected('too_long', `${what} takes at most ${maxCharacters} characters; this one has ${length}`) : undefined;
 }
 
 export const failed = (code: string, reason: string): FailedResult => ({ kind: 'failed', reason, code });
@@ -72,8 +94,7 @@ export async function postToProvider(
   url: string,
   request: { headers: Record<string, string>; body: string },
   signal: AbortSignal,
-  timeoutMs: number,
-  egress: EgressPolicy = UNRESTRICTED,
+  { timeoutMs, egress }: Attempt,
 ): Promise<Exchange> {
   const timeout = AbortSignal.timeout(timeoutMs);
   try {

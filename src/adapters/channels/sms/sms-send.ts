@@ -1,18 +1,19 @@
-import { UNRESTRICTED, type EgressPolicy } from '../../http/egress.js';
 import { z } from 'zod';
 import type { ChannelAdapter, OutboundMessage, ProviderConfig, SendResult } from '../../../ports/message-channels.js';
 import {
-  DEFAULT_ATTEMPT_TIMEOUT_MS,
+  type AdapterOptions,
+  type Attempt,
   byStatus,
+  channelAdapter,
   failed,
   jsonOf,
   misconfigured,
   postToProvider,
+  type ProviderAnswer,
   providerUrl,
   rejected,
   textOf,
-  type AdapterOptions,
-  type ProviderAnswer,
+  tooLong,
 } from '../shared/provider-http.js';
 
 /** Where the Messages API lives when the provider's `baseUrl` is empty. */
@@ -46,9 +47,10 @@ function senderOf(message: OutboundMessage, provider: ProviderConfig): { fields:
   return { fields: { ...(from === undefined ? {} : { From: from }), ...(service === undefined ? {} : { MessagingServiceSid: service }) } };
 }
 
+/** Twilio's Messages API takes a Body of at most 1,600 characters. */
 const MAX_BODY_CHARACTERS = 1600;
 
-async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number, egress: EgressPolicy): Promise<SendResult> {
+async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, { timeoutMs, egress }: Attempt): Promise<SendResult> {
   const accountSid = textOf(provider.credentials.accountSid);
   // An API key (Twilio's recommended credential) signs in when given; else the account's auth token.
   const apiKeySid = textOf(provider.credentials.apiKeySid);
@@ -62,9 +64,8 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
   if (url === undefined) return misconfigured(provider, `baseUrl ${JSON.stringify(provider.baseUrl)} is not an http(s) URL`);
   const sender = senderOf(message, provider);
   if ('kind' in sender) return sender;
-  // Twilio's Messages API takes a Body of at most 1,600 characters: a longer one is refused here, without a request.
-  const length = [...message.body].length;
-  if (length > MAX_BODY_CHARACTERS) return rejected('too_long', `SMS takes a body of at most ${MAX_BODY_CHARACTERS} characters; this one has ${length}`);
+  const long = tooLong(message.body, MAX_BODY_CHARACTERS, 'SMS');
+  if (long) return long;
   const statusCallback = textOf(provider.settings.statusCallbackUrl);
 
   const form = new URLSearchParams({ To: message.to, ...sender.fields, Body: message.body, ...(statusCallback === undefined ? {} : { StatusCallback: statusCallback }) });
@@ -79,8 +80,7 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
       body: form.toString(),
     },
     signal,
-    timeoutMs,
-    egress,
+    { timeoutMs, egress },
   );
   if (!exchange.answered) return exchange.result;
   const { answer } = exchange;
@@ -92,7 +92,5 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
 
 /** A Twilio-compatible Programmable Messaging API (`POST {baseUrl}/2010-04-01/Accounts/{accountSid}/Messages.json`). */
 export function createSmsAdapter(options: AdapterOptions = {}): ChannelAdapter {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
-  const egress = options.egress ?? UNRESTRICTED;
-  return { channel: 'sms', send: (message, provider, signal) => send(message, provider, signal, timeoutMs, egress) };
+  return channelAdapter('sms', options, send);
 }

@@ -1,9 +1,10 @@
-import { UNRESTRICTED, type EgressPolicy } from '../../http/egress.js';
 import { z } from 'zod';
 import type { ChannelAdapter, OutboundMessage, ProviderConfig, SendResult } from '../../../ports/message-channels.js';
 import { GRAPH_URL, classifyGraphError, graphVersion, withAppSecretProof } from '../shared/graph.js';
 import {
-  DEFAULT_ATTEMPT_TIMEOUT_MS,
+  type AdapterOptions,
+  type Attempt,
+  channelAdapter,
   failed,
   jsonOf,
   misconfigured,
@@ -11,7 +12,6 @@ import {
   providerUrl,
   rejected,
   textOf,
-  type AdapterOptions,
 } from '../shared/provider-http.js';
 
 /** `channelOptions.whatsApp.template`: a pre-approved template, required outside the 24-hour window. */
@@ -32,7 +32,7 @@ function contentOf(message: OutboundMessage): Content | SendResult {
   return { type: 'template', template: template.data };
 }
 
-async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, timeoutMs: number, egress: EgressPolicy): Promise<SendResult> {
+async function send(message: OutboundMessage, provider: ProviderConfig, signal: AbortSignal, { timeoutMs, egress }: Attempt): Promise<SendResult> {
   const accessToken = textOf(provider.credentials.accessToken);
   const phoneNumberId = textOf(provider.settings.phoneNumberId);
   if (accessToken === undefined) return misconfigured(provider, 'credentials.accessToken is missing');
@@ -49,8 +49,7 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
       body: JSON.stringify({ messaging_product: 'whatsapp', recipient_type: 'individual', to: message.to, ...content }),
     },
     signal,
-    timeoutMs,
-    egress,
+    { timeoutMs, egress },
   );
   if (!exchange.answered) return exchange.result;
   const { answer } = exchange;
@@ -64,7 +63,5 @@ async function send(message: OutboundMessage, provider: ProviderConfig, signal: 
 
 /** The WhatsApp Cloud API (`POST {baseUrl}/{apiVersion}/{phoneNumberId}/messages`). */
 export function createWhatsAppAdapter(options: AdapterOptions = {}): ChannelAdapter {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
-  const egress = options.egress ?? UNRESTRICTED;
-  return { channel: 'whatsApp', send: (message, provider, signal) => send(message, provider, signal, timeoutMs, egress) };
+  return channelAdapter('whatsApp', options, send);
 }
