@@ -28,6 +28,9 @@ function embeddedIpv4(address: string): string | undefined {
   return [high >> 8, high & 255, low >> 8, low & 255].join('.');
 }
 
+/** A host as a URL writes it, without the brackets of an IPv6 literal. */
+const bare = (host: string): string => host.replace(/^\[(.*)\]$/, '$1');
+
 /** A request the egress policy refused: its target resolves to an internal address. */
 export class EgressRefused extends Error {
   readonly code = 'EGRESS_REFUSED';
@@ -69,8 +72,8 @@ export class EgressPolicy {
 
   /** Throws `EgressRefused` for a URL or host given as an internal IP literal (a connection makes no lookup for those). */
   checkLiteral(host: string): void {
-    const bare = host.replace(/^\[(.*)\]$/, '$1');
-    if (isIP(bare) !== 0 && !this.allows(bare)) throw new EgressRefused(host, bare);
+    const address = bare(host);
+    if (isIP(address) !== 0 && !this.allows(address)) throw new EgressRefused(host, address);
   }
 
   /** A `lookup` for sockets: resolves as the system does, and fails when any address found is refused. */
@@ -89,7 +92,7 @@ export class EgressPolicy {
   async check(host: string): Promise<void> {
     this.checkLiteral(host);
     await new Promise<void>((resolve, reject) => {
-      this.lookup(host.replace(/^\[(.*)\]$/, '$1'), { all: true }, (error) => (error ? reject(error) : resolve()));
+      this.lookup(bare(host), { all: true }, (error) => (error ? reject(error) : resolve()));
     });
   }
 }

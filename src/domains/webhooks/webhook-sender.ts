@@ -8,10 +8,10 @@ import type { Storage } from '../../ports/storage.js';
 import { cancelPendingDeliveries } from './pending-deliveries.js';
 import { retryDelayMs, RETRY_WINDOW_MS, type RetryPolicy } from './retry-policy.js';
 import { signedHeaders } from './webhook-signature.js';
-import { secretContext, signingSecrets, type SealedSecret, type SecretSealer } from './webhook-views.js';
+import { openSecret, signingSecrets, type SealedSecret, type SecretSealer } from './webhook-views.js';
 import type { DeliveryAttempt, WebhookPayload } from './webhooks.model.js';
 import type { SubscribedEndpoints } from './subscribed-endpoints.js';
-import { webhooksRepo, type DeliveryRow, type EndpointRow, type EventRow } from './webhooks.repo.js';
+import { webhooksRepo, type DeliveryRow, type EventRow } from './webhooks.repo.js';
 
 export interface SenderDependencies {
   storage: Storage;
@@ -54,7 +54,7 @@ export class WebhookSender {
     if (!event) return this.fail(delivery, 'the event is no longer kept');
     if (endpoint.enabled !== 1) return this.fail(delivery, 'the endpoint is disabled');
 
-    const sealed = this.secretOf(endpoint);
+    const sealed = openSecret(this.deps.sealer, endpoint);
     // Retrying cannot help: the key changed since the secret was sealed.
     if (sealed === undefined) return this.fail(delivery, 'the signing secret cannot be decrypted (was SWITCHBOARD_CREDENTIALS_KEY changed?)');
     const { attempt, retryAfterMs } = await this.attempt(endpoint.url, sealed, event);
@@ -82,15 +82,6 @@ export class WebhookSender {
     }
     const recorded = await repo.updatePendingDelivery(accountId, deliveryId, { attempts: JSON.stringify(attempts), next_attempt_at: next.toISOString(), updated_at: at });
     return recorded ? next : undefined;
-  }
-
-  private secretOf(endpoint: EndpointRow): SealedSecret | undefined {
-    try {
-      const sealed = this.deps.sealer.open(endpoint.secret, secretContext(endpoint.account_id, endpoint.id)) as Partial<SealedSecret>;
-      return sealed.secret === undefined ? undefined : (sealed as SealedSecret);
-    } catch {
-      return undefined;
-    }
   }
 
   private async attempt(url: string, sealed: SealedSecret, event: EventRow): Promise<{ attempt: DeliveryAttempt; retryAfterMs?: number | undefined }> {

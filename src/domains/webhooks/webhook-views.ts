@@ -23,6 +23,16 @@ export interface SealedSecret {
   previous_until?: string;
 }
 
+/** The endpoint's sealed secret, opened; undefined when it no longer opens (the key changed). */
+export function openSecret(sealer: SecretSealer, endpoint: { account_id: string; id: string; secret: string }): SealedSecret | undefined {
+  try {
+    const sealed = sealer.open(endpoint.secret, secretContext(endpoint.account_id, endpoint.id)) as Partial<SealedSecret>;
+    return sealed.secret === undefined ? undefined : (sealed as SealedSecret);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The secrets a delivery at `at` is signed with: the current one first. */
 export const signingSecrets = (sealed: SealedSecret, at: Date): string[] =>
   sealed.previous !== undefined && sealed.previous_until !== undefined && at.toISOString() < sealed.previous_until ? [sealed.secret, sealed.previous] : [sealed.secret];

@@ -6,7 +6,7 @@ import type { Executor, Storage } from '../../ports/storage.js';
 import { z } from 'zod';
 import { generateSecret } from './webhook-signature.js';
 import { cancelPendingDeliveries } from './pending-deliveries.js';
-import { SECRET_OVERLAP_MS, secretContext, toDelivery, toEndpoint, type SecretSealer } from './webhook-views.js';
+import { openSecret, SECRET_OVERLAP_MS, secretContext, toDelivery, toEndpoint, type SecretSealer } from './webhook-views.js';
 import { webhookNotFound } from './webhooks.errors.js';
 import type { CreatedWebhookEndpoint, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEndpointInput, WebhookEndpointPatch } from './webhooks.model.js';
 import { webhooksRepo, type EndpointRow } from './webhooks.repo.js';
@@ -84,19 +84,13 @@ export class WebhooksService {
    * for `SECRET_OVERLAP_MS` (one that no longer opens is dropped).
    */
   private rotated(current: EndpointRow, secret: string, at: string): string {
-    const context = secretContext(current.account_id, current.id);
-    let replaced: string | undefined;
-    try {
-      replaced = this.deps.sealer.open(current.secret, context).secret;
-    } catch {
-      replaced = undefined;
-    }
+    const replaced = openSecret(this.deps.sealer, current)?.secret;
     const sealed: Record<string, string> = { secret };
     if (replaced !== undefined && replaced !== secret) {
       sealed.previous = replaced;
       sealed.previous_until = new Date(Date.parse(at) + SECRET_OVERLAP_MS).toISOString();
     }
-    return this.deps.sealer.seal(sealed, context);
+    return this.deps.sealer.seal(sealed, secretContext(current.account_id, current.id));
   }
 
   async delete(accountId: string, id: string, granted: ReadonlySet<string>): Promise<void> {

@@ -11,7 +11,8 @@ const byLowerCase = new Map(Object.keys(VOICES).map((tag) => [tag.toLowerCase(),
  */
 export class EspeakTts implements TextToSpeech {
   readonly languages: ReadonlySet<string> = new Set(Object.keys(VOICES));
-  private missingReported = false;
+  /** Set once the binary was found missing: nothing is spawned after that. */
+  private missing = false;
 
   constructor(
     private readonly binary = 'espeak-ng',
@@ -36,6 +37,7 @@ export class EspeakTts implements TextToSpeech {
   /** Renders WAV audio; an empty buffer when espeak-ng is not installed; rejects when it fails. */
   synthesize(text: string, language: string): Promise<Buffer> {
     const voice = this.voiceFor(language);
+    if (this.missing) return Promise.resolve(Buffer.alloc(0));
     return new Promise((resolve, reject) => {
       const child = spawn(this.binary, ['-v', voice, '--stdout', '--', text], { stdio: ['ignore', 'pipe', 'pipe'] });
       const chunks: Buffer[] = [];
@@ -44,8 +46,8 @@ export class EspeakTts implements TextToSpeech {
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('error', (error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') return reject(new Error(`${this.binary} could not start: ${error.message}`));
-        if (!this.missingReported) this.onMissing(`${this.binary} is not installed: prompts are not rendered to audio (the simulated network records their text)`);
-        this.missingReported = true;
+        if (!this.missing) this.onMissing(`${this.binary} is not installed: prompts are not rendered to audio (the simulated network records their text)`);
+        this.missing = true;
         resolve(Buffer.alloc(0));
       });
       child.on('close', (code) => {
