@@ -72,7 +72,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await migrateStorage(storage);
 
   const metrics = new Metrics();
-  const accounts = new AccountsService(storage.db, clock, { signingSecret: config.signingSecret, tokenTtlSeconds: config.SWITCHBOARD_TOKEN_TTL_S });
+  const accounts = new AccountsService(storage, clock, { signingSecret: config.signingSecret, tokenTtlSeconds: config.SWITCHBOARD_TOKEN_TTL_S });
+  await accounts.start();
   const rateLimiter = new RateLimiter(storage, clock);
   // A deleted number's continuity forward entry is removed with it; an inbound flow must exist.
   const numbers: NumbersService = new NumbersService(storage, clock, {
@@ -234,6 +235,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       // The run_function worker threads (idle ones never keep the process alive; this frees them).
       await closeSandbox();
       await continuity.stop();
+      await accounts.stop();
       await calls.drain().catch(() => undefined);
       calls.close();
       await storage.close();

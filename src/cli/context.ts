@@ -48,7 +48,7 @@ export interface Session {
 export async function withSession<T>(config: Config, work: (session: Session) => Promise<T>): Promise<T> {
   const storage = await openDatabase(config.DATABASE_URL, true);
   try {
-    const accounts = new AccountsService(storage.db, systemClock, {
+    const accounts = new AccountsService(storage, systemClock, {
       signingSecret: config.signingSecret,
       tokenTtlSeconds: config.SWITCHBOARD_TOKEN_TTL_S,
     });

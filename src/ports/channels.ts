@@ -12,4 +12,6 @@ export const CHANNELS = {
   channelConfigs: 'switchboard_channel_configs',
   /** `<account id>`: the account's outbound webhook endpoints changed. */
   webhookEndpoints: 'switchboard_webhook_endpoints',
+  /** `<client id>`: an OAuth client was revoked; its access tokens stop working on every node. */
+  revokedClients: 'switchboard_revoked_clients',
 } as const;

@@ -259,7 +259,7 @@ describe.skipIf(!postgresUrl)('the rate limiter across two processes (PostgreSQL
     let accountId: string;
     try {
       await migrateStorage(storage);
-      const accounts = new AccountsService(storage.db, systemClock, { signingSecret: SIGNING_SECRET, tokenTtlSeconds: 60 });
+      const accounts = new AccountsService(storage, systemClock, { signingSecret: SIGNING_SECRET, tokenTtlSeconds: 60 });
       accountId = (await accounts.createAccount({ name: 'Two nodes', timezone: 'UTC', default_country: 'US' })).id;
     } finally {
       await storage.close();

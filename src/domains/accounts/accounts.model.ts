@@ -29,3 +29,22 @@ export interface IssuedToken {
   expires_in: number;
   scope: string;
 }
+
+/** An OAuth client as the admin API shows it: never its secret. */
+export interface ClientView {
+  client_id: string;
+  name: string;
+  scopes: Scope[];
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** A service token as the admin API shows it: never the token. */
+export interface ServiceTokenView {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  expires_at: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}

@@ -35,6 +35,51 @@ export function accountsRepo(db: Executor) {
         .where('id', '=', clientId)
         .executeTakeFirst();
     },
+    /** The account's clients in id order after `after`, secrets left out. */
+    listClients(accountId: string, after: string | undefined, limit: number) {
+      let query = db.selectFrom('clients').select(['id', 'name', 'scopes', 'created_at', 'revoked_at']).where('account_id', '=', accountId);
+      if (after !== undefined) query = query.where('id', '>', after);
+      return query.orderBy('id').limit(limit).execute();
+    },
+    async countClients(accountId: string): Promise<number> {
+      const row = await db.selectFrom('clients').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async revokeClient(accountId: string, id: string, at: string): Promise<boolean> {
+      const result = await db
+        .updateTable('clients')
+        .set({ revoked_at: at })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+    /** Replaces a client's secret; false when it is unknown or revoked. */
+    async replaceClientSecret(accountId: string, id: string, secretHash: string) {
+      return db
+        .updateTable('clients')
+        .set({ secret_hash: secretHash })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .returning(['id', 'scopes'])
+        .executeTakeFirst();
+    },
+    async revokedClientIds(): Promise<string[]> {
+      const rows = await db.selectFrom('clients').select('id').where('revoked_at', 'is not', null).execute();
+      return rows.map((row) => row.id);
+    },
+    /** The account's service tokens in id order after `after`, hashes left out. */
+    listServiceTokens(accountId: string, after: string | undefined, limit: number) {
+      let query = db.selectFrom('service_tokens').select(['id', 'name', 'scopes', 'expires_at', 'created_at', 'revoked_at']).where('account_id', '=', accountId);
+      if (after !== undefined) query = query.where('id', '>', after);
+      return query.orderBy('id').limit(limit).execute();
+    },
+    async countServiceTokens(accountId: string): Promise<number> {
+      const row = await db.selectFrom('service_tokens').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
     async insertServiceToken(row: {
       account_id: string; id: string; name: string; token_hash: string; scopes: string[];
       expires_at: string | null; created_at: string;

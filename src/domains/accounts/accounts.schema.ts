@@ -50,3 +50,20 @@ export const createServiceTokenBody = z.strictObject({
     .nullable()
     .default(null),
 });
+
+export const clientResponse = z.object({
+  client_id: z.string(),
+  name: z.string(),
+  scopes: scopeList,
+  created_at: z.string(),
+  revoked_at: z.string().nullable().describe('When it was revoked: its secret and its access tokens no longer work'),
+});
+
+export const serviceTokenResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  scopes: scopeList,
+  expires_at: z.string().nullable(),
+  created_at: z.string(),
+  revoked_at: z.string().nullable(),
+});

@@ -1,13 +1,16 @@
-import type { Db } from '../../ports/storage.js';
+import { z } from 'zod';
+import type { Db, Storage } from '../../ports/storage.js';
 import type { Clock } from '../../kernel/clock.js';
 import { notFound } from '../../kernel/errors.js';
 import { newId, newSecret } from '../../kernel/ids.js';
 import { parseJson } from '../../kernel/json.js';
-import { DEFAULT_LIMITS, type Account, type AccountLimits, type IssuedToken, type Principal } from './accounts.model.js';
+import { decodeCursor, pageOf, type Page } from '../../kernel/page.js';
+import { DEFAULT_LIMITS, type Account, type AccountLimits, type ClientView, type IssuedToken, type Principal, type ServiceTokenView } from './accounts.model.js';
 import { accountsRepo } from './accounts.repo.js';
 import { OAuthError } from './accounts.errors.js';
 import { hashSecret, SecretVerifier } from './secrets.js';
 import { AccessTokens } from './tokens.js';
+import { RevokedClients } from './revoked-clients.js';
 import { isScope, type Scope } from './scopes.js';
 
 const SERVICE_TOKEN_PREFIX = 'sbt_';
@@ -23,14 +26,27 @@ export class AccountsService {
   private readonly secrets: SecretVerifier;
   /** Accounts an access token was seen to name and that exist (accounts are never deleted). */
   private readonly existingAccounts = new Set<string>();
+  private readonly revokedClients: RevokedClients;
+  private readonly db: Db;
 
   constructor(
-    private readonly db: Db,
+    storage: Storage,
     private readonly clock: Clock,
     options: { signingSecret: string; tokenTtlSeconds: number },
   ) {
+    this.db = storage.db;
     this.tokens = new AccessTokens(options.signingSecret, options.tokenTtlSeconds, () => clock.now());
     this.secrets = new SecretVerifier(() => clock.now().getTime());
+    this.revokedClients = new RevokedClients(storage);
+  }
+
+  /** Follows revocations made on any node; a process that authenticates requests starts this first. */
+  start(): Promise<void> {
+    return this.revokedClients.start();
+  }
+
+  stop(): Promise<void> {
+    return this.revokedClients.stop();
   }
 
   async createAccount(input: { name: string; timezone: string; default_country: string }): Promise<Account> {
@@ -69,6 +85,38 @@ export class AccountsService {
       created_at: this.clock.now().toISOString(),
     });
     return { client_id: clientId, client_secret: clientSecret, scopes: input.scopes };
+  }
+
+  async listClients(accountId: string, cursor: string | undefined, perPage: number): Promise<Page<ClientView>> {
+    await this.getAccount(accountId);
+    const repo = accountsRepo(this.db);
+    const [rows, total] = await Promise.all([repo.listClients(accountId, decodeCursor(cursor, z.string()), perPage + 1), repo.countClients(accountId)]);
+    const page = pageOf(rows, perPage, total, (row) => row.id);
+    return { ...page, items: page.items.map(({ id, scopes, ...row }) => ({ client_id: id, ...row, scopes: parseJson<Scope[]>(scopes) })) };
+  }
+
+  /**
+   * Gives the client a new secret; the old one stops working at once. Access tokens already
+   * issued stay valid until they expire: revoking the client is what ends them too.
+   */
+  async rotateClientSecret(accountId: string, clientId: string) {
+    const clientSecret = newSecret();
+    const client = await accountsRepo(this.db).replaceClientSecret(accountId, clientId, await hashSecret(clientSecret));
+    if (!client) throw notFound('client');
+    return { client_id: client.id, client_secret: clientSecret, scopes: parseJson<Scope[]>(client.scopes) };
+  }
+
+  /** Revokes the client: its secret and every access token issued to it stop working on every node. */
+  async revokeClient(accountId: string, clientId: string): Promise<void> {
+    if (!(await this.revokedClients.revoke(accountId, clientId, this.clock.now().toISOString()))) throw notFound('client');
+  }
+
+  async listServiceTokens(accountId: string, cursor: string | undefined, perPage: number): Promise<Page<ServiceTokenView>> {
+    await this.getAccount(accountId);
+    const repo = accountsRepo(this.db);
+    const [rows, total] = await Promise.all([repo.listServiceTokens(accountId, decodeCursor(cursor, z.string()), perPage + 1), repo.countServiceTokens(accountId)]);
+    const page = pageOf(rows, perPage, total, (row) => row.id);
+    return { ...page, items: page.items.map((row) => ({ ...row, scopes: parseJson<Scope[]>(row.scopes) })) };
   }
 
   /** OAuth 2.0 client credentials grant (RFC 6749 §4.4). */
@@ -116,7 +164,8 @@ export class AccountsService {
   async authenticate(bearer: string): Promise<Principal | undefined> {
     if (bearer.startsWith(SERVICE_TOKEN_PREFIX)) return this.authenticateServiceToken(bearer);
     const principal = await this.tokens.verify(bearer);
-    return principal && (await this.accountExists(principal.accountId)) ? principal : undefined;
+    if (!principal || this.revokedClients.has(principal.actor)) return undefined;
+    return (await this.accountExists(principal.accountId)) ? principal : undefined;
   }
 
   /**
