@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { FairQueue } from '../../../kernel/fair-queue.js';
 import type { RunRequest } from './sandbox-worker.mjs';
 import { readReply, toOutcome, truncate } from './sandbox-reply.js';
 import type { SandboxLimits, SandboxOutcome, SandboxPoolOptions, SandboxPoolStats } from './sandbox-types.js';
@@ -48,7 +49,8 @@ export class SandboxPool {
   private readonly workerUrl: URL;
   private readonly workerHeapMb: number;
   private readonly slots = new Set<Slot>();
-  private readonly queue: Job[] = [];
+  /** Runs waiting for a thread, the accounts that submitted them served in turn. */
+  private readonly queue = new FairQueue<Job>();
   private readonly idleWaiters: (() => void)[] = [];
   /** Terminations under way of threads already dropped from the pool; `close()` waits for them. */
   private readonly terminations = new Set<Promise<void>>();
@@ -71,18 +73,21 @@ export class SandboxPool {
     return {
       workers: this.slots.size,
       busy,
-      queued: this.queue.length,
+      queued: this.queue.size,
       terminated: this.terminated,
       crashed: this.crashed,
       recycled: this.recycled,
     };
   }
 
-  /** `runUserFunction` (sandbox.ts) on this pool; rejects once the pool is closed. */
-  run(code: string, vars: Readonly<Record<string, string>>, limits: SandboxLimits): Promise<SandboxOutcome> {
+  /**
+   * `runUserFunction` (sandbox.ts) on this pool for `owner` (an account): while runs wait for a
+   * thread, owners take turns. Rejects once the pool is closed.
+   */
+  run(code: string, vars: Readonly<Record<string, string>>, limits: SandboxLimits, owner = ''): Promise<SandboxOutcome> {
     if (this.closed) return Promise.reject(new Error('the sandbox pool is closed'));
     return new Promise<SandboxOutcome>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, code, vars, limits, resolve, reject });
+      this.queue.push(owner, { id: this.nextId++, code, vars, limits, resolve, reject });
       this.dispatch();
     });
   }
@@ -95,12 +100,12 @@ export class SandboxPool {
   }
 
   private isIdle(): boolean {
-    return this.queue.length === 0 && this.stats.busy === 0;
+    return this.queue.size === 0 && this.stats.busy === 0;
   }
 
   /** Hands queued runs to idle threads, starting threads up to the pool's size. */
   private dispatch(): void {
-    for (let job = this.queue[0]; job; job = this.queue[0]) {
+    for (let job = this.queue.peek(); job; job = this.queue.peek()) {
       let slot = this.idleSlot();
       if (!slot && this.slots.size < this.size) {
         try {

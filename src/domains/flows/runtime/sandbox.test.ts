@@ -430,6 +430,22 @@ describe('the sandbox pool', () => {
     });
   });
 
+  it('serves the accounts waiting for a thread in turn, so one account\'s burst does not hold another\'s run behind all of it', async () => {
+    await withPool({ size: 1 }, async (pool) => {
+      const finished: string[] = [];
+      const submit = (owner: string, name: string) =>
+        pool.run(`export default () => ({ name: '${name}' })`, {}, limits, owner).then((outcome) => {
+          expect(outcome).toMatchObject({ ok: true });
+          finished.push(name);
+        });
+      const runs = [1, 2, 3, 4].map((i) => submit('noisy', `noisy ${i}`));
+      runs.push(submit('quiet', 'quiet 1'));
+      await Promise.all(runs);
+      // The first noisy run took the thread at once; the quiet one comes next, not after the burst.
+      expect(finished).toEqual(['noisy 1', 'noisy 2', 'quiet 1', 'noisy 3', 'noisy 4']);
+    });
+  });
+
   it('terminates a thread still busy past the deadline and grace, then runs on a new one', async () => {
     await withPool({ size: 1, graceMs: 20 }, async (pool) => {
       const stuck = await pool.run(LONG_BUILT_IN, {}, { timeoutMs: 20, memoryMb: 128 });

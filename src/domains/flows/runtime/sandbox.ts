@@ -8,8 +8,10 @@
  *
  * The pool:
  * - `size` threads at most (default: min(2, os.availableParallelism())), started on demand, each
- *   running one function at a time; further runs wait in a first-come first-served queue, and a
- *   run's clock (its deadline and `durationMs`) starts when a thread takes it, not while it waits;
+ *   running one function at a time; further runs wait in a queue where the accounts that sent
+ *   them take turns (one account's burst does not hold the others' runs behind all of it), each
+ *   account's in the order they came, and a run's clock (its deadline and `durationMs`) starts
+ *   when a thread takes it, not while it waits;
  * - a thread still busy `graceMs` (default 1000 ms) past its run's deadline (a single long
  *   built-in call that the interrupt handler cannot stop) is terminated and the run reports
  *   `timeout`; a thread that crashes or exits during a run makes it report `exception`; either
@@ -48,9 +50,9 @@ let shared: SandboxPool | undefined;
  * be instantiated, the worker thread cannot load). `durationMs` counts from the start of the run,
  * not the wait for a thread or the one-off instantiation of QuickJS in a new thread.
  */
-export async function runUserFunction(code: string, vars: Readonly<Record<string, string>>, limits: SandboxLimits): Promise<SandboxOutcome> {
+export async function runUserFunction(code: string, vars: Readonly<Record<string, string>>, limits: SandboxLimits, accountId?: string): Promise<SandboxOutcome> {
   shared ??= new SandboxPool();
-  return shared.run(code, vars, limits);
+  return shared.run(code, vars, limits, accountId);
 }
 
 /** Closes the shared pool (see {@link SandboxPool.close}); a later run starts a new one. */

@@ -18,7 +18,7 @@ export const salesforceDataDip: ComponentHandler<'salesforce_data_dip'> = async 
 };
 
 export const runFunction: ComponentHandler<'run_function'> = async (config, context) => {
-  const result = await runUserFunction(config.code, { ...context.variables }, { timeoutMs: config.timeout_ms, memoryMb: config.memory_mb });
+  const result = await runUserFunction(config.code, { ...context.variables }, { timeoutMs: config.timeout_ms, memoryMb: config.memory_mb }, context.accountId);
   if (!result.ok) return next('error', { error: result.error, reason: result.reason, duration_ms: result.durationMs });
   const builtIns = Object.keys(result.result).filter(isBuiltIn);
   if (builtIns.length > 0) {
