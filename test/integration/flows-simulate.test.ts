@@ -149,6 +149,28 @@ describe.each(DATABASES)('flows without arguments, and the splitter\'s seed (%s)
     expect(simulated.text.length).toBeLessThan(20_000);
   });
 
+  it('runs at most four simulations of one account at once (429 with Retry-After), and other accounts\' beside them', async () => {
+    const SPIN = { start: 'spin', components: [
+      { id: 'spin', type: 'run_function', config: { code: 'export default () => { for (;;) {} }', timeout_ms: 400 }, exits: { success: 'end', error: 'end' } },
+      { id: 'end', type: 'end_flow' },
+    ] };
+    const busy = await t.newAccount();
+    const other = await t.newAccount();
+    const flowOf = async (token: string) => (await t.post('/flows', { name: 'Spin', definition: SPIN }, token)).body.id as string;
+    const [busyFlow, otherFlow] = await Promise.all([flowOf(busy.token), flowOf(other.token)]);
+    const answers = await Promise.all([
+      ...Array.from({ length: 6 }, () => t.post(`/flows/${busyFlow}/simulate`, {}, busy.token)),
+      t.post(`/flows/${otherFlow}/simulate`, {}, other.token),
+    ]);
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.slice(0, 6).sort()).toEqual([200, 200, 200, 200, 429, 429]);
+    expect(statuses[6]).toBe(200);
+    const refused = answers.find((answer) => answer.status === 429);
+    expect(refused?.headers['retry-after']).toBe('1');
+    expect(refused?.body.code).toBe('rate_limited');
+    expect((await t.post(`/flows/${busyFlow}/simulate`, {}, busy.token)).status).toBe(200);
+  });
+
   it('takes both branches of a 50/50 splitter across small seeds', async () => {
     const acct = await t.newAccount();
     const flowId = (await t.post('/flows', { name: 'Split', definition: SPLIT }, acct.token)).body.id as string;
