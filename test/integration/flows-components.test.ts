@@ -582,7 +582,10 @@ describe.each(DATABASES)('flow components behave for real (%s)', (db) => {
       // 2 s and then 4 s of backoff, waited on the manual clock, not the wall clock.
       expect(detail.duration_ms).toBeGreaterThanOrEqual(6000);
       expect(done.variables.attempt).toBe('3');
-      expect(received(`/flaky/${done.variables.interaction_id}`)).toHaveLength(3);
+      const attempts = received(`/flaky/${done.variables.interaction_id}`);
+      expect(attempts).toHaveLength(3);
+      // One key for the step's three attempts, naming the interaction and the step.
+      expect(new Set(attempts.map((request) => request.headers['idempotency-key']))).toEqual(new Set([`${done.variables.interaction_id}:0`]));
     });
 
     it('leaves by failure on a 5xx once retries are spent, a 4xx (not retried), a refused connection and a timeout', async () => {

@@ -6,9 +6,12 @@ import { FetchHttpClient } from './fetch-client.js';
 const client = new FetchHttpClient({ maxResponseBytes: 64 * 1024 });
 
 let server: TestHttpServer | undefined;
+let other: TestHttpServer | undefined;
 afterEach(async () => {
   await server?.close();
+  await other?.close();
   server = undefined;
+  other = undefined;
 });
 
 async function failureOf(work: Promise<unknown>): Promise<HttpClientError> {
@@ -35,6 +38,43 @@ describe('FetchHttpClient', () => {
     expect(server.received).toHaveLength(1);
     expect(server.received[0]).toMatchObject({ method: 'PUT', url: '/things/7?x=1', body: '{"a":1}' });
     expect(server.received[0]?.headers['x-api-key']).toBe('k1');
+  });
+
+  it('carries credentials on a redirect within the origin and drops them on a hop to another origin', async () => {
+    other = await startTestHttpServer(() => ({ status: 200, body: 'elsewhere' }));
+    const elsewhere = other.url;
+    server = await startTestHttpServer((request) =>
+      request.url === '/here' ? { status: 200, body: 'here' } : { status: 307, headers: { location: request.url === '/same' ? '/here' : `${elsewhere}/steal` }, body: '' },
+    );
+    const credentials = { authorization: 'Bearer TOPSECRET', Cookie: 's=1', 'Proxy-Authorization': 'Basic eA==', 'x-api-key': 'k1' };
+    const same = await client.request({ method: 'GET', url: `${server.url}/same`, headers: credentials, timeoutMs: 5000 });
+    expect(same.body).toBe('here');
+    expect(server.received[1]?.headers).toMatchObject({ authorization: 'Bearer TOPSECRET', cookie: 's=1', 'proxy-authorization': 'Basic eA==' });
+    const moved = await client.request({ method: 'POST', url: `${server.url}/away`, headers: { ...credentials, 'content-type': 'application/json' }, body: '{"a":1}', timeoutMs: 5000 });
+    expect(moved.body).toBe('elsewhere');
+    const [hop] = other.received;
+    expect(hop).toMatchObject({ method: 'POST', url: '/steal', body: '{"a":1}' });
+    expect(hop?.headers.authorization).toBeUndefined();
+    expect(hop?.headers.cookie).toBeUndefined();
+    expect(hop?.headers['proxy-authorization']).toBeUndefined();
+    expect(hop?.headers['x-api-key']).toBe('k1');
+  });
+
+  it('turns a POST redirected by 303 into a GET without its body or the headers that described it', async () => {
+    server = await startTestHttpServer((request) => (request.url === '/done' ? { status: 200, body: 'ok' } : { status: 303, headers: { location: '/done' }, body: '' }));
+    await client.request({ method: 'POST', url: `${server.url}/submit`, headers: { 'Content-Type': 'application/json', 'x-trace': 't' }, body: '{"a":1}', timeoutMs: 5000 });
+    const [, followed] = server.received;
+    expect(followed).toMatchObject({ method: 'GET', url: '/done', body: '' });
+    expect(followed?.headers['content-type']).toBeUndefined();
+    expect(followed?.headers['x-trace']).toBe('t');
+  });
+
+  it('gives up on a chain of more than five redirects, saying so', async () => {
+    server = await startTestHttpServer((request) => ({ status: 302, headers: { location: `/hop${Number(request.url.slice(4) || '0') + 1}` }, body: '' }));
+    const failure = await failureOf(client.request({ method: 'GET', url: `${server.url}/hop0`, headers: {}, timeoutMs: 5000 }));
+    expect(failure.reason).toBe('network');
+    expect(failure.message).toMatch(/too many redirects/);
+    expect(server.received).toHaveLength(6);
   });
 
   it('decodes a UTF-8 body', async () => {

@@ -119,6 +119,17 @@ describe('execute_action at run time', () => {
     expect(waits).toEqual([100, 200, 400]);
   });
 
+  it('sends every attempt of a step with the step\'s Idempotency-Key, unless the definition sets one', async () => {
+    server = await startTestHttpServer((_request, index) => (index === 0 ? 'hang' : json(200, { charged: 'yes' })));
+    const { deps } = recordingDeps();
+    const charge = config({ method: 'POST', url: `${server.url}/charges`, body: { amount: '100' }, timeout_ms: 150 });
+    const result = await runExecuteAction(charge, {}, deps, 'interaction-1:4');
+    expect(result).toMatchObject({ exit: 'success', detail: { attempts: 2 } });
+    expect(server.received.map((request) => request.headers['idempotency-key'])).toEqual(['interaction-1:4', 'interaction-1:4']);
+    await runExecuteAction({ ...charge, headers: { 'Idempotency-Key': 'mine-{{order}}' } }, { order: '7' }, deps, 'interaction-1:5');
+    expect(server.received[2]?.headers['idempotency-key']).toBe('mine-7');
+  });
+
   it('does not retry a 404', async () => {
     server = await startTestHttpServer(() => json(404, { error: 'no such customer' }));
     const { deps, waits } = recordingDeps();

@@ -80,10 +80,11 @@ function mapOutputs(output: ExecuteActionConfig['output'], body: string): Record
 /**
  * Runs an `execute_action` component: renders the URL, headers and body from `vars`, sends the
  * request with the configured timeout and retries (5xx, timeouts and network failures, with
- * exponential backoff on the injected clock), and leaves by `success` on a 2xx, whose JSON body
- * feeds the `output` mapping, or by `failure` on anything else.
+ * exponential backoff on the injected clock), each attempt with the step's `idempotencyKey` as
+ * its `Idempotency-Key` unless the definition sets that header, and leaves by `success` on a
+ * 2xx, whose JSON body feeds the `output` mapping, or by `failure` on anything else.
  */
-export async function runExecuteAction(config: ExecuteActionConfig, vars: Variables, deps: HttpRuntimeDeps): Promise<ExecuteActionResult> {
+export async function runExecuteAction(config: ExecuteActionConfig, vars: Variables, deps: HttpRuntimeDeps, idempotencyKey?: string): Promise<ExecuteActionResult> {
   const url = renderUrlTemplate(config.url, vars);
   const base = { method: config.method, url };
   if (!isHttpUrl(url)) {
@@ -92,6 +93,9 @@ export async function runExecuteAction(config: ExecuteActionConfig, vars: Variab
   const headers = Object.fromEntries(Object.entries(config.headers).map(([name, value]) => [name, renderTemplate(value, vars)]));
   const { body, contentType } = bodyFor(config, vars);
   if (contentType !== undefined && !hasHeader(headers, 'content-type')) headers['content-type'] = contentType;
+  // A retry after a timeout may repeat a request the server did carry out: one key for every
+  // attempt of the step (and for the step run again after its node died) lets it tell.
+  if (idempotencyKey !== undefined && !hasHeader(headers, 'idempotency-key')) headers['idempotency-key'] = idempotencyKey;
 
   const outcome = await requestWithRetry(
     { method: config.method, url, headers, ...(body === undefined ? {} : { body }), timeoutMs: config.timeout_ms },

@@ -7,7 +7,7 @@ import type { ComponentHandler } from '../step-context.js';
 
 export const executeAction: ComponentHandler<'execute_action'> = async (config, context) => {
   const { http, clock } = context.services;
-  const result = await runExecuteAction(config, context.variables, { http, clock });
+  const result = await runExecuteAction(config, context.variables, { http, clock }, context.stepKey);
   return next(result.exit, { ...result.detail }, { variables: result.variables });
 };
 
