@@ -51,20 +51,27 @@ describe('conditional_statement operators', () => {
     expect(holds('gte', '.5', '0.5')).toBe(true);
   });
 
-  it('gt, gte, lt and lte compare text by code units when either side is not a number', () => {
+  it('gt, gte, lt and lte compare text by code units when neither side is a number', () => {
     expect(holds('gt', 'banana', 'apple')).toBe(true);
     expect(holds('lt', 'apple', 'banana')).toBe(true);
     expect(holds('lt', 'B', 'a')).toBe(true); // upper case sorts first
-    expect(holds('gt', 'abc', '10')).toBe(true); // "a" after "1"
-    expect(holds('lt', ' 9', '10')).toBe(true); // blanks make it text: " " sorts before "1"
-    expect(holds('gt', '9', '10')).toBe(false);
-    expect(holds('gt', '9', '10x')).toBe(true); // "9" after "1" as text
-    expect(holds('lt', '', '0')).toBe(true); // an empty value is text, not zero
+    expect(holds('lt', '09:30', '10:00')).toBe(true);
+    expect(holds('gt', '9x', '10x')).toBe(true); // "9" after "1" as text
     expect(holds('gte', 'same', 'same')).toBe(true);
     expect(holds('lte', 'same', 'same')).toBe(true);
     expect(holds('gt', 'same', 'same')).toBe(false);
     expect(holds('lt', 'same', 'same')).toBe(false);
-    expect(holds('gt', 'Infinity', '5')).toBe(true); // text: "I" after "5"
+  });
+
+  it('never holds between a number and a value that is not one: "N/A" is neither above nor below 100', () => {
+    for (const op of ['gt', 'gte', 'lt', 'lte'] as const) {
+      expect(holds(op, 'unknown', 18), `unknown ${op} 18`).toBe(false);
+      expect(holds(op, 'N/A', '100'), `N/A ${op} "100"`).toBe(false);
+      expect(holds(op, '', '0'), `(unset) ${op} "0"`).toBe(false); // an empty value is not zero
+      expect(holds(op, ' 9', '10'), `" 9" ${op} "10"`).toBe(false); // blanks make it text
+      expect(holds(op, 'Infinity', '5'), `Infinity ${op} "5"`).toBe(false);
+      expect(holds(op, '9', '10x'), `9 ${op} "10x"`).toBe(false);
+    }
   });
 
   it('contains and starts_with are case-sensitive substring tests', () => {

@@ -22,13 +22,16 @@ function expectedText(value: Comparison['value'], variables: VariableValues): st
 
 /**
  * Negative, zero or positive as `actual` sorts before, with or after `expected`: numerically when
- * both are decimal numbers ("9" < "10"), else by UTF-16 code units ("apple" < "banana", "B" < "a"),
- * which gives the same order on every machine whatever its locale.
+ * both are decimal numbers ("9" < "10"), by UTF-16 code units when neither is ("apple" <
+ * "banana", "B" < "a": the same order on every machine whatever its locale), and NaN (every
+ * comparison false) between a number and a value that is not one, so `balance gte 1000` does not
+ * hold for "N/A" or an unset balance.
  */
 function order(actual: string, expected: string): number {
   const left = asNumber(actual);
   const right = asNumber(expected);
   if (left !== null && right !== null) return left - right;
+  if (left !== null || right !== null) return Number.NaN;
   if (actual === expected) return 0;
   return actual < expected ? -1 : 1;
 }
