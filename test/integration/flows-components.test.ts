@@ -431,7 +431,9 @@ describe.each(DATABASES)('flow components behave for real (%s)', (db) => {
 
     it.each([
       ['speech naming an intent leaves by that intent (case-insensitive)', { speech: 'I have a question about my INVOICE' }, 'billing', { speech: 'I have a question about my INVOICE', intent: 'billing' }],
+      ['a phrase heard at the start of a word counts', { speech: 'billing please' }, 'billing', { speech: 'billing please', intent: 'billing' }],
       ['speech matching no intent leaves by no_match', { speech: 'What will the weather be like' }, 'no_match', { speech: 'What will the weather be like', intent: null }],
+      ['a phrase inside another word is not heard ("rebill" is not "bill"; "buyback" starts with "buy")', { speech: 'Please rebill my account, I want to buyback nothing' }, 'sales', { intent: 'sales' }],
       ['silence leaves by timeout', { answer_after_s: 1 }, 'timeout', { speech: null }],
     ])('%s', async (_name, phone, exit, detail) => {
       const acct = await account();

@@ -1,3 +1,4 @@
+import { saysPhrase } from '../../runtime/spoken-phrase.js';
 import type { Announcement } from '../../../../ports/telephony.js';
 import type { TextToSpeech } from '../../../../ports/tts.js';
 import type { AudioSource } from '../../definition/fields.js';
@@ -114,10 +115,9 @@ export const standardIvr: ComponentHandler<'standard_ivr'> = (config, context) =
     return next(key === null ? 'timeout' : 'invalid', { ...prompt.detail, digits: key, attempts: config.max_attempts }, { call: pressed(call, key === null ? 0 : 1) });
   });
 
-/** The first intent one of whose phrases the caller said (case-insensitive). */
+/** The first intent one of whose phrases the caller said (`saysPhrase`: whole words, or their start). */
 function intentOf(speech: string, intents: Record<string, string[]>): string | undefined {
-  const said = speech.toLowerCase();
-  return Object.keys(intents).find((intent) => (intents[intent] ?? []).some((phrase) => said.includes(phrase.toLowerCase())));
+  return Object.keys(intents).find((intent) => (intents[intent] ?? []).some((phrase) => saysPhrase(speech, phrase)));
 }
 
 export const voiceIvr: ComponentHandler<'voice_ivr'> = (config, context) =>
