@@ -362,19 +362,28 @@ describe.each(DATABASES)('flow components behave for real (%s)', (db) => {
       expect((await customerCall(acct, done)).events.map((e) => e.type)).toEqual(['ringing', 'answered', 'played', 'played', 'hangup']);
     });
 
-    it('leaves by invalid when too few digits come, attempt after attempt', async () => {
+    it('leaves by invalid when too few digits come, attempt after attempt, each attempt reading the keys after the last', async () => {
       const acct = await account();
-      await script(acct, CUSTOMER, { dtmf: '12#' });
+      await script(acct, CUSTOMER, { dtmf: '12#345#6#' });
       const done = await run(acct, asking({ min_digits: 4, max_digits: 8, terminator: '#', max_attempts: 3 }), { customer: CUSTOMER });
       expect(path(done.steps)).toEqual(['call:answered', 'ask:invalid', 'end:-']);
-      expect(step(done, 'ask').detail).toMatchObject({ digits: '12', attempts: 3 });
+      expect(step(done, 'ask').detail).toMatchObject({ digits: '6', attempts: 3 });
       // The prompt is said again before each attempt, and the call log shows it each time.
       const events = (await customerCall(acct, done)).events.filter((e) => e.type === 'played' || e.type === 'dtmf');
       expect(events.map((e) => `${e.type} ${e.digits ?? e.text}`)).toEqual([
         'played Please enter your account number, then the hash key.', 'dtmf 12',
-        'played Please enter your account number, then the hash key.', 'dtmf 12',
-        'played Please enter your account number, then the hash key.', 'dtmf 12',
+        'played Please enter your account number, then the hash key.', 'dtmf 345',
+        'played Please enter your account number, then the hash key.', 'dtmf 6',
       ]);
+    });
+
+    it('takes a number typed right on a later attempt after a short one', async () => {
+      const acct = await account();
+      await script(acct, CUSTOMER, { dtmf: '12#4567#' });
+      const done = await run(acct, asking({ min_digits: 4, max_digits: 8, terminator: '#', max_attempts: 2 }), { customer: CUSTOMER });
+      expect(path(done.steps)).toEqual(['call:answered', 'ask:next', 'confirm:next', 'end:-']);
+      expect(step(done, 'ask').detail).toMatchObject({ digits: '4567', attempts: 2 });
+      expect(done.variables.account).toBe('4567');
     });
   });
 
@@ -390,7 +399,8 @@ describe.each(DATABASES)('flow components behave for real (%s)', (db) => {
 
     it.each([
       ['a menu key leaves by its option', { dtmf: '3' }, 'support', { digits: '3', attempts: 1 }, ['played', 'dtmf 3']],
-      ['an unknown key, every attempt, leaves by invalid', { dtmf: '9' }, 'invalid', { digits: '9', attempts: 2 }, ['played', 'dtmf 9', 'played', 'dtmf 9']],
+      ['an unknown key, every attempt, leaves by invalid', { dtmf: '99' }, 'invalid', { digits: '9', attempts: 2 }, ['played', 'dtmf 9', 'played', 'dtmf 9']],
+      ['a wrong key, then a menu key on the next attempt, leaves by its option', { dtmf: '71' }, 'sales', { digits: '1', attempts: 2 }, ['played', 'dtmf 7', 'played', 'dtmf 1']],
       ['no key leaves by timeout', { answer_after_s: 1 }, 'timeout', { digits: null, attempts: 2 }, ['played', 'played']],
     ])('%s', async (_name, phone, exit, detail, heard) => {
       const acct = await account();

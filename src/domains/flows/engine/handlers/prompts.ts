@@ -60,8 +60,8 @@ function replay(prompt: Prompt, context: StepContext): Promise<void> {
 }
 
 /**
- * Keys the caller pressed answer the prompt that asked for them: the next prompt on the call gets
- * the keys after them. A prompt asked again (another attempt) is answered the same way.
+ * Keys the caller pressed answer the prompt that asked for them: the next prompt on the call, or
+ * the same prompt asked again for another attempt, gets the keys after them.
  */
 const keysUsed = (call: ActiveCall): number => call.keys_used ?? 0;
 const pressed = (call: ActiveCall, keys: number): ActiveCall => (keys === 0 ? call : { ...call, keys_used: keysUsed(call) + keys });
@@ -88,31 +88,36 @@ export const inputIvr: ComponentHandler<'input_ivr'> = (config, context) =>
   withCall(context, async (call) => {
     const prompt = await prepare(config.prompt, context);
     const limits = { maxDigits: config.max_digits, terminator: config.terminator, timeoutS: config.timeout_s };
-    let typed = { digits: '', pressed: 0 };
+    let digits = '';
+    let keys = 0;
     for (let attempt = 1; attempt <= config.max_attempts; attempt += 1) {
       if (attempt > 1) await replay(prompt, context);
-      typed = await context.services.telephony.collectDigits(context.accountId, call.contact_number, prompt.announcement, limits, keysUsed(call));
-      const { digits } = typed;
+      const typed = await context.services.telephony.collectDigits(context.accountId, call.contact_number, prompt.announcement, limits, keysUsed(call) + keys);
+      digits = typed.digits;
+      keys += typed.pressed;
       if (digits !== '') await context.logOnCall({ type: 'dtmf', digits });
       const detail = { ...prompt.detail, digits, attempts: attempt };
-      if (digits.length >= config.min_digits) return next('next', detail, { variables: { [config.variable]: digits }, call: pressed(call, typed.pressed) });
+      if (digits.length >= config.min_digits) return next('next', detail, { variables: { [config.variable]: digits }, call: pressed(call, keys) });
     }
-    const { digits } = typed;
-    return next(digits === '' ? 'timeout' : 'invalid', { ...prompt.detail, digits, attempts: config.max_attempts }, { call: pressed(call, typed.pressed) });
+    return next(digits === '' ? 'timeout' : 'invalid', { ...prompt.detail, digits, attempts: config.max_attempts }, { call: pressed(call, keys) });
   });
 
 export const standardIvr: ComponentHandler<'standard_ivr'> = (config, context) =>
   withCall(context, async (call) => {
     const prompt = await prepare(config.prompt, context);
     let key: string | null = null;
+    let keys = 0;
     for (let attempt = 1; attempt <= config.max_attempts; attempt += 1) {
       if (attempt > 1) await replay(prompt, context);
-      key = await context.services.telephony.promptDigit(context.accountId, call.contact_number, prompt.announcement, config.timeout_s, keysUsed(call));
-      if (key !== null) await context.logOnCall({ type: 'dtmf', digits: key });
+      key = await context.services.telephony.promptDigit(context.accountId, call.contact_number, prompt.announcement, config.timeout_s, keysUsed(call) + keys);
+      if (key !== null) {
+        keys += 1;
+        await context.logOnCall({ type: 'dtmf', digits: key });
+      }
       const exit = key === null ? undefined : config.options[key];
-      if (exit !== undefined) return next(exit, { ...prompt.detail, digits: key, attempts: attempt }, { call: pressed(call, 1) });
+      if (exit !== undefined) return next(exit, { ...prompt.detail, digits: key, attempts: attempt }, { call: pressed(call, keys) });
     }
-    return next(key === null ? 'timeout' : 'invalid', { ...prompt.detail, digits: key, attempts: config.max_attempts }, { call: pressed(call, key === null ? 0 : 1) });
+    return next(key === null ? 'timeout' : 'invalid', { ...prompt.detail, digits: key, attempts: config.max_attempts }, { call: pressed(call, keys) });
   });
 
 /** The first intent one of whose phrases the caller said (`saysPhrase`: whole words, or their start). */
