@@ -120,6 +120,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const countryOf = async (accountId: string): Promise<string> => (await accounts.getAccount(accountId)).default_country;
   // A flow step's case writes are recorded with them, so a step run again after a crash does not repeat them.
   const stepWrite = stepWrites(storage, clock);
+  const secrets = new DirectorySecrets(config.SWITCHBOARD_SECRETS_DIR ?? join(config.SWITCHBOARD_DATA_DIR, 'secrets'));
+  const ownsNumber = (accountId: string, number: string): Promise<boolean> => continuity.ownsNumber(accountId, number);
   const flowServices: FlowServices = {
     clock,
     telephony: overrides.telephony?.(telephony) ?? telephony,
@@ -137,11 +139,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
     random: Math.random,
     http,
-    secrets: new DirectorySecrets(config.SWITCHBOARD_SECRETS_DIR ?? join(config.SWITCHBOARD_DATA_DIR, 'secrets')),
+    secrets,
     countryOf,
-    ownsNumber: (accountId, number) => continuity.ownsNumber(accountId, number),
+    ownsNumber,
   };
-  const simulator = new FlowSimulator(flows, skills, tts, caseStatuses, countryOf);
+  const simulator = new FlowSimulator(flows, skills, tts, caseStatuses, countryOf, { ownsNumber, secrets });
   const engine = new FlowEngine({ storage, jobs, services: flowServices, handlers: COMPONENT_HANDLERS, events: webhooks.publisher });
   // Starting a flow is limited per account across every node (API.md: 2 per second by default).
   const interactions = new InteractionsService(storage, engine, (accountId) => rateLimiter.enforceAccountLimit(accountId, 'flows_interactions_per_second'));

@@ -1,7 +1,7 @@
 import { rateLimited } from '../domains/accounts/index.js';
 import type { CaseStatusesService } from '../domains/cases/index.js';
 import type { SkillsService } from '../domains/directory/index.js';
-import type { FlowsService } from '../domains/flows/index.js';
+import type { FlowsService, SecretStore } from '../domains/flows/index.js';
 import type { TextToSpeech } from '../ports/tts.js';
 import type { Scenario } from './scenario.js';
 import { simulateFlow, type SimulationResult } from './simulate-flow.js';
@@ -24,6 +24,10 @@ export class FlowSimulator {
     private readonly tts: TextToSpeech,
     private readonly caseStatuses: CaseStatusesService,
     private readonly countryOf: (accountId: string) => Promise<string>,
+    private readonly account: {
+      ownsNumber(accountId: string, number: string): Promise<boolean>;
+      secrets: SecretStore;
+    },
   ) {}
 
   /** Runs one simulation; 429 `rate_limited` while the account already runs {@link SIMULATIONS_AT_ONCE} here. */
@@ -45,6 +49,8 @@ export class FlowSimulator {
     const skillExists = async (name: string) => (await this.skills.findByExactName(accountId, name)) !== undefined;
     const caseStatus = (name: string) => this.caseStatuses.byName(accountId, name);
     const country = await this.countryOf(accountId);
-    return simulateFlow(definition, scenario, { tts: this.tts, skillExists, caseStatus, country }, { flowId, flowVersionId: versionId });
+    const ownsNumber = (number: string) => this.account.ownsNumber(accountId, number);
+    const readSecret = (ref: string) => this.account.secrets.read(accountId, ref);
+    return simulateFlow(definition, scenario, { tts: this.tts, skillExists, caseStatus, country, accountId, ownsNumber, readSecret }, { flowId, flowVersionId: versionId });
   }
 }

@@ -1,9 +1,10 @@
 import { ScriptedHttpClient } from '../adapters/http/scripted-client.js';
 import { DEFAULT_SCRIPT, ScriptedCallControl } from '../adapters/telephony/simulated/index.js';
-import { unknownSkill } from '../domains/callbacks/index.js';
+import { undialable, unknownSkill } from '../domains/callbacks/index.js';
 import type { CallRecord } from '../domains/continuity/index.js';
 import { COMPONENT_HANDLERS, interpret, loadVersion, startState, type FlowDefinition, type FlowServices, type Step } from '../domains/flows/index.js';
 import { ManualClock } from '../kernel/clock.js';
+import { toE164 } from '../kernel/phone.js';
 import { seededRandom } from '../kernel/random.js';
 import type { TextToSpeech } from '../ports/tts.js';
 import { checkExpectations, type ExpectationReport } from './expectations.js';
@@ -19,9 +20,18 @@ export interface SimulationParts {
   skillExists?: (name: string) => Promise<boolean>;
   /** The account's case status by name, for create_case and update_case; without it, only the built-in ones exist. */
   caseStatus?: CaseStatusLookup;
-  /** The account's `default_country`, for numbers written without `+`; without it, they are dialled as written. */
+  /** The account's `default_country`, for numbers written without `+`; without it, `US` (an account's default). */
   country?: string;
+  /** The account simulated: whose turn it is when simulations wait for the sandbox's threads. */
+  accountId?: string;
+  /** Whether make_outbound_call's `from` is still one of the account's numbers; without it, every number is. */
+  ownsNumber?: (number: string) => Promise<boolean>;
+  /** Reads a Salesforce connection's secret, to fail as a real run would when it is missing (the token itself is never sent anywhere). */
+  readSecret?: (ref: string) => Promise<string>;
 }
+
+/** A new account's default country (API.md), used when the simulation names none. */
+const DEFAULT_COUNTRY = 'US';
 
 export interface SimulationResult {
   status: 'completed' | 'failed';
@@ -53,23 +63,33 @@ export async function simulateFlow(definition: FlowDefinition, scenario: Scenari
   const http = new ScriptedHttpClient(scenario.http);
   const callbacks: { skill: string; number: string }[] = [];
   const cases = new MemoryCases(clock, parts.caseStatus);
+  const country = parts.country ?? DEFAULT_COUNTRY;
   const services: FlowServices = {
     clock,
     telephony: new ScriptedCallControl((_accountId, number) => Promise.resolve(phones.get(number) ?? DEFAULT_SCRIPT), clock),
     tts: { languages: parts.tts.languages, resolve: (tag) => parts.tts.resolve(tag), synthesize: () => Promise.resolve(Buffer.alloc(0)) },
     calls,
     callbacks: {
+      // The callbacks domain's own checks, in its order: the skill, then the number.
       async request(_accountId, skill, number) {
         if (parts.skillExists && !(await parts.skillExists(skill))) throw unknownSkill(skill);
-        callbacks.push({ skill, number });
+        const dialable = toE164(number, country);
+        if (dialable === null) throw undialable();
+        callbacks.push({ skill, number: dialable });
       },
     },
     cases,
     random: seededRandom(scenario.seed),
     http,
     // Requests are answered by the script, so a connection's token is never really used.
-    secrets: { read: () => Promise.resolve('simulated-token') },
-    ...(parts.country === undefined ? {} : { countryOf: () => Promise.resolve(parts.country ?? '') }),
+    secrets: {
+      async read(_accountId, ref) {
+        await parts.readSecret?.(ref);
+        return 'simulated-token';
+      },
+    },
+    countryOf: () => Promise.resolve(country),
+    ownsNumber: (_accountId, number) => parts.ownsNumber?.(number) ?? Promise.resolve(true),
   };
   const interactionId = 'simulation';
   const progress = startState(definition, { interactionId, ...ids }, scenario.arguments, 'arguments.');
@@ -79,7 +99,7 @@ export async function simulateFlow(definition: FlowDefinition, scenario: Scenari
   const final = await onVirtualTime(
     clock,
     interpret({
-      accountId: SIMULATION_ACCOUNT, interactionId, ...ids, version: loadVersion(definition), progress, services, handlers: COMPONENT_HANDLERS,
+      accountId: parts.accountId ?? SIMULATION_ACCOUNT, interactionId, ...ids, version: loadVersion(definition), progress, services, handlers: COMPONENT_HANDLERS,
       store: {
         advance: (step) => {
           if (abandoned) return Promise.resolve(false);

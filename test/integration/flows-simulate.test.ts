@@ -171,6 +171,86 @@ describe.each(DATABASES)('flows without arguments, and the splitter\'s seed (%s)
     expect((await t.post(`/flows/${busyFlow}/simulate`, {}, busy.token)).status).toBe(200);
   });
 
+  it('refuses in a simulation what a real run refuses: an undialable callback number, a missing secret, a touchpoint number since deleted', async () => {
+    const acct = await t.newAccount();
+    await t.post('/numbers', { number: TOUCHPOINT, name: 'Main' }, acct.token);
+    await t.post('/skills', { name: 'Gold' }, acct.token);
+    const CALLBACK = {
+      trigger: { type: 'api', arguments: [{ name: 'cb', required: true }] },
+      start: 'call',
+      components: [
+        { id: 'call', type: 'make_outbound_call', config: { from: TOUCHPOINT, to: CUSTOMER }, exits: { answered: 'cb', busy: 'end', no_answer: 'end', invalid_number: 'end' } },
+        { id: 'cb', type: 'request_direct_callback', config: { skill: 'Gold', number: '{{cb}}' }, exits: { next: 'end', error: 'end' } },
+        { id: 'end', type: 'end_flow' },
+      ],
+    };
+    const simulated = async (definition: unknown, body: Record<string, unknown> = {}) => {
+      const flowId = (await t.post('/flows', { name: 'Parity', definition }, acct.token)).body.id as string;
+      const result = await t.post(`/flows/${flowId}/simulate`, body, acct.token);
+      expect(result.status, result.text).toBe(200);
+      return result.body;
+    };
+    const undialable = await simulated(CALLBACK, { arguments: { cb: 'not-a-number' } });
+    expect(undialable.steps[1]).toMatchObject({ component: 'cb', exit: 'error' });
+    expect(undialable.callbacks).toEqual([]);
+    // Read in the account's country (US by default), as the callbacks domain reads it.
+    const local = await simulated(CALLBACK, { arguments: { cb: '(385) 555-1234' } });
+    expect(local.steps[1]).toMatchObject({ component: 'cb', exit: 'next' });
+    expect(local.callbacks).toEqual([{ skill: 'Gold', number: '+13855551234' }]);
+
+    const dip = {
+      start: 'dip',
+      components: [
+        { id: 'dip', type: 'salesforce_data_dip', config: { connection: { instance_url: 'https://acme.my.salesforce.com', token_ref: 'no-such-secret' }, soql: "SELECT Id FROM Contact WHERE Phone = '1'" }, exits: { found: 'end', not_found: 'end', error: 'end' } },
+        { id: 'end', type: 'end_flow' },
+      ],
+    };
+    const missingSecret = await simulated(dip, { http: [{ method: 'GET', url: 'https://acme.my.salesforce.com/*', status: 200, body: { totalSize: 0, records: [] } }] });
+    expect(missingSecret.steps[0].exit).toBe('error');
+    expect(missingSecret.steps[0].detail.error).toMatch(/no-such-secret/);
+    expect(missingSecret.requests).toEqual([]);
+
+    const from = '+14155550177';
+    await t.post('/numbers', { number: from, name: 'Campaign line' }, acct.token);
+    const dialling = {
+      start: 'call',
+      components: [
+        { id: 'call', type: 'make_outbound_call', config: { from, to: CUSTOMER }, exits: { answered: 'end', busy: 'end', no_answer: 'end', invalid_number: 'end' } },
+        { id: 'end', type: 'end_flow' },
+      ],
+    };
+    const flowId = (await t.post('/flows', { name: 'Campaign', definition: dialling }, acct.token)).body.id as string;
+    expect((await t.post(`/flows/${flowId}/publish`, undefined, acct.token)).status).toBe(201);
+    expect((await t.delete(`/numbers/${encodeURIComponent(from)}`, acct.token)).status).toBe(204);
+    const version = await t.post(`/flows/${flowId}/simulate`, { version: 1 }, acct.token);
+    expect(version.body).toMatchObject({ status: 'failed' });
+    expect(version.body.reason).toMatch(/no longer one of the account's numbers/);
+  });
+
+  it('runs a flow as GET /flows/{id} returns it in the offline CLI, sticky splits landing where the server puts them', async () => {
+    const acct = await t.newAccount();
+    const sticky = {
+      trigger: { type: 'api', arguments: [{ name: 'customer', required: true }] },
+      start: 'split',
+      components: [
+        { id: 'split', type: 'traffic_splitter', config: { branches: [{ exit: 'a', percent: 50 }, { exit: 'b', percent: 50 }], sticky_by: 'customer' }, exits: { a: 'end', b: 'end' } },
+        { id: 'end', type: 'end_flow' },
+      ],
+    };
+    const flowId = (await t.post('/flows', { name: 'Sticky', definition: sticky }, acct.token)).body.id as string;
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-sticky-'));
+    const flowFile = join(dir, 'flow.json');
+    writeFileSync(flowFile, JSON.stringify((await t.get(`/flows/${flowId}`, acct.token)).body));
+    for (const customer of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) {
+      const onServer = (await t.post(`/flows/${flowId}/simulate`, { arguments: { customer } }, acct.token)).body.steps[0].exit as string;
+      const scenario = join(dir, `${customer}.json`);
+      writeFileSync(scenario, JSON.stringify({ arguments: { customer } }));
+      let stdout = '';
+      expect(await runCli(['flows', 'simulate', flowFile, '--scenario', scenario, '--json'], { stdout: (text) => (stdout += text), stderr: () => undefined }, {})).toBe(0);
+      expect(JSON.parse(stdout).steps[0].exit, customer).toBe(onServer);
+    }
+  });
+
   it('takes both branches of a 50/50 splitter across small seeds', async () => {
     const acct = await t.newAccount();
     const flowId = (await t.post('/flows', { name: 'Split', definition: SPLIT }, acct.token)).body.id as string;
@@ -207,6 +287,14 @@ describe('switchboard flows simulate (offline CLI)', () => {
     const { code, stderr } = await cli(['flows', 'simulate', EXAMPLE_FILE, '--scenario', scenario]);
     expect(code).toBe(1);
     expect(stderr).toContain('step 1: expected call_customer:answered, got call_customer:busy');
+  });
+
+  it('reads a number written without + in the account\'s country: US unless --country names another', async () => {
+    const local = file('local.json', { arguments: { contact_1: '(385) 555-1234', contact_2: AGENT }, phones: { [CUSTOMER]: { behavior: 'busy' } }, expect: { path: ['call_customer:busy', 'end'] } });
+    expect((await cli(['flows', 'simulate', EXAMPLE_FILE, '--scenario', local])).code).toBe(0);
+    const british = file('british.json', { arguments: { contact_1: '07700 900123', contact_2: AGENT }, phones: { '+447700900123': { behavior: 'busy' } }, expect: { path: ['call_customer:busy', 'end'] } });
+    expect((await cli(['flows', 'simulate', EXAMPLE_FILE, '--scenario', british, '--country', 'gb'])).code).toBe(0);
+    expect((await cli(['flows', 'simulate', EXAMPLE_FILE, '--scenario', british, '--country', 'XX'])).code).toBe(2);
   });
 
   it('prints JSON with --json, exits 1 for an invalid definition and 2 for a malformed scenario', async () => {
