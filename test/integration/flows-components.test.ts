@@ -700,6 +700,16 @@ describe.each(DATABASES)('flow components behave for real (%s)', (db) => {
       expect(done.variables.interaction_id).not.toBe('hacked');
       expect(done.variables.fine).toBeUndefined();
     });
+
+    it('leaves by error when the function returns a key that is no variable name, storing none of it', async () => {
+      const acct = await account();
+      const done = await run(acct, plainFlow([{ id: 'odd', type: 'run_function', config: { code: "export default () => ({ 'a-b': 'x', '': 'y', fine: 'yes' })" }, exits: { success: 'end', error: 'end' } }]));
+      expect(path(done.steps)).toEqual(['odd:error', 'end:-']);
+      expect(step(done, 'odd').detail).toMatchObject({ reason: 'invalid_variable_name' });
+      expect(step(done, 'odd').detail.error).toContain('"a-b", ""');
+      expect(Object.keys(done.variables)).not.toContain('a-b');
+      expect(done.variables.fine).toBeUndefined();
+    });
   });
 
   describe('conditional_statement', () => {

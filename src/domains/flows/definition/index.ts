@@ -14,4 +14,4 @@ export {
 export { isBuiltIn } from './declarations.js';
 export { scanTemplate, type TemplateScan } from './templates.js';
 export { fromJsonPath, toFieldLabel, type Path, type PathSegment } from './json-path.js';
-export { COMPONENT_ID } from './names.js';
+export { COMPONENT_ID, isVariableName } from './names.js';

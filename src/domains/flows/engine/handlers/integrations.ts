@@ -1,4 +1,4 @@
-import { isBuiltIn } from '../../definition/index.js';
+import { isBuiltIn, isVariableName } from '../../definition/index.js';
 import { runExecuteAction } from '../../runtime/execute-action.js';
 import { runSalesforceDataDip } from '../../runtime/salesforce.js';
 import { runUserFunction } from '../../runtime/sandbox.js';
@@ -20,6 +20,11 @@ export const salesforceDataDip: ComponentHandler<'salesforce_data_dip'> = async 
 export const runFunction: ComponentHandler<'run_function'> = async (config, context) => {
   const result = await runUserFunction(config.code, { ...context.variables }, { timeoutMs: config.timeout_ms, memoryMb: config.memory_mb }, context.accountId);
   if (!result.ok) return next('error', { error: result.error, reason: result.reason, duration_ms: result.durationMs });
+  const unnamed = Object.keys(result.result).filter((key) => !isVariableName(key));
+  if (unnamed.length > 0) {
+    const error = `the function returned ${unnamed.map((key) => JSON.stringify(key)).join(', ')}: a variable is named by a letter or "_", then letters, digits or "_" (64 at most)`;
+    return next('error', { error, reason: 'invalid_variable_name', duration_ms: result.durationMs });
+  }
   const builtIns = Object.keys(result.result).filter(isBuiltIn);
   if (builtIns.length > 0) {
     const error = `the function returned ${builtIns.join(', ')}: built-in variables are set by the platform only`;
