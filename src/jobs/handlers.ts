@@ -51,11 +51,6 @@ export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB
       await callbacks.dial(accountId, callback_id);
       return done();
     },
-    'callback.connect': async ({ callback_id }, { accountId, detach }) => {
-      detach();
-      await callbacks.connectHolding(accountId, callback_id);
-      return done();
-    },
     // An interaction waits on calls, prompts and HTTP for most of its life: no worker slot either.
     'flow.run': async ({ interaction_id }, { accountId, detach, attempt, maxAttempts }) => {
       detach();

@@ -12,10 +12,8 @@ export const JOB_PAYLOADS = {
   'idempotency.purge': z.object({}),
   /** Hands the front of a skill's callback queue to available agents (or dials it, for wait_in_queue) until one runs out. */
   'callback.dispatch': z.object({ skill_id: z.string().min(1) }),
-  /** Dials a callback's customer, then carries the call through the skill's strategy. */
+  /** Dials a callback's customer, then carries the call through the skill's strategy (holding a wait_in_queue customer until an agent is handed to them). */
   'callback.dial': z.object({ callback_id: z.string().min(1) }),
-  /** Dials the agent reserved for a customer already on the line (wait_in_queue) and joins them. */
-  'callback.connect': z.object({ callback_id: z.string().min(1) }),
   /** Runs an interaction from where it stands until it ends. */
   'flow.run': z.object({ interaction_id: z.string().min(1) }),
   /** Closes a resolved case once the account's auto-close delay has passed since it was resolved (re-checked when it runs). */

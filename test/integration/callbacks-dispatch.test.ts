@@ -296,6 +296,23 @@ describe.each(DATABASES)('callback dispatch (%s)', (db) => {
     }, 120);
   });
 
+  it('lets a customer holding on the line for an agent go when their skill is deleted, cancelling the callback', async () => {
+    const acct = await account({ callback_strategy: 'wait_in_queue' });
+    await script(acct, CUSTOMER, { dtmf: '1' });
+    await request(acct);
+    await time.until(async () => {
+      const leg = (await calls(acct)).find((c) => c.kind === 'callback_leg' && c.to === CUSTOMER);
+      expect(leg?.events.map((e: { type: string }) => e.type)).toEqual(['ringing', 'answered', 'played', 'dtmf', 'queued']);
+    }, 60);
+    const skill = ((await t.get('/skills', acct.token)).body._embedded.skills as { id: string; name: string }[]).find((s) => s.name === SKILL);
+    expect((await t.delete(`/skills/${skill?.id ?? ''}`, acct.token)).status).toBe(204);
+    const cancelled = await time.until(stateIs(acct, 'cancelled'), 30);
+    expect(cancelled.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['cancelled']);
+    const leg = (await calls(acct)).find((c) => c.kind === 'callback_leg' && c.to === CUSTOMER);
+    expect(leg).toMatchObject({ outcome: 'completed', ended_at: expect.any(String) });
+    expect(leg?.events.at(-1)).toMatchObject({ type: 'hangup', by: 'platform' });
+  });
+
   it('refuses to cancel a callback once an agent is held or the customer is dialled (409)', async () => {
     const acct = await account();
     await agent(acct);

@@ -16,6 +16,8 @@ const RETRYING = '+13855550001';
 const WAITING = '+13855550002';
 const RINGING = '+13855550003';
 const RESERVED = '+13855550004';
+const HOLDING = '+13855550005';
+const TALKING = '+13855550006';
 
 const fail = (what: string): never => {
   throw new Error(`${what} is missing`);
@@ -123,6 +125,80 @@ describe.each(DATABASES)('callbacks survive a node restart (%s)', (db) => {
       expect(done.attempts.map((a: { outcome: string; agent_id: string }) => [a.outcome, a.agent_id])).toEqual([['answered', ana.id]]);
       const legs = (await second.get('/calls?per_page=100', acct.token)).body._embedded.calls.filter((c: { kind: string; to: string }) => c.kind === 'callback_leg' && c.to === RESERVED);
       expect(legs).toHaveLength(1);
+      expect((await second.get(`/agents/${ana.id}`, acct.token)).body.status).toBe('available');
+    } finally {
+      await time.stop();
+      await second.close();
+    }
+  }, 90_000);
+
+  /** Every call-log record of the account, newest first. */
+  const callsOf = async (t: TestApp, acct: TestAccount) =>
+    (await t.get('/calls?per_page=100', acct.token)).body._embedded.calls as { id: string; kind: string; to: string; outcome: string | null; ended_at: string | null; events: { type: string }[] }[];
+
+  it('calls back a customer who was holding on the line for an agent when the node died, instead of later joining an agent to the dead call', async () => {
+    const firstClock = new ManualClock();
+    const first = await TestApp.start(db, { clock: firstClock }, { DATABASE_URL: url });
+    const acct: TestAccount = await first.newAccount();
+    await first.post('/skills', { name: SKILL, callback_strategy: 'wait_in_queue', retry_delay_s: 10 }, acct.token);
+    const ana = (await first.post('/agents', { name: 'Ana', skills: [SKILL], status: 'offline', phone: AGENT_PHONE }, acct.token)).body;
+    await first.put(`/sim/phones/${HOLDING}`, { dtmf: '1', talk_s: 5 }, acct.token);
+    await first.post('/rest/api/v1/callback', { skill: SKILL, callbackNumber: HOLDING }, acct.token);
+    const firstTime = new VirtualTime(firstClock, first.app.worker);
+    await firstTime.until(async () => {
+      const leg = (await callsOf(first, acct)).find((c) => c.kind === 'callback_leg' && c.to === HOLDING);
+      expect(leg?.events.map((e) => e.type)).toEqual(['ringing', 'answered', 'played', 'dtmf', 'queued']);
+    }, 60);
+    // The node goes away with the customer on hold: the job holding them is left to its lease.
+    await first.close();
+
+    const clock = new ManualClock(firstClock.now().getTime());
+    const second = await TestApp.start(db, { clock }, { DATABASE_URL: url });
+    const time = new VirtualTime(clock, second.app.worker);
+    try {
+      // An agent comes free at once, before the dead node's lease is out.
+      expect((await second.put(`/agents/${ana.id}/status`, { status: 'available' }, acct.token)).status).toBe(200);
+      const done = await time.until(async () => {
+        const callback = (await second.get('/callbacks', acct.token)).body._embedded.callbacks[0];
+        expect(callback.state).toBe('completed');
+        return callback as { attempts: { outcome: string; call_id: string }[] };
+      }, 600);
+      expect(done.attempts.map((a) => a.outcome)).toEqual(['interrupted', 'answered']);
+      const legs = (await callsOf(second, acct)).filter((c) => c.kind === 'callback_leg' && c.to === HOLDING);
+      expect(legs).toHaveLength(2);
+      const lost = legs.find((leg) => leg.id === done.attempts[0]?.call_id);
+      expect(lost).toMatchObject({ outcome: 'failed', ended_at: expect.any(String) });
+      expect(lost?.events.map((e) => e.type)).toEqual(['ringing', 'answered', 'played', 'dtmf', 'queued', 'failed']);
+      // One bridge only: the agent talked to the customer who was called back, not to the lost call.
+      expect((await callsOf(second, acct)).filter((c) => c.kind === 'callback_bridge')).toHaveLength(1);
+      expect((await second.get(`/agents/${ana.id}`, acct.token)).body.status).toBe('available');
+    } finally {
+      await time.stop();
+      await second.close();
+    }
+  }, 90_000);
+
+  it('closes every leg of a callback whose node died while the customer and the agent were talking', async () => {
+    const firstClock = new ManualClock();
+    const first = await TestApp.start(db, { clock: firstClock }, { DATABASE_URL: url });
+    const acct: TestAccount = await first.newAccount();
+    await first.post('/skills', { name: SKILL }, acct.token);
+    const ana = (await first.post('/agents', { name: 'Ana', skills: [SKILL], status: 'available', phone: AGENT_PHONE }, acct.token)).body;
+    await first.put(`/sim/phones/${TALKING}`, { talk_s: 600 }, acct.token);
+    await first.post('/rest/api/v1/callback', { skill: SKILL, callbackNumber: TALKING }, acct.token);
+    const firstTime = new VirtualTime(firstClock, first.app.worker);
+    await firstTime.until(async () => expect((await first.get('/callbacks', acct.token)).body._embedded.callbacks[0].state).toBe('connected'), 60);
+    await firstTime.pass(1);
+    await first.close();
+
+    const clock = new ManualClock(firstClock.now().getTime());
+    const second = await TestApp.start(db, { clock }, { DATABASE_URL: url });
+    const time = new VirtualTime(clock, second.app.worker);
+    try {
+      await time.until(async () => expect((await second.get('/callbacks', acct.token)).body._embedded.callbacks[0].state).toBe('completed'), 120);
+      const legs = (await callsOf(second, acct)).filter((c) => c.kind === 'callback_leg' || c.kind === 'callback_bridge');
+      expect(legs.map((leg) => leg.kind).sort()).toEqual(['callback_bridge', 'callback_leg', 'callback_leg']);
+      for (const leg of legs) expect(leg, `${leg.kind} to ${leg.to}`).toMatchObject({ outcome: 'failed', ended_at: expect.any(String) });
       expect((await second.get(`/agents/${ana.id}`, acct.token)).body.status).toBe('available');
     } finally {
       await time.stop();

@@ -6,17 +6,32 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 2));
 /**
  * Runs a never-started worker's due jobs in the background while tests move a manual clock one
  * virtual second at a time, so handlers waiting on the clock (ringing, talking) make progress.
+ * A drain pass waits for the jobs it ran; jobs that wait on other jobs (a customer held on the
+ * line until a dispatch hands them an agent) need the next pass to start meanwhile, so passes
+ * overlap, as a started worker's jobs do.
  */
 export class VirtualTime {
   private running = true;
   private readonly loop: Promise<void>;
+  /** Why a pass failed (the app closed under it, as when a test's node "dies"): passes stop, `stop()` reports it. */
+  private failure: unknown = undefined;
 
   constructor(private readonly clock: ManualClock, worker: Worker) {
     this.loop = (async () => {
+      const passes = new Set<Promise<unknown>>();
       while (this.running) {
-        await worker.drain();
+        const pass: Promise<unknown> = worker
+          .drain()
+          .catch((error: unknown) => {
+            this.failure ??= error;
+            this.running = false;
+          })
+          .finally(() => passes.delete(pass));
+        passes.add(pass);
+        await Promise.race([pass, tick()]);
         await tick();
       }
+      await Promise.all(passes);
     })();
   }
 
@@ -47,5 +62,6 @@ export class VirtualTime {
     let done = false;
     void this.loop.finally(() => (done = true));
     while (!done) await this.pass(1);
+    if (this.failure !== undefined) throw this.failure instanceof Error ? this.failure : new Error('a worker pass failed', { cause: this.failure });
   }
 }

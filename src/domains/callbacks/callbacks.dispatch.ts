@@ -11,6 +11,7 @@ import type { Attempt, AttemptOutcome } from './callbacks.model.js';
 import { callbacksRepo, toCallbackEvent, type CallbackChange, type CallbackRow } from './callbacks.repo.js';
 import { parseJson } from '../../kernel/json.js';
 import { newId } from '../../kernel/ids.js';
+import { HeldCustomers } from './held-customers.js';
 
 /** How long the customer's and the agent's phones ring before the attempt counts as no answer. */
 const RING_TIMEOUT_S = 30;
@@ -20,6 +21,8 @@ const DIGIT_TIMEOUT_S = 10;
 const LOCKED_AGENT_RETRY_MS = 250;
 /** Callbacks handed out per dispatch job; a longer queue continues in a fresh job. */
 const DISPATCH_BATCH = 200;
+/** How often a customer held on the line looks whether another node handed them an agent. */
+const HOLD_POLL_MS = 1000;
 /** Attempts that do not count towards the skill's max_attempts: the customer chose to wait longer. */
 const FREE_OUTCOMES: readonly AttemptOutcome[] = ['snoozed'];
 
@@ -41,7 +44,11 @@ interface Dependencies {
  * conditional updates, so two nodes never reserve one agent nor dial one callback twice.
  */
 export class CallbackDispatcher {
-  constructor(private readonly deps: Dependencies) {}
+  private readonly held: HeldCustomers;
+
+  constructor(private readonly deps: Dependencies) {
+    this.held = new HeldCustomers(deps.clock, HOLD_POLL_MS);
+  }
 
   /** Hands out the front of the skill's queue until callbacks or agents run out. */
   async dispatch(accountId: string, skillId: string): Promise<void> {
@@ -67,13 +74,16 @@ export class CallbackDispatcher {
     const legId = newId(this.deps.clock.now().getTime());
     const claimed = await callbacksRepo(storage.db, storage.dialect).claimDial(accountId, callbackId, legId, at);
     if (!claimed) {
-      // This job ran before and its node died mid-call: the call went with it.
+      // This job ran before and its node died mid-call (ringing, prompting, holding the customer
+      // for an agent, or bridged): the call went with it, and every leg of it is closed.
       const row = await callbacksRepo(storage.db, storage.dialect).find(accountId, callbackId);
-      if (row?.state === 'dialing' && row.accepted_at === null) {
-        if (row.customer_call_id !== null) await LoggedCall.closeInterrupted(this.deps.calls, this.deps.clock, accountId, row.customer_call_id);
-        await this.unsuccessful(row, 'interrupted', row.customer_call_id);
+      const legs = row?.customer_call_id ? legIds(row.customer_call_id) : [];
+      if (row?.state === 'dialing' || row?.state === 'connected') {
+        for (const leg of legs) await LoggedCall.closeInterrupted(this.deps.calls, this.deps.clock, accountId, leg);
       }
-      if (row?.state === 'connected') await this.finish(row, null);
+      // A held customer's agent (handed out after the node died) is free again.
+      if (row?.state === 'dialing') await this.unsuccessful(row, 'interrupted', row.customer_call_id);
+      if (row?.state === 'connected') await this.finish(row, row.customer_call_id);
       return;
     }
     const skill = (await this.skillOrNull(accountId, claimed.skill_id)) ?? { ...SKILL_DEFAULTS, id: claimed.skill_id, name: claimed.skill, created_at: at, updated_at: at };
@@ -97,19 +107,11 @@ export class CallbackDispatcher {
     await this.afterPrompt(claimed, customer, digit);
   }
 
-  /** A wait_in_queue customer on the line has been given an agent: dial the agent and join them. */
-  async connectHolding(accountId: string, callbackId: string): Promise<void> {
-    const row = await callbacksRepo(this.deps.storage.db, this.deps.storage.dialect).find(accountId, callbackId);
-    if (row?.state === 'connected') return this.finish(row, null);
-    if (row?.state !== 'dialing' || row.agent_id === null || row.customer_call_id === null) return;
-    const customer = await LoggedCall.resume(this.deps.calls, this.deps.clock, accountId, row.customer_call_id);
-    await this.connect(row, customer);
-  }
-
   private async handOutOne(accountId: string, skill: Skill): Promise<boolean> {
     const { storage, jobs } = this.deps;
+    let handedToHolder: string | undefined;
     // The call jobs it hands out start on this node as soon as it commits (`here`).
-    return jobs.transaction(async (trx) => {
+    const handed = await jobs.transaction(async (trx) => {
       const repo = callbacksRepo(trx, storage.dialect);
       const at = this.now();
       // The agent first: a dispatcher that finds none gives up without holding a callback row,
@@ -126,8 +128,9 @@ export class CallbackDispatcher {
       // whatever the skill's strategy is now.
       const holding = agent && (await repo.nextHolding(accountId, skill.id));
       if (agent && holding && (await repo.reserveAgent(accountId, agent.id, at))) {
+        // The job holding the customer on the line connects them (woken here once this commits, or by its own next look).
         await repo.transition(accountId, holding.id, 'dialing', 'dialing', { agent_id: agent.id }, at);
-        await jobs.enqueue(trx, { type: 'callback.connect', payload: { callback_id: holding.id }, accountId, here: true });
+        handedToHolder = holding.id;
         return true;
       }
       if (skill.callback_strategy === 'wait_in_queue') {
@@ -148,6 +151,8 @@ export class CallbackDispatcher {
       await jobs.enqueue(trx, { type: 'callback.dial', payload: { callback_id: front.id }, accountId, here: true });
       return true;
     });
+    if (handedToHolder !== undefined) this.held.wake(handedToHolder);
+    return handed;
   }
 
   /** The customer answered and an agent is held for them: ring the agent, bridge, hold until the call ends. */
@@ -155,7 +160,8 @@ export class CallbackDispatcher {
     const { storage, telephony } = this.deps;
     const agentId = row.agent_id ?? '';
     const phone = await callbacksRepo(storage.db, storage.dialect).agentPhone(row.account_id, agentId);
-    const agentLeg = this.leg(row.account_id, row.skill, phone ?? '');
+    const [, agentLegId, bridgeId] = legIds(customer.id);
+    const agentLeg = this.leg(row.account_id, row.skill, phone ?? '', agentLegId);
     const outcome = phone === null ? 'invalid_number' : await this.ring(agentLeg, phone);
     if (outcome !== 'answered') {
       await agentLeg.end(outcome).save();
@@ -170,7 +176,7 @@ export class CallbackDispatcher {
       }
       await this.wake(trx, row);
     });
-    const bridge = new LoggedCall(this.deps.calls, this.deps.clock, row.account_id, { kind: 'callback_bridge', direction: 'outbound', from: row.number, to: phone ?? '', skill: row.skill });
+    const bridge = new LoggedCall(this.deps.calls, this.deps.clock, row.account_id, { id: bridgeId, kind: 'callback_bridge', direction: 'outbound', from: row.number, to: phone ?? '', skill: row.skill });
     await Promise.all([bridge.add({ type: 'bridged', to: phone ?? '' }).save(), customer.add({ type: 'bridged', to: phone ?? '' }).save()]);
     await telephony.bridge(row.account_id, row.number, phone ?? '');
     await Promise.all([
@@ -190,7 +196,7 @@ export class CallbackDispatcher {
         await callbacksRepo(trx, storage.dialect).transition(row.account_id, row.id, 'dialing', 'dialing', { accepted_at: this.now(), customer_call_id: customer.id }, this.now());
         await this.wake(trx, row);
       });
-      return;
+      return this.holdForAgent(row, customer);
     }
     await customer.add({ type: 'hangup', by: 'platform' }).end('completed').save();
     if (digit === '2') {
@@ -199,6 +205,30 @@ export class CallbackDispatcher {
     }
     if (digit === '3') return this.settle(row, 'cancelled', 'cancelled', customer.id);
     return this.unsuccessful(row, 'no_input', customer.id);
+  }
+
+  /**
+   * Holds a customer who chose to wait on the line until dispatch hands them an agent, then
+   * connects them. This job holds the call for as long as it lasts: if its node dies, the job
+   * runs again elsewhere once its lease is out, finds the customer gone with the node, and puts
+   * the callback back in the queue (`dial`), instead of an agent later being joined to a dead call.
+   * A skill deleted meanwhile lets the customer go.
+   */
+  private async holdForAgent(row: CallbackRow, customer: LoggedCall): Promise<void> {
+    const { storage } = this.deps;
+    for (;;) {
+      await this.held.nextLook(row.id);
+      const current = await callbacksRepo(storage.db, storage.dialect).find(row.account_id, row.id);
+      if (current?.state !== 'dialing') {
+        await customer.add({ type: 'hangup', by: 'platform' }).end('completed').save();
+        return;
+      }
+      if (current.agent_id !== null) return this.connect(current, customer);
+      if (!(await this.skillOrNull(row.account_id, row.skill_id))) {
+        await customer.add({ type: 'hangup', by: 'platform' }).end('completed').save();
+        return this.settle(current, 'cancelled', 'cancelled', customer.id);
+      }
+    }
   }
 
   /** Records the attempt and retries after the skill's delay, or fails the callback when attempts are used up or the number is invalid. */
@@ -309,4 +339,9 @@ function announcementOf(skill: Skill): { greeting: string; prompt: string; langu
   if (own) return { ...own, language: skill.language };
   const [language, written] = Object.entries(skill.announcements)[0] ?? ['en-US', DEFAULT_ANNOUNCEMENTS['en-US'] ?? { greeting: '', prompt: '' }];
   return { ...written, language };
+}
+
+/** A callback attempt's legs in the call log: the customer's (its id names the attempt), the agent's, and their bridge. */
+function legIds(customerCallId: string): [string, string, string] {
+  return [customerCallId, `${customerCallId}-agent`, `${customerCallId}-bridge`];
 }
