@@ -22,6 +22,16 @@ export function toE164(value: string, defaultCountry: string): string | null {
   return parsed.number;
 }
 
+/**
+ * A callback number: `toE164`, and also in a range its country's numbering plan assigns (so
+ * `+10000000000` or `+351000000000`, possible by length, are refused), as far as this build of
+ * libphonenumber's metadata knows.
+ */
+export function toAssignedE164(value: string, defaultCountry: string): string | null {
+  const number = toE164(value, defaultCountry);
+  return number !== null && parsePhoneNumberFromString(number)?.isValid() === true ? number : null;
+}
+
 export const isCountryCode = (value: string): value is CountryCode => isSupportedCountry(value);
 
 /**

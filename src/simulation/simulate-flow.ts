@@ -4,7 +4,7 @@ import { undialable, unknownSkill } from '../domains/callbacks/index.js';
 import type { CallRecord } from '../domains/continuity/index.js';
 import { COMPONENT_HANDLERS, interpret, loadVersion, startState, type FlowDefinition, type FlowServices, type Step } from '../domains/flows/index.js';
 import { ManualClock } from '../kernel/clock.js';
-import { toE164 } from '../kernel/phone.js';
+import { toAssignedE164 } from '../kernel/phone.js';
 import { seededRandom } from '../kernel/random.js';
 import type { TextToSpeech } from '../ports/tts.js';
 import { checkExpectations, type ExpectationReport } from './expectations.js';
@@ -73,7 +73,7 @@ export async function simulateFlow(definition: FlowDefinition, scenario: Scenari
       // The callbacks domain's own checks, in its order: the skill, then the number.
       async request(_accountId, skill, number) {
         if (parts.skillExists && !(await parts.skillExists(skill))) throw unknownSkill(skill);
-        const dialable = toE164(number, country);
+        const dialable = toAssignedE164(number, country);
         if (dialable === null) throw undialable();
         callbacks.push({ skill, number: dialable });
       },

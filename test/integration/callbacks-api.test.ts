@@ -56,7 +56,8 @@ describe.each(DATABASES)('callback requests over the API (%s)', (db) => {
       expect(response.status, skill).toBe(400);
       expect(response.body.code).toBe('unknown_skill');
     }
-    for (const callbackNumber of ['', '12', 'not a number', '+1234', '3855551234x', '+13855551234;ext=1', '+1 385 555 1234 ext. 7']) {
+    // Possible by length but in no range the numbering plan assigns: '+10000000000', '+11111111111', '0000000000'.
+    for (const callbackNumber of ['', '12', 'not a number', '+1234', '3855551234x', '+13855551234;ext=1', '+1 385 555 1234 ext. 7', '+10000000000', '+11111111111', '0000000000']) {
       const response = await request(acct, { skill: SKILL, callbackNumber });
       expect(response.status, callbackNumber).toBe(400);
       expect(response.body.code).toBe('validation_failed');

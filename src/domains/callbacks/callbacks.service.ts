@@ -2,7 +2,7 @@ import type { Clock } from '../../kernel/clock.js';
 import { notFound } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
 import { pageOf, type Page } from '../../kernel/page.js';
-import { toE164 } from '../../kernel/phone.js';
+import { toAssignedE164 } from '../../kernel/phone.js';
 import type { EventPublisher } from '../../ports/events.js';
 import type { Job, JobQueue } from '../../ports/jobs.js';
 import type { Storage, WithResult } from '../../ports/storage.js';
@@ -40,7 +40,7 @@ export class CallbacksService {
   async request(accountId: string, skillName: string, callbackNumber: string, withResult?: WithResult<void>): Promise<void> {
     const skill = await this.skills.findByExactName(accountId, skillName);
     if (!skill) throw unknownSkill(skillName);
-    const number = toE164(callbackNumber, await this.countryOf(accountId));
+    const number = toAssignedE164(callbackNumber, await this.countryOf(accountId));
     if (number === null) throw undialable();
 
     for (let round = 0; round < DEDUPE_ROUNDS; round += 1) {
