@@ -63,6 +63,8 @@ describe.each(DATABASES)('callback requests over the API (%s)', (db) => {
       expect(response.body.code).toBe('validation_failed');
       expect(response.body.fields).toEqual([{ name: 'callbackNumber', description: expect.any(String) }]);
     }
+    const huge = await request(acct, { skill: SKILL, callbackNumber: '3855551234', note: 'x'.repeat(20_000) });
+    expect(huge.status).toBe(413);
     expect((await list(acct)).total).toBe(0);
   });
 

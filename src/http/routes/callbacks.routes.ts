@@ -7,6 +7,9 @@ import { halList, halListSchema, pageQuery } from '../hal.js';
 import type { RouteModule } from './route-module.js';
 import { timeRange } from '../time-range.js';
 
+/** A web form's two fields: far more than any real request, far less than the server-wide limit. */
+const CALLBACK_BODY_LIMIT_BYTES = 16 * 1024;
+
 const read = { auth: { scope: 'callbacks:read' as const } };
 const write = { auth: { scope: 'callback:write' as const } };
 const tags = ['callbacks'];
@@ -15,7 +18,7 @@ const params = z.object({ id: z.string().min(1).max(100) });
 export const callbacksRoutes: RouteModule = (app, { callbacks }) => {
   app.post(
     '/rest/api/v1/callback',
-    { config: { ...write, idempotent: true }, schema: { tags, summary: 'Request a callback on a skill', body: callbackRequestBody, response: { 204: z.null().describe('Queued (or recorded on the callback already waiting)') } } },
+    { bodyLimit: CALLBACK_BODY_LIMIT_BYTES, config: { ...write, idempotent: true }, schema: { tags, summary: 'Request a callback on a skill', body: callbackRequestBody, response: { 204: z.null().describe('Queued (or recorded on the callback already waiting)') } } },
     async (request, reply) => {
       await callbacks.request(principalOf(request).accountId, request.body.skill, request.body.callbackNumber, answerWithWork(request, reply.code(204)));
       return reply.send();
