@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError, type FieldProblem } from '../kernel/errors.js';
+import { isStorageUnavailable } from '../ports/storage.js';
 import { problem, sendProblem } from './problem.js';
 
 interface ValidationIssue {
@@ -51,6 +52,10 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     const code = error.statusCode === 404 ? 'not_found' : error.statusCode === 413 ? 'payload_too_large' : 'validation_failed';
     const fields = code === 'validation_failed' ? [{ name: 'request', description: error.message }] : undefined;
     return sendProblem(reply, problem(code, error.message, fields));
+  }
+  if (isStorageUnavailable(error)) {
+    request.log.warn({ err: error }, 'the database is unreachable');
+    return sendProblem(reply, { ...problem('service_unavailable', `the database is unreachable; retry shortly (request id ${request.id})`), request_id: request.id }, { 'retry-after': '5' });
   }
   request.log.error({ err: error }, 'unhandled error');
   return sendProblem(reply, { ...problem('internal_error', `an internal error occurred; quote request id ${request.id}`), request_id: request.id });

@@ -183,3 +183,24 @@ export interface Storage {
   maintain(): Promise<string[]>;
   close(): Promise<void>;
 }
+
+/** Node's codes for a connection that could not be made or was lost. */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** PostgreSQL shutting down or starting up, too many connections; SQLite busy past its timeout. */
+const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', 'SQLITE_BUSY']);
+
+/**
+ * Whether `error` says the database could not be reached or is not taking work now, rather than
+ * that a statement was wrong: a connection refused, reset or timed out; PostgreSQL's connection
+ * exceptions (class 08), shutting down or starting up (57P01–57P03) and too many connections
+ * (53300); the pool giving up on a connection; SQLite busy past its timeout. Such a request may
+ * well succeed if sent again shortly.
+ */
+export function isStorageUnavailable(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 5) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08') || UNAVAILABLE_CODES.has(code))) return true;
+  if (/Connection terminated|timeout exceeded when trying to connect/i.test(error.message)) return true;
+  if (error instanceof AggregateError && error.errors.some((inner) => isStorageUnavailable(inner, depth + 1))) return true;
+  return isStorageUnavailable(error.cause, depth + 1);
+}

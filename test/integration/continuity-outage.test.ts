@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TestApp, type TestAccount } from '../support/harness.js';
+import { ADMIN_TOKEN, TestApp, type TestAccount } from '../support/harness.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { eventually } from '../support/eventually.js';
 
@@ -64,6 +64,47 @@ describe.skipIf(!postgresUrl)('continuity through a database outage (postgres)',
     const ids = calls.body._embedded.calls.map((c: { id: string }) => c.id);
     for (let i = 0; i < 5; i++) expect(ids).toContain(`during-outage-${i}`);
     expect(ids).toContain('before-outage');
+  });
+});
+
+describe.skipIf(!postgresUrl)('authenticating routing requests through a database outage (postgres)', () => {
+  it('takes a service token and a correctly signed token it has not seen from memory, and answers 503 with Retry-After what needs the database', async () => {
+    const target = new URL(postgresUrl ?? '');
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    const viaProxy = new URL(target);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(await proxy.start());
+    const t = await TestApp.start('postgres', {}, { DATABASE_URL: viaProxy.toString() });
+    try {
+      const accountId = (await t.post('/admin/accounts', { name: 'Carrier-routed' }, ADMIN_TOKEN)).body.id as string;
+      const serviceToken = async () => (await t.post(`/admin/accounts/${accountId}/service-tokens`, { name: 'sbc', scopes: ['telephony:route', 'directory:write', 'continuity-settings:write', 'continuity-settings-activation:write', 'calls:read'], expires_at: null }, ADMIN_TOKEN)).body.token as string;
+      const sbc = await serviceToken();
+      const unused = await serviceToken();
+      await t.post('/numbers', { number: MAIN, name: 'Main' }, sbc);
+      await t.put('/fallback-experience/settings', { forward: { [MAIN]: '+14155559999' } }, sbc);
+      await t.put('/fallback-experience/activation', { enabled: true }, sbc);
+      const client = (await t.post(`/admin/accounts/${accountId}/clients`, { name: 'pbx', scopes: ['telephony:route', 'calls:read'] }, ADMIN_TOKEN)).body;
+      // Issued, never used on this node: the node has not seen the account through a signed token.
+      const jwt = (await t.post('/oauth/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret })).body.access_token as string;
+      const route = (token: string, callId: string) => t.post('/telephony/inbound-calls', { call_id: callId, from: '+15105550123', to: MAIN }, token);
+      expect((await route(sbc, 'before')).status).toBe(200);
+
+      await proxy.cut();
+      const bySbc = await route(sbc, 'sbc-during');
+      expect(bySbc.status).toBe(200);
+      expect(bySbc.body.decision).toMatchObject({ action: 'forward', forward_to: '+14155559999' });
+      expect((await route(jwt, 'pbx-during')).status).toBe(200);
+      const calls = await t.get('/calls', jwt);
+      expect(calls.status).toBe(503);
+      expect(calls.headers['retry-after']).toBe('5');
+      expect(calls.body).toMatchObject({ code: 'service_unavailable', request_id: expect.any(String) });
+      // A service token this node never verified cannot be checked without the database.
+      expect((await route(unused, 'unknown-during')).status).toBe(503);
+    } finally {
+      await proxy.start();
+      await t.close();
+      await proxy.cut();
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db, Storage } from '../../ports/storage.js';
+import { isStorageUnavailable, type Db, type Storage } from '../../ports/storage.js';
 import type { Clock } from '../../kernel/clock.js';
 import { notFound } from '../../kernel/errors.js';
 import { newId, newSecret } from '../../kernel/ids.js';
@@ -14,6 +14,8 @@ import { RevokedClients } from './revoked-clients.js';
 import { isScope, type Scope } from './scopes.js';
 
 const SERVICE_TOKEN_PREFIX = 'sbt_';
+/** Bound on the service tokens one node remembers for an outage (far more than an account has). */
+const REMEMBERED_SERVICE_TOKENS = 10_000;
 
 export interface ClientCredentials {
   clientId: string;
@@ -27,6 +29,8 @@ export class AccountsService {
   /** Accounts an access token was seen to name and that exist (accounts are never deleted). */
   private readonly existingAccounts = new Set<string>();
   private readonly revokedClients: RevokedClients;
+  /** Service tokens this node verified, with what they grant: what it answers them with while the database is unreachable. */
+  private readonly verifiedServiceTokens = new Map<string, { principal: Principal; expiresAt: string | null }>();
   private readonly db: Db;
 
   constructor(
@@ -175,19 +179,49 @@ export class AccountsService {
    */
   private async accountExists(accountId: string): Promise<boolean> {
     if (this.existingAccounts.has(accountId)) return true;
-    if (!(await accountsRepo(this.db).findAccount(accountId))) return false;
+    let account: Account | undefined;
+    try {
+      account = await accountsRepo(this.db).findAccount(accountId);
+    } catch (error) {
+      // While the database is unreachable the signature is taken at its word (not remembered),
+      // so routing, which answers from memory, keeps answering for every account.
+      if (isStorageUnavailable(error)) return true;
+      throw error;
+    }
+    if (!account) return false;
     if (this.existingAccounts.size >= 100_000) this.existingAccounts.clear();
     this.existingAccounts.add(accountId);
     return true;
   }
 
-  /** Service tokens are looked up on every use, so revocation takes effect at once on every node. */
+  /**
+   * Service tokens are looked up on every use, so revocation takes effect at once on every node.
+   * While the database is unreachable (when nothing can be revoked either), a token this node
+   * verified before is still taken, until it expires: systems that route calls with one keep
+   * routing through an outage.
+   */
   private async authenticateServiceToken(token: string): Promise<Principal | undefined> {
     const id = token.slice(SERVICE_TOKEN_PREFIX.length).split('.')[0] ?? '';
-    const row = await accountsRepo(this.db).findServiceToken(id);
-    if (!row || row.revoked_at) return undefined;
-    if (row.expires_at && row.expires_at <= this.clock.now().toISOString()) return undefined;
+    let row;
+    try {
+      row = await accountsRepo(this.db).findServiceToken(id);
+    } catch (error) {
+      const known = this.verifiedServiceTokens.get(token);
+      if (known && isStorageUnavailable(error) && !this.expired(known.expiresAt)) return known.principal;
+      throw error;
+    }
+    if (!row || row.revoked_at || this.expired(row.expires_at)) {
+      this.verifiedServiceTokens.delete(token);
+      return undefined;
+    }
     if (!(await this.secrets.verify(token, row.token_hash))) return undefined;
-    return { accountId: row.account_id, actor: `service-token:${row.id}`, scopes: new Set(parseJson<string[]>(row.scopes).filter(isScope)) };
+    const principal: Principal = { accountId: row.account_id, actor: `service-token:${row.id}`, scopes: new Set(parseJson<string[]>(row.scopes).filter(isScope)) };
+    if (this.verifiedServiceTokens.size >= REMEMBERED_SERVICE_TOKENS) this.verifiedServiceTokens.clear();
+    this.verifiedServiceTokens.set(token, { principal, expiresAt: row.expires_at });
+    return principal;
+  }
+
+  private expired(expiresAt: string | null): boolean {
+    return expiresAt !== null && expiresAt <= this.clock.now().toISOString();
   }
 }
