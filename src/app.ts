@@ -64,6 +64,8 @@ export interface Switchboard {
   close(): Promise<void>;
 }
 
+const CREDENTIALS_KEY_MISMATCH = 'the channel credentials stored in the database cannot be opened with this node\'s SWITCHBOARD_CREDENTIALS_KEY (or, without it, SWITCHBOARD_SIGNING_SECRET): every node needs the key they were stored with, or the channels must be configured again';
+
 /** The composition root: the only place that picks adapters and wires domains together. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<Switchboard> {
   const clock = overrides.clock ?? systemClock;
@@ -167,6 +169,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     pendingReceipts: overrides.pendingReceipts,
   });
   await messaging.channels.start();
+  if (!(await messaging.channels.keyOpensStoredCredentials())) logger.error(CREDENTIALS_KEY_MISMATCH);
   await webhooks.subscriptions.start();
   await appStreams.start({ event: (accountId, messageId) => messaging.messages.appEvent(accountId, messageId), backlog: (accountId, profileId) => messaging.messages.appBacklog(accountId, profileId) });
   exposeMessagingMetrics(metrics, { stats: messaging.stats, breaker: messaging.breaker, openStreams: () => appStreams.openStreams });
@@ -197,8 +200,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     try {
       await storage.ping(1000);
       checks.database = { status: 'up' };
+      checks.credentials = (await messaging.channels.keyOpensStoredCredentials()) ? { status: 'up' } : { status: 'down', detail: CREDENTIALS_KEY_MISMATCH };
     } catch (error) {
-      checks.database = { status: 'down', detail: error instanceof Error ? error.message : 'unreachable' };
+      // The reason (which names the database's address) goes to the log, not to this public answer.
+      logger.warn({ err: error }, 'readiness: the database did not answer');
+      checks.database = { status: 'down', detail: 'the database did not answer within 1 s' };
     }
     const log = calls.stats;
     checks.call_log = log.degraded ? { status: 'degraded', detail: `${log.buffered} records buffered, ${log.dropped} dropped` } : { status: 'up' };

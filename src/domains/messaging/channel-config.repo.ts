@@ -27,6 +27,10 @@ export function channelConfigRepo(db: Executor) {
         .onConflict((oc) => oc.columns(['account_id', 'channel']).doUpdateSet({ providers: row.providers, updated_at: row.updated_at }))
         .execute();
     },
+    /** The configuration changed last, of any account: a sample of what the credentials key must open. Across accounts on purpose (a node-wide check). */
+    latest(): Promise<ChannelConfigRow | undefined> {
+      return db.selectFrom('channel_configs').selectAll().where('providers', '!=', '[]').orderBy('updated_at', 'desc').limit(1).executeTakeFirst();
+    },
     async remove(accountId: string, channel: string): Promise<boolean> {
       const result = await db.deleteFrom('channel_configs').where('account_id', '=', accountId).where('channel', '=', channel).executeTakeFirst();
       return result.numDeletedRows > 0n;

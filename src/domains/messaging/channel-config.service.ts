@@ -94,6 +94,16 @@ export class ChannelConfigService {
     return (await this.ofAccount(accountId)).get(channel) ?? [];
   }
 
+  /**
+   * Whether this node's credentials key opens the channel credentials stored last: false when
+   * they were sealed with another key (a node configured with a different
+   * SWITCHBOARD_CREDENTIALS_KEY would fail every send it takes).
+   */
+  async keyOpensStoredCredentials(): Promise<boolean> {
+    const row = await channelConfigRepo(this.storage.db).latest();
+    return row === undefined || this.usable(row.account_id, row).every((provider) => provider.problem === undefined);
+  }
+
   private usable(accountId: string, row: ChannelConfigRow): UsableProvider[] {
     return parseJson<StoredProvider[]>(row.providers).map((provider) => {
       try {
