@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseEnv } from './config.js';
@@ -40,6 +40,31 @@ describe('config', () => {
     const parsed = parseEnv({ SWITCHBOARD_ADMIN_TOKEN: '', PORT: '' });
     expect(parsed.SWITCHBOARD_ADMIN_TOKEN).toBeUndefined();
     expect(parsed.PORT).toBe(3000);
+  });
+
+  it('refuses numbers written other than in digits, and addresses or CIDRs that are none, naming the variable', () => {
+    for (const [name, value] of [['PORT', ' '], ['PORT', '0x10D3'], ['PORT', '1e3'], ['SWITCHBOARD_TOKEN_TTL_S', '0x100'], ['SWITCHBOARD_EGRESS_ALLOW', '999.1.1.1/99'], ['SWITCHBOARD_EGRESS_ALLOW', '10.0.0.0/33'], ['SWITCHBOARD_EGRESS_ALLOW', '::1/129'], ['SWITCHBOARD_TRUST_PROXY', '999.1.1.1/99'], ['SWITCHBOARD_TRUST_PROXY', '10.0.0.1/8/8']]) {
+      const failure = (() => {
+        try {
+          parseEnv({ [name as string]: value });
+          return undefined;
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(failure, `${name}=${value}`).toBeInstanceOf(ConfigError);
+      expect((failure as ConfigError).problems[0]).toMatch(new RegExp(`^${name}: `));
+    }
+    expect(parseEnv({ PORT: ' 4000 ' }).PORT).toBe(4000);
+    expect(parseEnv({ SWITCHBOARD_EGRESS_ALLOW: '10.0.0.0/8, ::1, 192.168.1.10, fd00::/8' }).SWITCHBOARD_EGRESS_ALLOW).toEqual(['10.0.0.0/8', '::1', '192.168.1.10', 'fd00::/8']);
+    expect(parseEnv({ SWITCHBOARD_TRUST_PROXY: '10.0.0.0/8,127.0.0.1' }).SWITCHBOARD_TRUST_PROXY).toBe('10.0.0.0/8,127.0.0.1');
+  });
+
+  it('refuses a kept signing secret that was emptied or cut short', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
+    writeFileSync(join(dir, 'signing-secret'), '  short \n');
+    expect(() => loadConfig({ SWITCHBOARD_DATA_DIR: dir })).toThrow(ConfigError);
+    expect(() => loadConfig({ SWITCHBOARD_DATA_DIR: dir })).toThrow(/signing-secret: the kept signing secret is 5 characters; it must be at least 32/);
   });
 
   it('generates the signing secret once and keeps it in the data directory', () => {

@@ -2,14 +2,32 @@ import { z } from 'zod';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
 
+/** A whole number written in digits only: `0x10D3`, `1e3` or a blank would slip through `Number()`. */
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d{1,12}$/, 'must be a whole number written in digits')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/** An IPv4 or IPv6 address, or a CIDR whose prefix fits its family (`10.0.0.0/8`, `::1/128`). */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
 /** The one schema over the environment. Nothing else in the codebase reads process.env. */
 export const configSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: wholeNumber(0, 65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z
     .string()
@@ -27,20 +45,20 @@ export const configSchema = z.object({
   // Secrets flows refer to by name (a Salesforce connection's token_ref): one file per name, as a
   // container platform mounts them. Defaults to SWITCHBOARD_DATA_DIR/secrets.
   SWITCHBOARD_SECRETS_DIR: z.string().min(1).optional(),
-  SWITCHBOARD_TOKEN_TTL_S: z.coerce.number().int().min(60).max(86_400).default(3600),
-  SWITCHBOARD_CALL_LOG_BUFFER: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
+  SWITCHBOARD_TOKEN_TTL_S: wholeNumber(60, 86_400).default(3600),
+  SWITCHBOARD_CALL_LOG_BUFFER: wholeNumber(0, 10_000_000).default(100_000),
   SWITCHBOARD_WORKER: booleanFlag.default(true),
   // Jobs mostly wait (a callback's dial job lasts as long as its call), so a node runs many at once.
-  SWITCHBOARD_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(20),
-  SWITCHBOARD_MESSAGE_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(20),
+  SWITCHBOARD_WORKER_CONCURRENCY: wholeNumber(1, 10_000).default(20),
+  SWITCHBOARD_MESSAGE_SEND_CONCURRENCY: wholeNumber(1, 10_000).default(20),
   // A node renews its claims on running jobs every third of this; a dead node's jobs are taken over once it runs out.
-  SWITCHBOARD_JOB_LEASE_S: z.coerce.number().int().min(1).max(3600).default(30),
-  SWITCHBOARD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  SWITCHBOARD_JOB_LEASE_S: wholeNumber(1, 3600).default(30),
+  SWITCHBOARD_BODY_LIMIT_BYTES: wholeNumber(1024, 2 ** 40).default(16 * 1024 * 1024),
   // Behind a reverse proxy: whose X-Forwarded-Proto/-Host/-For to believe (true, a hop count, or addresses and CIDRs).
   SWITCHBOARD_TRUST_PROXY: z
     .string()
     .default('false')
-    .refine((v) => /^(true|false|\d+)$/.test(v) || v.split(',').every((part) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(part.trim())), {
+    .refine((v) => /^(true|false|\d+)$/.test(v) || v.split(',').every((part) => isAddressOrCidr(part.trim())), {
       message: 'must be true, false, a hop count, or comma-separated addresses or CIDRs',
     })
     .transform((v): boolean | number | string => (v === 'true' ? true : v === 'false' || v === '0' ? false : /^\d+$/.test(v) ? Number(v) : v)),
@@ -49,7 +67,7 @@ export const configSchema = z.object({
     .string()
     .default('')
     .transform((v) => v.split(',').map((part) => part.trim()).filter((part) => part !== ''))
-    .refine((entries) => entries.every((entry) => entry === '*' || /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry)), {
+    .refine((entries) => entries.every((entry) => entry === '*' || isAddressOrCidr(entry)), {
       message: 'must be comma-separated addresses or CIDRs, or *',
     }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -85,9 +103,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return { ...parsed, signingSecret: parsed.SWITCHBOARD_SIGNING_SECRET ?? ensureSigningSecret(parsed.SWITCHBOARD_DATA_DIR) };
 }
 
+/** The shortest signing secret taken, from the environment or the data directory's file alike. */
+const MIN_SIGNING_SECRET = 32;
+
 function ensureSigningSecret(dataDir: string): string {
   const file = join(resolve(dataDir), 'signing-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    // An emptied or truncated file would sign tokens (and derive the credentials key) with a weak key, or none.
+    if (kept.length < MIN_SIGNING_SECRET) throw new ConfigError([`${file}: the kept signing secret is ${kept.length} characters; it must be at least ${MIN_SIGNING_SECRET} (restore it; or delete the file to have a new one made, after which tokens already issued stop working and, without SWITCHBOARD_CREDENTIALS_KEY, stored channel credentials cannot be opened)`]);
+    return kept;
+  }
   mkdirSync(dirname(file), { recursive: true });
   const secret = randomBytes(48).toString('base64url');
   try {
