@@ -1,6 +1,9 @@
 import { loadConfig, ConfigError } from './config/config.js';
 import { createApp } from './app.js';
 
+/** How long after the grace the worker's stop and the database's close may take before the process exits regardless. */
+const FORCED_EXIT_AFTER_GRACE_MS = 20_000;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config);
@@ -13,6 +16,18 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.server.log.info({ signal }, 'shutting down');
+    // Requests still in flight after the grace (a client uploading slowly) are cut off, so the
+    // node stops within its orchestrator's own grace period instead of being killed mid-write;
+    // the worker then gets its own bounded wait, and a shutdown that still hangs ends the process.
+    const graceMs = config.SWITCHBOARD_SHUTDOWN_GRACE_S * 1000;
+    setTimeout(() => {
+      app.server.log.warn({ graceS: config.SWITCHBOARD_SHUTDOWN_GRACE_S }, 'requests still in flight after the shutdown grace are cut off');
+      app.server.server.closeAllConnections();
+    }, graceMs).unref();
+    setTimeout(() => {
+      app.server.log.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, graceMs + FORCED_EXIT_AFTER_GRACE_MS).unref();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -53,6 +53,8 @@ export const configSchema = z.object({
   SWITCHBOARD_MESSAGE_SEND_CONCURRENCY: wholeNumber(1, 10_000).default(20),
   // A node renews its claims on running jobs every third of this; a dead node's jobs are taken over once it runs out.
   SWITCHBOARD_JOB_LEASE_S: wholeNumber(1, 3600).default(30),
+  // On SIGTERM, requests still in flight after this many seconds (a client uploading slowly) are cut off.
+  SWITCHBOARD_SHUTDOWN_GRACE_S: wholeNumber(0, 3600).default(15),
   SWITCHBOARD_BODY_LIMIT_BYTES: wholeNumber(1024, 2 ** 40).default(16 * 1024 * 1024),
   // Behind a reverse proxy: whose X-Forwarded-Proto/-Host/-For to believe (true, a hop count, or addresses and CIDRs).
   SWITCHBOARD_TRUST_PROXY: z

@@ -68,6 +68,11 @@ export class ServerProcess {
     return Number(line.slice(name.length + 1));
   }
 
+  /** The process's exit code once it exited (null before, or when a signal ended it). */
+  get exitCode(): number | null {
+    return this.child.exitCode;
+  }
+
   async stop(): Promise<void> {
     await this.signal('SIGTERM');
   }
