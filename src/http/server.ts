@@ -47,6 +47,14 @@ function nestingDepth(text: string): number {
   return deepest;
 }
 
+/** A caller's own `X-Request-Id` kept when it is a plain token of sensible length; else one is made. */
+const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestIdOf(request: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && CALLER_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
 /** Builds the HTTP server around already-constructed services; it never opens ports or databases itself. */
 export async function buildServer(services: AppServices, options: ServerOptions): Promise<App> {
   const app = Fastify({
@@ -54,8 +62,8 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     disableRequestLogging: true,
     bodyLimit: options.bodyLimitBytes,
     trustProxy: options.trustProxy,
-    genReqId: () => randomUUID(),
-    requestIdHeader: 'x-request-id',
+    genReqId: requestIdOf,
+    requestIdHeader: false,
     ajv: { customOptions: { coerceTypes: false } },
     // Errors Fastify meets before routing (a path it cannot decode) are problem+json too.
     frameworkErrors: (error, request, reply) => {
@@ -95,6 +103,11 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     else done(new DomainError('unsupported_media_type', `unsupported content encoding: ${encoding}; send the body uncompressed`));
   });
 
+  // Every answer names its request, so a caller can quote it and an operator find it in the log (`reqId`).
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
   app.addHook('onRequest', authHook(services.accounts, options.adminToken));
   app.addHook('preValidation', (request, _reply, done) => {
     const query = request.query as Record<string, unknown> | undefined;

@@ -158,8 +158,22 @@ describe.each(DATABASES)('HTTP conventions (%s)', (db) => {
       expect(response.text).not.toContain('secret internal detail');
       expect(typeof response.body.request_id).toBe('string');
       expect(response.body.detail).toContain(response.body.request_id);
+      expect(response.headers['x-request-id']).toBe(response.body.request_id);
     } finally {
       numbers.list = original;
+    }
+  });
+
+  it('names every answer\'s request in X-Request-Id, keeping a caller\'s plain id and replacing any other', async () => {
+    const acct = await t.newAccount();
+    const made = await t.get('/numbers', acct.token);
+    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const missing = await t.request('GET', '/no-such-route', { headers: { 'x-request-id': 'trace-42.a:b_c' } });
+    expect(missing.status).toBe(404);
+    expect(missing.headers['x-request-id']).toBe('trace-42.a:b_c');
+    for (const unusable of ['x'.repeat(3000), 'has spaces', 'line\tbreak']) {
+      const answered = await t.request('GET', '/health', { headers: { 'x-request-id': unusable } });
+      expect(answered.headers['x-request-id'], unusable.slice(0, 20)).toMatch(/^[0-9a-f-]{36}$/);
     }
   });
 
