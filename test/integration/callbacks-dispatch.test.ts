@@ -128,6 +128,9 @@ describe.each(DATABASES)('callback dispatch (%s)', (db) => {
     await script(acct, CUSTOMER, { behavior: 'no_answer' });
     const failed = await time.until(stateIs(acct, 'failed'), 400);
     expect(failed.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['busy', 'no_answer', 'no_answer']);
+    // Unserved, it holds no agent; each attempt still names the agent it held.
+    expect(failed.agent_id).toBeNull();
+    expect(failed.attempts.map((a: { agent_id: string }) => a.agent_id)).toEqual([ana.id, ana.id, ana.id]);
     expect(await agentStatus(acct, ana.id)).toBe('available');
     await time.pass(120);
     expect((await only(acct)).attempts).toHaveLength(3);
@@ -210,6 +213,16 @@ describe.each(DATABASES)('callback dispatch (%s)', (db) => {
     const played = (await calls(acct)).find((c) => c.kind === 'callback_leg')?.events.find((e: { type: string }) => e.type === 'played');
     expect(played).toMatchObject({ language: 'en-US', text: expect.stringContaining('Press 1') });
   });
+
+  it('lets a customer snooze three times for free, then counts each snooze as an attempt until the skill\'s max_attempts ends the callback', async () => {
+    const acct = await account({ callback_strategy: 'wait_in_queue', max_attempts: 2, retry_delay_s: 10 });
+    // Every call, the customer presses 2 (call me later).
+    await script(acct, CUSTOMER, { dtmf: '2' });
+    await request(acct);
+    const failed = await time.until(stateIs(acct, 'failed'), 600);
+    expect(failed.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['snoozed', 'snoozed', 'snoozed', 'snoozed', 'snoozed']);
+    expect(failed.agent_id).toBeNull();
+  }, 60_000);
 
   it("sets an agent who does not answer their phone away and retries the customer with the next agent", async () => {
     const acct = await account({ max_attempts: 3, retry_delay_s: 60 });

@@ -23,8 +23,18 @@ const LOCKED_AGENT_RETRY_MS = 250;
 const DISPATCH_BATCH = 200;
 /** How often a customer held on the line looks whether another node handed them an agent. */
 const HOLD_POLL_MS = 1000;
-/** Attempts that do not count towards the skill's max_attempts: the customer chose to wait longer. */
-const FREE_OUTCOMES: readonly AttemptOutcome[] = ['snoozed'];
+/**
+ * Snoozes (the customer pressed 2: call me later) that do not count towards the skill's
+ * max_attempts; past these, each counts like an unanswered attempt, so no callback is rescheduled
+ * without end.
+ */
+const FREE_SNOOZES = 3;
+
+/** Attempts that count towards max_attempts: all but the first FREE_SNOOZES snoozes. */
+function countedAttempts(attempts: readonly Attempt[]): number {
+  const snoozes = attempts.filter((attempt) => attempt.outcome === 'snoozed').length;
+  return attempts.length - Math.min(snoozes, FREE_SNOOZES);
+}
 
 interface Dependencies {
   storage: Storage;
@@ -166,7 +176,7 @@ export class CallbackDispatcher {
     if (outcome !== 'answered') {
       await agentLeg.end(outcome).save();
       await customer.add({ type: 'hangup', by: 'platform' }).end('completed').save();
-      await this.unsuccessful(row, 'agent_unreachable', customer.id, 'away');
+      await this.unsuccessful(row, 'agent_unreachable', customer.id, { agentStatus: 'away' });
       return;
     }
     const at = this.now();
@@ -201,7 +211,7 @@ export class CallbackDispatcher {
     await customer.add({ type: 'hangup', by: 'platform' }).end('completed').save();
     if (digit === '2') {
       // To the back of the queue, and not before the skill's retry delay even when nobody else waits.
-      return this.settle(row, 'queued', 'snoozed', customer.id, { retryAfterS: await this.retryDelayS(row), toBack: true });
+      return this.unsuccessful(row, 'snoozed', customer.id, { toBack: true });
     }
     if (digit === '3') return this.settle(row, 'cancelled', 'cancelled', customer.id);
     return this.unsuccessful(row, 'no_input', customer.id);
@@ -232,13 +242,14 @@ export class CallbackDispatcher {
   }
 
   /** Records the attempt and retries after the skill's delay, or fails the callback when attempts are used up or the number is invalid. */
-  private async unsuccessful(row: CallbackRow, outcome: AttemptOutcome, callId: string | null, agentStatus: 'available' | 'away' = 'available'): Promise<void> {
+  private async unsuccessful(row: CallbackRow, outcome: AttemptOutcome, callId: string | null, options: { agentStatus?: 'available' | 'away'; toBack?: boolean } = {}): Promise<void> {
+    const { agentStatus = 'available', toBack = false } = options;
     const skill = await this.skillOrNull(row.account_id, row.skill_id);
     const maxAttempts = skill?.max_attempts ?? SKILL_DEFAULTS.max_attempts;
     const retryDelayS = await this.retryDelayS(row);
-    const counted = parseJson<Attempt[]>(row.attempts).filter((a) => !FREE_OUTCOMES.includes(a.outcome)).length + 1;
-    if (outcome === 'invalid_number' || counted >= maxAttempts) return this.settle(row, 'failed', outcome, callId, { agentStatus });
-    await this.settle(row, 'queued', outcome, callId, { agentStatus, retryAfterS: retryDelayS });
+    const attempts = [...parseJson<Attempt[]>(row.attempts), { at: '', outcome, agent_id: null, call_id: null }];
+    if (outcome === 'invalid_number' || countedAttempts(attempts) >= maxAttempts) return this.settle(row, 'failed', outcome, callId, { agentStatus });
+    await this.settle(row, 'queued', outcome, callId, { agentStatus, retryAfterS: retryDelayS, toBack });
   }
 
   private async retryDelayS(row: CallbackRow): Promise<number> {
@@ -260,9 +271,10 @@ export class CallbackDispatcher {
     const at = now.toISOString();
     const retryAt = new Date(now.getTime() + retryAfterS * 1000);
     const attempts = [...parseJson<Attempt[]>(row.attempts), { at, outcome, agent_id: row.agent_id, call_id: callId }];
+    // A callback that ends unserved holds no agent (its attempts still say who took each); a completed one keeps the agent who served it.
     const change: CallbackChange = to === 'queued'
       ? { agent_id: null, dialing_since: null, accepted_at: null, customer_call_id: null, next_attempt_at: retryAt.toISOString(), ...(toBack ? { queued_at: at } : {}) }
-      : {};
+      : to === 'completed' ? {} : { agent_id: null };
     const from = row.state === 'connected' ? 'connected' : 'dialing';
     await jobs.transaction(async (trx) => {
       if (!(await callbacksRepo(trx, storage.dialect).transition(row.account_id, row.id, from, to, { ...change, attempts: JSON.stringify(attempts) }, at))) return;
