@@ -7,7 +7,13 @@ const FORCED_EXIT_AFTER_GRACE_MS = 20_000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config);
-  await app.server.listen({ port: config.PORT, host: config.HOST });
+  try {
+    await app.server.listen({ port: config.PORT, host: config.HOST });
+  } catch (error) {
+    // The port is taken (or the host unknown): hand back the jobs the worker may have claimed meanwhile before exiting.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   if (!config.SWITCHBOARD_ADMIN_TOKEN) {
     app.server.log.warn('SWITCHBOARD_ADMIN_TOKEN is not set: /admin/* answers 404; use `npm run switchboard -- accounts create` instead');
   }
