@@ -1,11 +1,13 @@
 import { loadConfig, ConfigError } from './config/config.js';
 import { createApp } from './app.js';
+import { holdSqliteServerLock } from './adapters/storage/sqlite-server-lock.js';
 
 /** How long after the grace the worker's stop and the database's close may take before the process exits regardless. */
 const FORCED_EXIT_AFTER_GRACE_MS = 20_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const releaseLock = config.DATABASE_URL.startsWith('sqlite:') ? holdSqliteServerLock(config.DATABASE_URL) : () => undefined;
   const app = await createApp(config);
   try {
     await app.server.listen({ port: config.PORT, host: config.HOST });
@@ -35,7 +37,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }, graceMs + FORCED_EXIT_AFTER_GRACE_MS).unref();
     app.close().then(
-      () => process.exit(0),
+      () => {
+        releaseLock();
+        process.exit(0);
+      },
       (error: unknown) => {
         app.server.log.error({ err: error }, 'shutdown failed');
         process.exit(1);
