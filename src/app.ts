@@ -21,7 +21,7 @@ import { DirectorySecrets } from './adapters/secrets/directory-secrets.js';
 import { FlowSimulator } from './simulation/index.js';
 import { CaseSearchService, CaseStatusesService } from './domains/cases/index.js';
 import { CaseAutomation, CaseSettingsService, CasesService } from './domains/cases/index.js';
-import { abandonedJobs, createJobHandlers, createJobQueue, createWorker, scheduleRecurringJobs, workerMetrics, type Worker } from './jobs/index.js';
+import { abandonedJobs, backlogMetrics, createJobHandlers, createJobQueue, createWorker, scheduleRecurringJobs, workerMetrics, type Worker } from './jobs/index.js';
 import { buildServer } from './http/server.js';
 import { Metrics } from './http/metrics.js';
 import type { AppServices, ReadinessReport } from './http/services.js';
@@ -186,6 +186,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     leaseMs: config.SWITCHBOARD_JOB_LEASE_S * 1000,
   });
   metrics.expose(workerMetrics(worker));
+  for (const source of backlogMetrics(storage.db, clock)) metrics.exposeLabelled(source);
 
   metrics.expose([
     { name: 'switchboard_call_log_buffered', help: 'Call records held in memory while the database is unreachable', read: () => calls.stats.buffered },

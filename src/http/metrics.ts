@@ -9,6 +9,14 @@ export interface GaugeSource {
   monotonic?: boolean;
 }
 
+/** A gauge with labels (a closed set of values each: cardinality stays bounded), read at scrape time. */
+export interface LabelledSource {
+  name: string;
+  help: string;
+  labelNames: readonly string[];
+  read: () => Promise<{ labels: Record<string, string>; value: number }[]>;
+}
+
 /** One registry per app instance, so several apps in one process (tests) never collide. */
 export class Metrics {
   readonly registry = new Registry();
@@ -29,6 +37,24 @@ export class Metrics {
       labelNames: ['route'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [this.registry],
+    });
+  }
+
+  /**
+   * Registers labelled readings taken at scrape time, which may ask the database: a reading that
+   * fails (the database unreachable) shows no series for that scrape rather than failing it.
+   */
+  exposeLabelled(source: LabelledSource): void {
+    new Gauge({
+      name: source.name,
+      help: source.help,
+      labelNames: source.labelNames,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const readings = await source.read().catch(() => []);
+        for (const { labels, value } of readings) this.set(labels, value);
+      },
     });
   }
 

@@ -193,3 +193,16 @@ export async function nextRunAt(db: Executor, types: readonly string[]): Promise
     .executeTakeFirst();
   return row?.run_at;
 }
+
+/** How many jobs of each type are in each state, and the run time of the oldest pending one already due, across the whole table (for /metrics). */
+export function jobBacklog(db: Executor, now: string) {
+  return db
+    .selectFrom('jobs')
+    .select(['type', 'status'])
+    .select((eb) => [
+      eb.fn.countAll<number | string>().as('n'),
+      eb.fn.min<string | null>(eb.case().when(eb.and([eb('status', '=', 'pending'), eb('run_at', '<=', now)])).then(eb.ref('run_at')).end()).as('oldest_due'),
+    ])
+    .groupBy(['type', 'status'])
+    .execute();
+}

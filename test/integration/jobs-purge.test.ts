@@ -82,4 +82,20 @@ describe.each(DATABASES)('idempotency purge job (%s)', (db) => {
       await t.close();
     }
   });
+
+  it('shows the shared job table in /metrics: jobs by type and status, and how long the oldest due one has waited', async () => {
+    const clock = new ManualClock(Date.parse('2026-11-22T10:00:00Z'));
+    const t = await TestApp.start(db, { clock });
+    try {
+      const acct = await t.newAccount();
+      // No worker runs here: the send waits in the table.
+      expect((await t.post('/messages', { body: 'Your order shipped', to: { phoneNumber: '+14155550100' }, rules: ['sms'] }, acct.token)).status).toBe(201);
+      clock.advance(30_000);
+      const text = (await t.get('/metrics')).text;
+      expect(text).toContain('switchboard_jobs_in_table{type="message.send",status="pending"} 1');
+      expect(text).toContain('switchboard_jobs_overdue_seconds{type="message.send"} 30');
+    } finally {
+      await t.close();
+    }
+  });
 });
