@@ -33,8 +33,14 @@ export const scenarioSchema = z.strictObject({
   /** `draft` (the default) or a published version number; the CLI runs the file it is given. */
   version: z.union([z.literal('draft'), z.number().int().min(1)]).default('draft'),
   arguments: z.record(z.string(), z.unknown()).default({}),
+  // Keys checked here rather than by the record's key schema, whose failure only says "Invalid key in record".
   phones: z
-    .record(z.string().refine(isE164, 'must be an E.164 number'), phoneScriptSchema)
+    .record(z.string(), phoneScriptSchema)
+    .superRefine((phones, ctx) => {
+      for (const number of Object.keys(phones)) {
+        if (!isE164(number)) ctx.addIssue({ code: 'custom', path: [number], message: 'must be an E.164 number such as +14155550100' });
+      }
+    })
     .default({}),
   http: z.array(scriptedResponseSchema).max(1000).default([]),
   start_at: instant.refine((at) => Date.parse(at) >= 0, 'must be 1970-01-01 or later').optional(),

@@ -308,6 +308,7 @@ describe('switchboard flows simulate (offline CLI)', () => {
 
     const malformed = await cli(['flows', 'simulate', EXAMPLE_FILE, '--scenario', file('scenario.json', { phones: { nope: {} } })]);
     expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('phones.nope: must be an E.164 number');
     expect((await cli(['flows', 'simulate'])).code).toBe(2);
   });
 });
