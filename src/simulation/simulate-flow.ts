@@ -89,6 +89,7 @@ export async function simulateFlow(definition: FlowDefinition, scenario: Scenari
       },
     },
     countryOf: () => Promise.resolve(country),
+    virtualTime: true,
     ownsNumber: (_accountId, number) => parts.ownsNumber?.(number) ?? Promise.resolve(true),
   };
   const interactionId = 'simulation';

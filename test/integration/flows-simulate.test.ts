@@ -227,6 +227,24 @@ describe.each(DATABASES)('flows without arguments, and the splitter\'s seed (%s)
     expect(version.body.reason).toMatch(/no longer one of the account's numbers/);
   });
 
+  it('shows run_function the scenario\'s clock, as time_rules see it, and seeds its Math.random', async () => {
+    const acct = await t.newAccount();
+    const definition = {
+      variables: { year: '', draw: '' },
+      start: 'fn',
+      components: [
+        { id: 'fn', type: 'run_function', config: { code: 'export default () => ({ year: new Date().getUTCFullYear(), draw: Math.random() })' }, exits: { success: 'end', error: 'end' } },
+        { id: 'end', type: 'end_flow' },
+      ],
+    };
+    const flowId = (await t.post('/flows', { name: 'Clock', definition }, acct.token)).body.id as string;
+    const run = async (seed: number) => (await t.post(`/flows/${flowId}/simulate`, { start_at: '2020-01-06T10:00:00Z', seed }, acct.token)).body as { variables: Record<string, string> };
+    const [first, again, other] = [await run(7), await run(7), await run(8)];
+    expect(first.variables.year).toBe('2020');
+    expect(again.variables.draw).toBe(first.variables.draw);
+    expect(other.variables.draw).not.toBe(first.variables.draw);
+  });
+
   it('runs a flow as GET /flows/{id} returns it in the offline CLI, sticky splits landing where the server puts them', async () => {
     const acct = await t.newAccount();
     const sticky = {

@@ -52,6 +52,8 @@ export interface FlowServices {
   countryOf?: (accountId: string) => Promise<string>;
   /** Whether a number is still one of the account's: make_outbound_call's `from` must be (checked at publish, and again when dialling). */
   ownsNumber?: (accountId: string, number: string) => Promise<boolean>;
+  /** The clock is virtual (a simulation): a run_function sees its time, and draws random numbers seeded from `random`. */
+  virtualTime?: boolean;
 }
 
 /** Named secrets (access tokens) that flow definitions refer to without holding them. */

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { FairQueue } from '../../../kernel/fair-queue.js';
 import type { RunRequest } from './sandbox-worker.mjs';
 import { readReply, toOutcome, truncate } from './sandbox-reply.js';
-import type { SandboxLimits, SandboxOutcome, SandboxPoolOptions, SandboxPoolStats } from './sandbox-types.js';
+import type { SandboxLimits, SandboxOutcome, SandboxPoolOptions, SandboxPoolStats, SandboxRunContext } from './sandbox-types.js';
 
 const DEFAULT_GRACE_MS = 1000;
 /**
@@ -27,6 +27,7 @@ interface Job {
   code: string;
   vars: Readonly<Record<string, string>>;
   limits: SandboxLimits;
+  virtualTime: SandboxRunContext['virtualTime'];
   resolve(outcome: SandboxOutcome): void;
   reject(error: Error): void;
 }
@@ -81,13 +82,13 @@ export class SandboxPool {
   }
 
   /**
-   * `runUserFunction` (sandbox.ts) on this pool for `owner` (an account): while runs wait for a
-   * thread, owners take turns. Rejects once the pool is closed.
+   * `runUserFunction` (sandbox.ts) on this pool: while runs wait for a thread, the accounts that
+   * sent them take turns. Rejects once the pool is closed.
    */
-  run(code: string, vars: Readonly<Record<string, string>>, limits: SandboxLimits, owner = ''): Promise<SandboxOutcome> {
+  run(code: string, vars: Readonly<Record<string, string>>, limits: SandboxLimits, context: SandboxRunContext = {}): Promise<SandboxOutcome> {
     if (this.closed) return Promise.reject(new Error('the sandbox pool is closed'));
     return new Promise<SandboxOutcome>((resolve, reject) => {
-      this.queue.push(owner, { id: this.nextId++, code, vars, limits, resolve, reject });
+      this.queue.push(context.accountId ?? '', { id: this.nextId++, code, vars, limits, virtualTime: context.virtualTime, resolve, reject });
       this.dispatch();
     });
   }
@@ -156,6 +157,7 @@ export class SandboxPool {
       code: job.code,
       varsJson: JSON.stringify(job.vars),
       limits: { timeoutMs: job.limits.timeoutMs, memoryMb: job.limits.memoryMb },
+      ...(job.virtualTime ? { virtualTime: job.virtualTime } : {}),
     };
     slot.worker.postMessage(request);
   }

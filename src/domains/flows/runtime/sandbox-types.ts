@@ -14,6 +14,17 @@ export interface SandboxLimits {
   memoryMb: number;
 }
 
+/** Who runs a function, and on what clock. */
+export interface SandboxRunContext {
+  /** The account running it: accounts whose runs wait for a thread take turns. */
+  accountId?: string;
+  /**
+   * A simulation's virtual clock: the function's `Date` reads this instant (moving on at the real
+   * pace while it runs) and `Math.random` draws from this seed, so a scenario repeats exactly.
+   */
+  virtualTime?: { nowMs: number; seed: number };
+}
+
 export type SandboxFailureReason = 'timeout' | 'memory' | 'exception' | 'invalid_result';
 
 export type SandboxOutcome =

@@ -74,6 +74,7 @@ import { newQuickJSWASMModule, newVariant, RELEASE_SYNC, Scope } from 'quickjs-e
  * @property {string} code The user's ES module.
  * @property {string} varsJson The variables, as a JSON object of strings.
  * @property {RunLimits} limits
+ * @property {{ nowMs: number, seed: number }} [virtualTime] A simulation's clock and seed (see {@link virtualTimePrelude}).
  */
 
 /**
@@ -144,12 +145,45 @@ const MAX_ERROR_CHARS = 500;
 const WARM_UP_LIMITS = { timeoutMs: 10_000, memoryMb: 8 };
 const MODULE_FILENAME = 'function.js';
 const HARNESS_FILENAME = 'sandbox-harness.js';
+const PRELUDE_FILENAME = 'sandbox-virtual-time.js';
 
 /**
  * Evaluated before the user's module, so the built-ins it captures cannot be replaced by it.
  * `call` invokes the default export with a frozen copy of the variables; `collect` turns the
  * returned object into a JSON string of string values, or a JSON `{ error }` explaining why not.
  */
+/**
+ * Evaluated before the user's module in a simulation: `Date` reads the virtual instant (moving on
+ * at the real pace from there), and `Math.random` is a seeded mulberry32, so a scenario repeats
+ * exactly. Dates built from explicit values, `Date.parse` and `Date.UTC` are unchanged, and
+ * `instanceof Date` still holds.
+ * @param {number} shiftMs The virtual instant minus the host's now.
+ * @param {number} seed
+ * @returns {string}
+ */
+const virtualTimePrelude = (shiftMs, seed) => `(() => {
+  'use strict';
+  const RealDate = Date;
+  const now = () => RealDate.now() + ${shiftMs};
+  function VirtualDate(...args) {
+    if (new.target === undefined) return new RealDate(now()).toString();
+    return args.length === 0 ? new RealDate(now()) : new RealDate(...args);
+  }
+  VirtualDate.prototype = RealDate.prototype;
+  VirtualDate.now = now;
+  VirtualDate.parse = RealDate.parse;
+  VirtualDate.UTC = RealDate.UTC;
+  Object.defineProperty(RealDate.prototype, 'constructor', { value: VirtualDate, writable: true, configurable: true });
+  globalThis.Date = VirtualDate;
+  let state = ${seed >>> 0};
+  Math.random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+})();`;
+
 const HARNESS = `(() => {
   'use strict';
   const { freeze, keys, create } = Object;
@@ -352,7 +386,8 @@ async function instantiate(ceilingBytes) {
  * @param {Engine} engine
  */
 function warmUp(engine) {
-  const outcome = runInModule(engine, 'export default (vars) => ({ warm: vars.warm })', '{"warm":"yes"}', WARM_UP_LIMITS, performance.now());
+  const warm = { type: /** @type {const} */ ('run'), id: 0, code: 'export default (vars) => ({ warm: vars.warm })', varsJson: '{"warm":"yes"}', limits: WARM_UP_LIMITS };
+  const outcome = runInModule(engine, warm, performance.now());
   if (!outcome.ok) throw new Error(`the QuickJS sandbox failed its warm-up run: ${outcome.error}`);
 }
 
@@ -381,7 +416,7 @@ async function serve(port, request) {
   port.postMessage(started);
   const startedAt = performance.now();
   const refusalsBefore = engine.memory.refusals;
-  const outcome = runInModule(engine, request.code, request.varsJson, request.limits, startedAt);
+  const outcome = runInModule(engine, request, startedAt);
   /** @type {DoneReply} */
   const done = {
     type: 'done',
@@ -396,13 +431,12 @@ async function serve(port, request) {
 
 /**
  * @param {Engine} engine
- * @param {string} code
- * @param {string} varsJson
- * @param {RunLimits} limits
+ * @param {RunRequest} request
  * @param {number} startedAt
  * @returns {RunResult}
  */
-function runInModule(engine, code, varsJson, limits, startedAt) {
+function runInModule(engine, request, startedAt) {
+  const { code, varsJson, limits, virtualTime } = request;
   const refusalsBefore = engine.memory.refusals;
   const scope = new Scope();
   /** @type {QuickJSRuntime | undefined} */
@@ -416,7 +450,7 @@ function runInModule(engine, code, varsJson, limits, startedAt) {
     runtime.setMaxStackSize(MAX_STACK_BYTES);
     const context = scope.manage(runtime.newContext());
     run = new SandboxRun(runtime, context, scope, engine.memory, limits, startedAt + limits.timeoutMs);
-    outcome = { ok: true, result: run.execute(code, varsJson) };
+    outcome = { ok: true, result: run.execute(code, varsJson, virtualTime) };
   } catch (error) {
     if (!(error instanceof SandboxFailure)) {
       // A host-level fault (the native stack overflowing inside WebAssembly, an abort): the
@@ -494,10 +528,12 @@ class SandboxRun {
   /**
    * @param {string} code
    * @param {string} varsJson
+   * @param {{ nowMs: number, seed: number }} [virtualTime]
    * @returns {Record<string, string>}
    */
-  execute(code, varsJson) {
+  execute(code, varsJson, virtualTime) {
     const { context } = this;
+    if (virtualTime) this.manage(context.unwrapResult(context.evalCode(virtualTimePrelude(virtualTime.nowMs - Date.now(), virtualTime.seed), PRELUDE_FILENAME)));
     const harness = this.manage(context.unwrapResult(context.evalCode(HARNESS, HARNESS_FILENAME)));
     const callDefault = this.manage(context.getProp(harness, 0));
     const collect = this.manage(context.getProp(harness, 1));

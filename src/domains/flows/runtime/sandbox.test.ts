@@ -283,6 +283,24 @@ describe('runUserFunction', () => {
     expect(outcome).toMatchObject({ ok: false, reason: 'invalid_result', error: expect.stringContaining('variable "nested"') });
   });
 
+  it('shows a simulation\'s virtual time to Date and seeds Math.random, leaving explicit dates alone', async () => {
+    const nowMs = Date.parse('2020-01-06T10:00:00Z');
+    const code = `export default () => ({
+      today: new Date().toISOString().slice(0, 13), now: Math.floor(Date.now() / 3600000) * 3600000, text: Date().slice(0, 15),
+      epoch: new Date(0).toISOString(), parsed: Date.parse('2030-01-01T00:00:00Z'), isDate: new Date() instanceof Date,
+      draws: [Math.random(), Math.random()].join(' '),
+    })`;
+    const first = await runUserFunction(code, {}, limits, { virtualTime: { nowMs, seed: 42 } });
+    expect(first).toMatchObject({ ok: true, result: { today: '2020-01-06T10', now: String(nowMs), text: 'Mon Jan 06 2020', epoch: '1970-01-01T00:00:00.000Z', parsed: String(Date.parse('2030-01-01T00:00:00Z')), isDate: 'true' } });
+    const again = await runUserFunction(code, {}, limits, { virtualTime: { nowMs, seed: 42 } });
+    const other = await runUserFunction(code, {}, limits, { virtualTime: { nowMs, seed: 43 } });
+    const real = await runUserFunction(code, {}, limits);
+    if (!first.ok || !again.ok || !other.ok || !real.ok) throw new Error('a run failed');
+    expect(again.result.draws).toBe(first.result.draws);
+    expect(other.result.draws).not.toBe(first.result.draws);
+    expect(real.result.today).toBe(new Date().toISOString().slice(0, 13));
+  });
+
   it('gives the code no host access', async () => {
     const outcome = await run(`export default () => ({
       process: typeof process,
@@ -434,7 +452,7 @@ describe('the sandbox pool', () => {
     await withPool({ size: 1 }, async (pool) => {
       const finished: string[] = [];
       const submit = (owner: string, name: string) =>
-        pool.run(`export default () => ({ name: '${name}' })`, {}, limits, owner).then((outcome) => {
+        pool.run(`export default () => ({ name: '${name}' })`, {}, limits, { accountId: owner }).then((outcome) => {
           expect(outcome).toMatchObject({ ok: true });
           finished.push(name);
         });

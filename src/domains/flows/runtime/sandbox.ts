@@ -34,10 +34,10 @@
  * `closeSandbox()` closes it (the app's `close()` calls it) and a later run starts a new one.
  */
 import { SandboxPool } from './sandbox-pool.js';
-import type { SandboxLimits, SandboxOutcome } from './sandbox-types.js';
+import type { SandboxLimits, SandboxOutcome, SandboxRunContext } from './sandbox-types.js';
 
 export { SandboxPool } from './sandbox-pool.js';
-export type { SandboxFailureReason, SandboxLimits, SandboxOutcome, SandboxPoolOptions, SandboxPoolStats } from './sandbox-types.js';
+export type { SandboxFailureReason, SandboxLimits, SandboxOutcome, SandboxPoolOptions, SandboxPoolStats, SandboxRunContext } from './sandbox-types.js';
 
 let shared: SandboxPool | undefined;
 
@@ -50,9 +50,9 @@ let shared: SandboxPool | undefined;
  * be instantiated, the worker thread cannot load). `durationMs` counts from the start of the run,
  * not the wait for a thread or the one-off instantiation of QuickJS in a new thread.
  */
-export async function runUserFunction(code: string, vars: Readonly<Record<string, string>>, limits: SandboxLimits, accountId?: string): Promise<SandboxOutcome> {
+export async function runUserFunction(code: string, vars: Readonly<Record<string, string>>, limits: SandboxLimits, context: SandboxRunContext = {}): Promise<SandboxOutcome> {
   shared ??= new SandboxPool();
-  return shared.run(code, vars, limits, accountId);
+  return shared.run(code, vars, limits, context);
 }
 
 /** Closes the shared pool (see {@link SandboxPool.close}); a later run starts a new one. */

@@ -18,7 +18,10 @@ export const salesforceDataDip: ComponentHandler<'salesforce_data_dip'> = async 
 };
 
 export const runFunction: ComponentHandler<'run_function'> = async (config, context) => {
-  const result = await runUserFunction(config.code, { ...context.variables }, { timeoutMs: config.timeout_ms, memoryMb: config.memory_mb }, context.accountId);
+  const { clock, random, virtualTime } = context.services;
+  // In a simulation the function sees the scenario's clock and seed, as time_rules and the splitter do.
+  const onVirtualTime = virtualTime ? { virtualTime: { nowMs: clock.now().getTime(), seed: Math.floor(random() * 2 ** 32) } } : {};
+  const result = await runUserFunction(config.code, { ...context.variables }, { timeoutMs: config.timeout_ms, memoryMb: config.memory_mb }, { accountId: context.accountId, ...onVirtualTime });
   if (!result.ok) return next('error', { error: result.error, reason: result.reason, duration_ms: result.durationMs });
   const unnamed = Object.keys(result.result).filter((key) => !isVariableName(key));
   if (unnamed.length > 0) {
