@@ -13,6 +13,18 @@ const toAccount = (row: AccountRow): Account => ({
 /** Read by every rate-limited request (ports/reusable-statement.ts). */
 const findById = reusable((db, key: { id: string }) => db.selectFrom('accounts').selectAll().where('id', '=', key.id));
 
+/** Stamps an account's client or service token revoked; false when it is unknown or already revoked. */
+async function revoke(db: Executor, table: 'clients' | 'service_tokens', accountId: string, id: string, at: string): Promise<boolean> {
+  const result = await db
+    .updateTable(table)
+    .set({ revoked_at: at })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
 export function accountsRepo(db: Executor) {
   return {
     async insertAccount(account: Account): Promise<void> {
@@ -45,15 +57,8 @@ export function accountsRepo(db: Executor) {
       const row = await db.selectFrom('clients').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow();
       return Number(row.n);
     },
-    async revokeClient(accountId: string, id: string, at: string): Promise<boolean> {
-      const result = await db
-        .updateTable('clients')
-        .set({ revoked_at: at })
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+    revokeClient(accountId: string, id: string, at: string): Promise<boolean> {
+      return revoke(db, 'clients', accountId, id, at);
     },
     /** Replaces a client's secret; false when it is unknown or revoked. */
     async replaceClientSecret(accountId: string, id: string, secretHash: string) {
@@ -93,15 +98,8 @@ export function accountsRepo(db: Executor) {
         .where('id', '=', id)
         .executeTakeFirst();
     },
-    async revokeServiceToken(accountId: string, id: string, at: string): Promise<boolean> {
-      const result = await db
-        .updateTable('service_tokens')
-        .set({ revoked_at: at })
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+    revokeServiceToken(accountId: string, id: string, at: string): Promise<boolean> {
+      return revoke(db, 'service_tokens', accountId, id, at);
     },
   };
 }
