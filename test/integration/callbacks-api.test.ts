@@ -159,6 +159,10 @@ describe.each(DATABASES)('callback requests over the API (%s)', (db) => {
     expect((await t.patch(`/skills/${billing.id}`, { name: 'Invoices' }, acct.token)).status).toBe(200);
     expect((await list(acct, `?skill=Invoices`)).total).toBe(2);
     expect((await list(acct, `?skill=Billing`)).total).toBe(0);
+    // Once the skill is deleted, the name its callbacks were requested under finds them.
+    expect((await t.delete(`/skills/${billing.id}`, acct.token)).status).toBe(204);
+    expect((await list(acct, `?skill=Billing`))._embedded.callbacks.map((c: { callback_number: string }) => c.callback_number)).toEqual(['+13855551203', '+13855551201']);
+    expect((await list(acct, `?skill=Invoices`)).total).toBe(0);
 
     const seen: string[] = [];
     let url: string | undefined = '/callbacks?per_page=2';

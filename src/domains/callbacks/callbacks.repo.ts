@@ -32,11 +32,16 @@ export const toCallbackEvent = (row: CallbackRow): Record<string, unknown> => ca
 export type CallbackChange = Partial<Pick<CallbackRow, 'agent_id' | 'attempts' | 'queued_at' | 'next_attempt_at' | 'dialing_since' | 'accepted_at' | 'customer_call_id'>>;
 
 /** The list filters with the skill resolved to its id. */
-export type CallbackQuery = Omit<CallbackFilters, 'skill'> & { skillId?: string | undefined };
+/** By the skill's id (a current skill), or by the name a callback was requested under when its skill was since deleted. */
+export type CallbackQuery = Omit<CallbackFilters, 'skill'> & { skillId?: string | undefined; deletedSkill?: string | undefined };
 
 function filtered(db: Executor, accountId: string, filters: CallbackQuery) {
   let query = db.selectFrom('callbacks').where('account_id', '=', accountId);
   if (filters.skillId !== undefined) query = query.where('skill_id', '=', filters.skillId);
+  if (filters.deletedSkill !== undefined) {
+    const skills = db.selectFrom('skills').select('id').where('account_id', '=', accountId);
+    query = query.where('skill', '=', filters.deletedSkill).where('skill_id', 'not in', skills);
+  }
   if (filters.state !== undefined) query = query.where('state', '=', filters.state);
   if (filters.created_from !== undefined) query = query.where('created_at', '>=', filters.created_from);
   if (filters.created_to !== undefined) query = query.where('created_at', '<', filters.created_to);

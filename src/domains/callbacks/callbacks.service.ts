@@ -78,13 +78,16 @@ export class CallbacksService {
     return toCallback(row);
   }
 
-  /** `filters.skill` is a skill's current exact name; its callbacks are found by id, so a renamed skill keeps them. */
+  /**
+   * `filters.skill` is a skill's current exact name, whose callbacks are found by id (a renamed
+   * skill keeps them, and its old name finds none); a name no skill has now finds the callbacks of
+   * a deleted skill that had it.
+   */
   async list(accountId: string, filters: CallbackFilters, after: [string, string] | undefined, perPage: number): Promise<Page<Callback>> {
     const repo = callbacksRepo(this.storage.db, this.storage.dialect);
     const { skill: skillName, ...rest } = filters;
     const skill = skillName === undefined ? undefined : await this.skills.findByExactName(accountId, skillName);
-    if (skillName !== undefined && !skill) return { items: [], total: 0 };
-    const scoped = { ...rest, skillId: skill?.id };
+    const scoped = skill ? { ...rest, skillId: skill.id } : { ...rest, deletedSkill: skillName };
     const [rows, total] = await Promise.all([repo.list(accountId, scoped, after, perPage + 1), repo.count(accountId, scoped)]);
     const page = pageOf(rows, perPage, total, (row) => [row.created_at, row.id]);
     return { ...page, items: page.items.map(toCallback) };
