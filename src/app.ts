@@ -71,7 +71,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
   const storage = overrides.storage ?? createStorage(config.DATABASE_URL);
-  await migrateStorage(storage);
+  const migrated = await migrateStorage(storage);
+  if (migrated.length > 0) logger.info({ migrations: migrated }, `applied ${migrated.length} database migration${migrated.length === 1 ? '' : 's'}`);
 
   const metrics = new Metrics();
   const accounts = new AccountsService(storage, clock, { signingSecret: config.signingSecret, tokenTtlSeconds: config.SWITCHBOARD_TOKEN_TTL_S });
