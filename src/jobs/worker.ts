@@ -32,6 +32,8 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
   readonly stats: WorkerStats = { claimed: 0, succeeded: 0, retried: 0, failed: 0, leasesLost: 0, running: 0 };
   private readonly runners = new Map<string, Runner>();
   private readonly types: string[];
+  /** Claim passes that failed in a row (the database unreachable). */
+  private failedClaims = 0;
   /** The types that take the shared slots. */
   private readonly shared: string[];
   private readonly pools: JobPools;
@@ -144,8 +146,12 @@ class JobWorker<S extends PayloadSchemas> implements Worker {
       this.again = false;
       try {
         await this.claimUntilFullOrIdle();
+        if (this.failedClaims > 0) this.run.logger.info({ failures: this.failedClaims }, 'claiming jobs works again');
+        this.failedClaims = 0;
       } catch (error) {
-        this.run.logger.warn({ err: error }, 'claiming jobs failed; trying again at the next poll');
+        // Said once per outage, not at every poll while the database stays away.
+        if (this.failedClaims === 0) this.run.logger.warn({ err: error }, 'claiming jobs failed; trying again at every poll until it works');
+        this.failedClaims += 1;
         return;
       }
     } while (this.again && this.state === 'started');
