@@ -21,9 +21,15 @@ export function workerMetrics(worker: Pick<Worker, 'stats'>) {
  * which grows when the workers fall behind or none runs.
  */
 export function backlogMetrics(db: Db, clock: Clock) {
-  const read = async () => {
-    const now = clock.now();
-    return { now: now.getTime(), rows: await jobBacklog(db, now.toISOString()) };
+  // Both gauges are collected in one scrape: they share one query.
+  let reading: Promise<{ now: number; rows: Awaited<ReturnType<typeof jobBacklog>> }> | undefined;
+  const read = () => {
+    if (!reading) {
+      const now = clock.now();
+      reading = jobBacklog(db, now.toISOString()).then((rows) => ({ now: now.getTime(), rows }));
+      void reading.finally(() => (reading = undefined)).catch(() => undefined);
+    }
+    return reading;
   };
   return [
     {
