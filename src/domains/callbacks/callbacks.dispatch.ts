@@ -1,17 +1,11 @@
-import type { Clock } from '../../kernel/clock.js';
-import { DomainError } from '../../kernel/errors.js';
-import type { EventPublisher } from '../../ports/events.js';
-import type { Job, JobQueue } from '../../ports/jobs.js';
-import type { Executor, Storage } from '../../ports/storage.js';
 import type { Announcement, CallControl, LegOutcome } from '../../ports/telephony.js';
-import { DEFAULT_ANNOUNCEMENTS, SKILL_DEFAULTS, type AgentsService, type Skill, type SkillsService } from '../directory/index.js';
+import { DEFAULT_ANNOUNCEMENTS, SKILL_DEFAULTS, type Skill } from '../directory/index.js';
 import type { CallLog } from '../continuity/index.js';
 import { LoggedCall } from '../continuity/index.js';
-import type { Attempt, AttemptOutcome } from './callbacks.model.js';
-import { callbacksRepo, toCallbackEvent, type CallbackChange, type CallbackRow } from './callbacks.repo.js';
-import { parseJson } from '../../kernel/json.js';
+import { callbacksRepo, type CallbackRow } from './callbacks.repo.js';
 import { newId } from '../../kernel/ids.js';
 import { HeldCustomers } from './held-customers.js';
+import { AttemptEndings, type EndingDependencies } from './attempt-endings.js';
 
 /** How long the customer's and the agent's phones ring before the attempt counts as no answer. */
 const RING_TIMEOUT_S = 30;
@@ -23,29 +17,9 @@ const LOCKED_AGENT_RETRY_MS = 250;
 const DISPATCH_BATCH = 200;
 /** How often a customer held on the line looks whether another node handed them an agent. */
 const HOLD_POLL_MS = 1000;
-/**
- * Snoozes (the customer pressed 2: call me later) that do not count towards the skill's
- * max_attempts; past these, each counts like an unanswered attempt, so no callback is rescheduled
- * without end.
- */
-const FREE_SNOOZES = 3;
-
-/** Attempts that count towards max_attempts: all but the first FREE_SNOOZES snoozes. */
-function countedAttempts(attempts: readonly Attempt[]): number {
-  const snoozes = attempts.filter((attempt) => attempt.outcome === 'snoozed').length;
-  return attempts.length - Math.min(snoozes, FREE_SNOOZES);
-}
-
-interface Dependencies {
-  storage: Storage;
-  clock: Clock;
-  skills: SkillsService;
-  agents: AgentsService;
+interface Dependencies extends EndingDependencies {
   telephony: CallControl;
   calls: CallLog;
-  jobs: JobQueue<Job>;
-  /** Where callback.connected and callback.failed go, inside the transaction of the change. */
-  events: EventPublisher;
 }
 
 /**
@@ -55,14 +29,16 @@ interface Dependencies {
  */
 export class CallbackDispatcher {
   private readonly held: HeldCustomers;
+  private readonly endings: AttemptEndings;
 
   constructor(private readonly deps: Dependencies) {
     this.held = new HeldCustomers(deps.clock, HOLD_POLL_MS);
+    this.endings = new AttemptEndings(deps);
   }
 
   /** Hands out the front of the skill's queue until callbacks or agents run out. */
   async dispatch(accountId: string, skillId: string): Promise<void> {
-    const skill = await this.skillOrNull(accountId, skillId);
+    const skill = await this.deps.skills.find(accountId, skillId);
     if (!skill) {
       // The skill was deleted (its deletion wakes this queue): nobody can take its callbacks any more.
       await callbacksRepo(this.deps.storage.db, this.deps.storage.dialect).cancelQueuedOfSkill(accountId, skillId, this.now());
@@ -92,16 +68,16 @@ export class CallbackDispatcher {
         for (const leg of legs) await LoggedCall.closeInterrupted(this.deps.calls, this.deps.clock, accountId, leg);
       }
       // A held customer's agent (handed out after the node died) is free again.
-      if (row?.state === 'dialing') await this.unsuccessful(row, 'interrupted', row.customer_call_id);
-      if (row?.state === 'connected') await this.finish(row, row.customer_call_id);
+      if (row?.state === 'dialing') await this.endings.unsuccessful(row, 'interrupted', row.customer_call_id);
+      if (row?.state === 'connected') await this.endings.finished(row, row.customer_call_id);
       return;
     }
-    const skill = (await this.skillOrNull(accountId, claimed.skill_id)) ?? { ...SKILL_DEFAULTS, id: claimed.skill_id, name: claimed.skill, created_at: at, updated_at: at };
+    const skill = (await this.deps.skills.find(accountId, claimed.skill_id)) ?? { ...SKILL_DEFAULTS, id: claimed.skill_id, name: claimed.skill, created_at: at, updated_at: at };
     const customer = this.leg(accountId, claimed.skill, claimed.number, legId);
     const outcome = await this.ring(customer, claimed.number);
     if (outcome !== 'answered') {
       await customer.end(outcome).save();
-      await this.unsuccessful(claimed, outcome, customer.id);
+      await this.endings.unsuccessful(claimed, outcome, customer.id);
       return;
     }
     const { greeting, prompt, language } = announcementOf(skill);
@@ -176,15 +152,15 @@ export class CallbackDispatcher {
     if (outcome !== 'answered') {
       await agentLeg.end(outcome).save();
       await customer.add({ type: 'hangup', by: 'platform' }).end('completed').save();
-      await this.unsuccessful(row, 'agent_unreachable', customer.id, { agentStatus: 'away' });
+      await this.endings.unsuccessful(row, 'agent_unreachable', customer.id, { agentStatus: 'away' });
       return;
     }
     const at = this.now();
     await this.deps.jobs.transaction(async (trx) => {
       if (await callbacksRepo(trx, storage.dialect).transition(row.account_id, row.id, 'dialing', 'connected', { customer_call_id: customer.id }, at)) {
-        await this.publish(trx, row, 'callback.connected');
+        await this.endings.publish(trx, row, 'callback.connected');
       }
-      await this.wake(trx, row);
+      await this.endings.wake(trx, row);
     });
     const bridge = new LoggedCall(this.deps.calls, this.deps.clock, row.account_id, { id: bridgeId, kind: 'callback_bridge', direction: 'outbound', from: row.number, to: phone ?? '', skill: row.skill });
     await Promise.all([bridge.add({ type: 'bridged', to: phone ?? '' }).save(), customer.add({ type: 'bridged', to: phone ?? '' }).save()]);
@@ -194,7 +170,7 @@ export class CallbackDispatcher {
       customer.add({ type: 'hangup', by: 'callee' }).end('completed').save(),
       agentLeg.add({ type: 'hangup', by: 'callee' }).end('completed').save(),
     ]);
-    await this.finish(row, customer.id);
+    await this.endings.finished(row, customer.id);
   }
 
   private async afterPrompt(row: CallbackRow, customer: LoggedCall, digit: string | null): Promise<void> {
@@ -204,17 +180,17 @@ export class CallbackDispatcher {
       await customer.add({ type: 'queued', queue: row.skill }).save();
       await storage.db.transaction().execute(async (trx) => {
         await callbacksRepo(trx, storage.dialect).transition(row.account_id, row.id, 'dialing', 'dialing', { accepted_at: this.now(), customer_call_id: customer.id }, this.now());
-        await this.wake(trx, row);
+        await this.endings.wake(trx, row);
       });
       return this.holdForAgent(row, customer);
     }
     await customer.add({ type: 'hangup', by: 'platform' }).end('completed').save();
     if (digit === '2') {
       // To the back of the queue, and not before the skill's retry delay even when nobody else waits.
-      return this.unsuccessful(row, 'snoozed', customer.id, { toBack: true });
+      return this.endings.unsuccessful(row, 'snoozed', customer.id, { toBack: true });
     }
-    if (digit === '3') return this.settle(row, 'cancelled', 'cancelled', customer.id);
-    return this.unsuccessful(row, 'no_input', customer.id);
+    if (digit === '3') return this.endings.cancelled(row, customer.id);
+    return this.endings.unsuccessful(row, 'no_input', customer.id);
   }
 
   /**
@@ -234,67 +210,11 @@ export class CallbackDispatcher {
         return;
       }
       if (current.agent_id !== null) return this.connect(current, customer);
-      if (!(await this.skillOrNull(row.account_id, row.skill_id))) {
+      if (!(await this.deps.skills.find(row.account_id, row.skill_id))) {
         await customer.add({ type: 'hangup', by: 'platform' }).end('completed').save();
-        return this.settle(current, 'cancelled', 'cancelled', customer.id);
+        return this.endings.cancelled(current, customer.id);
       }
     }
-  }
-
-  /** Records the attempt and retries after the skill's delay, or fails the callback when attempts are used up or the number is invalid. */
-  private async unsuccessful(row: CallbackRow, outcome: AttemptOutcome, callId: string | null, options: { agentStatus?: 'available' | 'away'; toBack?: boolean } = {}): Promise<void> {
-    const { agentStatus = 'available', toBack = false } = options;
-    const skill = await this.skillOrNull(row.account_id, row.skill_id);
-    const maxAttempts = skill?.max_attempts ?? SKILL_DEFAULTS.max_attempts;
-    const retryDelayS = await this.retryDelayS(row);
-    const attempts = [...parseJson<Attempt[]>(row.attempts), { at: '', outcome, agent_id: null, call_id: null }];
-    if (outcome === 'invalid_number' || countedAttempts(attempts) >= maxAttempts) return this.settle(row, 'failed', outcome, callId, { agentStatus });
-    await this.settle(row, 'queued', outcome, callId, { agentStatus, retryAfterS: retryDelayS, toBack });
-  }
-
-  private async retryDelayS(row: CallbackRow): Promise<number> {
-    return (await this.skillOrNull(row.account_id, row.skill_id))?.retry_delay_s ?? SKILL_DEFAULTS.retry_delay_s;
-  }
-
-  private finish(row: CallbackRow, callId: string | null): Promise<void> {
-    return this.settle({ ...row, state: 'connected' }, 'completed', 'answered', callId);
-  }
-
-  /** Leaves the current state with the attempt recorded, frees the agent and wakes the skill's queue, in one transaction. */
-  private async settle(row: CallbackRow, to: 'queued' | 'completed' | 'failed' | 'cancelled', outcome: AttemptOutcome, callId: string | null, options: SettleOptions = {}): Promise<void> {
-    const { storage, jobs, agents } = this.deps;
-    const { agentStatus = 'available', retryAfterS = 0, toBack = false } = options;
-    // A callback whose skill was deleted meanwhile has no queue to go back to.
-    if (to === 'queued' && !(await this.skillOrNull(row.account_id, row.skill_id))) return this.settle(row, 'cancelled', outcome, callId, options);
-    // The attempt, the retry time and the new place in the queue all count from one instant.
-    const now = this.deps.clock.now();
-    const at = now.toISOString();
-    const retryAt = new Date(now.getTime() + retryAfterS * 1000);
-    const attempts = [...parseJson<Attempt[]>(row.attempts), { at, outcome, agent_id: row.agent_id, call_id: callId }];
-    // A callback that ends unserved holds no agent (its attempts still say who took each); a completed one keeps the agent who served it.
-    const change: CallbackChange = to === 'queued'
-      ? { agent_id: null, dialing_since: null, accepted_at: null, customer_call_id: null, next_attempt_at: retryAt.toISOString(), ...(toBack ? { queued_at: at } : {}) }
-      : to === 'completed' ? {} : { agent_id: null };
-    const from = row.state === 'connected' ? 'connected' : 'dialing';
-    await jobs.transaction(async (trx) => {
-      if (!(await callbacksRepo(trx, storage.dialect).transition(row.account_id, row.id, from, to, { ...change, attempts: JSON.stringify(attempts) }, at))) return;
-      if (row.agent_id !== null) await agents.leaveBusy(trx, row.account_id, row.agent_id, agentStatus);
-      await this.wake(trx, row);
-      if (to === 'queued') await jobs.enqueue(trx, { type: 'callback.dispatch', payload: { skill_id: row.skill_id }, accountId: row.account_id, runAt: retryAt });
-      // Cancelled (by the customer, or with a deleted skill) is not failed: API.md keeps the two states apart.
-      if (to === 'failed') await this.publish(trx, row, 'callback.failed');
-    });
-  }
-
-  /** Publishes the callback as `GET /callbacks/{id}` now shows it, inside the transaction that changed it. */
-  private async publish(trx: Executor, row: CallbackRow, type: 'callback.connected' | 'callback.failed'): Promise<void> {
-    const current = await callbacksRepo(trx, this.deps.storage.dialect).find(row.account_id, row.id);
-    if (current) await this.deps.events.publish(trx, row.account_id, type, toCallbackEvent(current));
-  }
-
-
-  private wake(trx: Executor, row: CallbackRow): Promise<string | null> {
-    return this.deps.jobs.enqueue(trx, { type: 'callback.dispatch', payload: { skill_id: row.skill_id }, accountId: row.account_id });
   }
 
   private async ring(leg: LoggedCall, to: string): Promise<LegOutcome> {
@@ -318,28 +238,9 @@ export class CallbackDispatcher {
     return new LoggedCall(this.deps.calls, this.deps.clock, accountId, { id, kind: 'callback_leg', direction: 'outbound', from: skill, to, skill });
   }
 
-
-  private async skillOrNull(accountId: string, skillId: string): Promise<Skill | null> {
-    try {
-      return await this.deps.skills.get(accountId, skillId);
-    } catch (error) {
-      if (error instanceof DomainError && error.code === 'not_found') return null;
-      throw error;
-    }
-  }
-
   private now(): string {
     return this.deps.clock.now().toISOString();
   }
-}
-
-interface SettleOptions {
-  /** What the agent held by the callback becomes: `away` when they did not answer their phone. */
-  agentStatus?: 'available' | 'away';
-  /** Back in the queue: not dialled again before this many seconds. */
-  retryAfterS?: number;
-  /** Back in the queue at the back, as if requested now (the customer snoozed). */
-  toBack?: boolean;
 }
 
 /**

@@ -35,9 +35,14 @@ export class SkillsService {
   }
 
   async get(accountId: string, id: string): Promise<Skill> {
-    const found = await skillsRepo(this.storage.db).find(accountId, id);
+    const found = await this.find(accountId, id);
     if (!found) throw notFound('skill');
     return found;
+  }
+
+  /** The skill, or undefined once it is deleted. */
+  find(accountId: string, id: string): Promise<Skill | undefined> {
+    return skillsRepo(this.storage.db).find(accountId, id);
   }
 
   /** The skill whose name is exactly `name` (case and spaces included), if the account has one. */
