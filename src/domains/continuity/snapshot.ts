@@ -32,6 +32,8 @@ export class RoutingSnapshots {
   private readonly snapshots = new Map<string, RoutingSnapshot>();
   private readonly loading = new Map<string, Promise<RoutingSnapshot>>();
   private readonly stale = new Set<string>();
+  /** Counts this node's own changes per account: a load that read the database before one of them is not installed. */
+  private readonly localChanges = new Map<string, number>();
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -57,12 +59,14 @@ export class RoutingSnapshots {
 
   /** Installs a snapshot this node just built from its own committed change. */
   put(accountId: string, snapshot: RoutingSnapshot): void {
+    this.changedHere(accountId);
     this.snapshots.set(accountId, snapshot);
     this.stale.delete(accountId);
   }
 
   /** Applies a committed activation change to a loaded snapshot without reloading the forward map. */
   setEnabled(accountId: string, enabled: boolean): void {
+    this.changedHere(accountId);
     const current = this.snapshots.get(accountId);
     if (current) this.snapshots.set(accountId, { ...current, enabled });
   }
@@ -93,11 +97,20 @@ export class RoutingSnapshots {
     return promise;
   }
 
+  private changedHere(accountId: string): void {
+    this.localChanges.set(accountId, (this.localChanges.get(accountId) ?? 0) + 1);
+  }
+
   private async fetch(accountId: string): Promise<RoutingSnapshot> {
     let snapshot: RoutingSnapshot;
     try {
-      const [row, numbers] = await Promise.all([this.sources.loadContinuity(accountId), this.sources.loadNumbers(accountId)]);
-      snapshot = buildSnapshot(row, numbers);
+      for (;;) {
+        const changes = this.localChanges.get(accountId);
+        const [row, numbers] = await Promise.all([this.sources.loadContinuity(accountId), this.sources.loadNumbers(accountId)]);
+        snapshot = buildSnapshot(row, numbers);
+        // This node committed a change while the rows were read, perhaps after: read them again.
+        if (this.localChanges.get(accountId) === changes) break;
+      }
     } catch (error) {
       const last = this.snapshots.get(accountId);
       if (last) throw error;
