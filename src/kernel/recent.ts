@@ -20,4 +20,9 @@ export class Recent<K, V> {
     }
     this.current.set(key, value);
   }
+
+  delete(key: K): void {
+    this.current.delete(key);
+    this.previous.delete(key);
+  }
 }

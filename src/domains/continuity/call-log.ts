@@ -18,6 +18,9 @@ export interface CallLogOptions {
 interface Entry {
   accountId: string;
   call: CallRecord;
+  /** A call arriving (`recordArrival`): written only when its id is new, else `stored` is set to the call already in the log. */
+  arrival?: true;
+  stored?: CallRecord;
 }
 
 interface Batch {
@@ -76,14 +79,34 @@ export class CallLog implements CallRecords {
    * The record is kept by reference until written: callers pass a new object for each version.
    */
   record(accountId: string, call: CallRecord): Promise<void> {
-    const entry = { accountId, call };
+    return this.enqueue({ accountId, call });
+  }
+
+  /**
+   * Logs a call as it arrives, unless the log already holds a call with its id (a carrier
+   * retrying the routing hook after a restart, or on another node): resolves with the call as the
+   * log holds it, which is `call` itself when it was new or the database is unavailable.
+   */
+  async recordArrival(accountId: string, call: CallRecord): Promise<CallRecord> {
+    const entry: Entry = { accountId, call, arrival: true };
+    await this.enqueue(entry);
+    return entry.stored ?? call;
+  }
+
+  private enqueue(entry: Entry): Promise<void> {
     if (this.degradedSince !== undefined) {
       this.addToBuffer(entry);
       return Promise.resolve();
     }
-    const key = keyOf(accountId, call.id);
+    const key = keyOf(entry.accountId, entry.call.id);
     const lane = this.lanes[laneOf(key)] as Lane;
     const batch = (lane.batch ??= this.openBatch(lane));
+    const waiting = batch.entries.get(key);
+    if (entry.arrival && waiting && !waiting.arrival) {
+      // A newer version of the call is already on its way.
+      entry.stored = waiting.call;
+      return batch.done;
+    }
     batch.entries.set(key, entry);
     if (batch.entries.size >= this.maxBatch) this.writeBatch(lane);
     return batch.done;
@@ -155,7 +178,18 @@ export class CallLog implements CallRecords {
   }
 
   private write(entries: Entry[]): Promise<void> {
-    return withTimeout(callsRepo(this.db).upsertMany(entries), this.writeTimeoutMs, `call log write exceeded ${this.writeTimeoutMs} ms`);
+    return withTimeout(this.store(entries), this.writeTimeoutMs, `call log write exceeded ${this.writeTimeoutMs} ms`);
+  }
+
+  private async store(entries: Entry[]): Promise<void> {
+    const repo = callsRepo(this.db);
+    const arrivals = entries.filter((entry) => entry.arrival);
+    await repo.upsertMany(arrivals.length === 0 ? entries : entries.filter((entry) => !entry.arrival));
+    if (arrivals.length === 0) return;
+    const inserted = await repo.insertNew(arrivals);
+    for (const entry of arrivals) {
+      if (!inserted.has(keyOf(entry.accountId, entry.call.id))) entry.stored = await repo.find(entry.accountId, entry.call.id);
+    }
   }
 
   private addToBuffer(entry: Entry): void {

@@ -64,24 +64,32 @@ const upsertQuery = (db: Executor, rows: CallInsert[]) =>
         .where('calls.updated_at', '<=', (eb) => eb.ref('excluded.updated_at')),
     );
 
-/**
- * The upsert's SQL depends only on how many rows it carries, and it runs for every inbound call:
- * it is compiled once per batch size and executed with fresh parameters (row by row, column by
- * column, the order Kysely binds them in, checked when the SQL is first compiled).
- */
-const compiledUpserts = new WeakMap<Executor, Map<number, string>>();
+/** Inserts the calls whose ids the log does not hold yet; returns the ids of those inserted. */
+const insertNewQuery = (db: Executor, rows: CallInsert[]) =>
+  db.insertInto('calls').values(rows).onConflict((oc) => oc.columns(['account_id', 'id']).doNothing()).returning(['account_id', 'id']);
 
-function compiledUpsert(db: Executor, rows: CallInsert[]): CompiledQuery {
+type Write = 'upsert' | 'insertNew';
+const WRITES = { upsert: upsertQuery, insertNew: insertNewQuery } as const;
+
+/**
+ * A write's SQL depends only on its kind and how many rows it carries, and one runs for every
+ * inbound call: it is compiled once per kind and batch size and executed with fresh parameters
+ * (row by row, column by column, the order Kysely binds them in, checked when first compiled).
+ */
+const compiledWrites = new WeakMap<Executor, Map<string, string>>();
+
+function compiledWrite(db: Executor, write: Write, rows: CallInsert[]): CompiledQuery {
   const parameters = rows.flatMap((row) => Object.values(row));
-  let bySize = compiledUpserts.get(db);
-  if (!bySize) compiledUpserts.set(db, (bySize = new Map<number, string>()));
-  const cached = bySize.get(rows.length);
+  let bySize = compiledWrites.get(db);
+  if (!bySize) compiledWrites.set(db, (bySize = new Map<string, string>()));
+  const key = `${write}:${rows.length}`;
+  const cached = bySize.get(key);
   if (cached !== undefined) return CompiledQuery.raw(cached, parameters);
-  const compiled = upsertQuery(db, rows).compile();
+  const compiled = WRITES[write](db, rows).compile();
   if (compiled.parameters.length !== parameters.length || compiled.parameters.some((value, i) => value !== parameters[i])) {
-    throw new Error('call upsert parameters are not bound in row and column order');
+    throw new Error('call write parameters are not bound in row and column order');
   }
-  bySize.set(rows.length, compiled.sql);
+  bySize.set(key, compiled.sql);
   return compiled;
 }
 
@@ -94,7 +102,13 @@ export function callsRepo(db: Executor) {
   return {
     async upsertMany(entries: { accountId: string; call: CallRecord }[]): Promise<void> {
       if (entries.length === 0) return;
-      await db.executeQuery(compiledUpsert(db, entries.map(({ accountId, call }) => toInsert(accountId, call))));
+      await db.executeQuery(compiledWrite(db, 'upsert', entries.map(({ accountId, call }) => toInsert(accountId, call))));
+    },
+    /** Inserts the calls the log does not hold yet; answers the keys (`account_id` NUL `id`) of those it inserted. */
+    async insertNew(entries: { accountId: string; call: CallRecord }[]): Promise<Set<string>> {
+      if (entries.length === 0) return new Set();
+      const result = await db.executeQuery<{ account_id: string; id: string }>(compiledWrite(db, 'insertNew', entries.map(({ accountId, call }) => toInsert(accountId, call))));
+      return new Set(result.rows.map((row) => `${row.account_id}\u0000${row.id}`));
     },
     async find(accountId: string, id: string): Promise<CallRecord | undefined> {
       const [row] = (await findCall(db, { accountId, id })).rows;

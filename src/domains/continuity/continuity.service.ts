@@ -27,7 +27,7 @@ const RECENT_DECISIONS = 50_000;
 export class ContinuityService implements InboundRouter {
   readonly snapshots: RoutingSnapshots;
   /** A carrier retrying the routing hook for the same call gets the route decided the first time. */
-  private readonly recent = new Recent<string, RoutedCall>(RECENT_DECISIONS);
+  private readonly recent = new Recent<string, Promise<RoutedCall>>(RECENT_DECISIONS);
   private unlisten: (() => Promise<void>) | undefined;
   /** Tags this node's own announcements: it has already installed the snapshot they describe. */
   private readonly nodeId = newId();
@@ -146,17 +146,25 @@ export class ContinuityService implements InboundRouter {
   }
 
   /**
-   * Decides the route of a new inbound call from the snapshot and logs it. Never waits on the
-   * database once the account's snapshot is loaded: the call log buffers through an outage.
+   * Decides the route of a new inbound call from the snapshot and logs it. A call the log already
+   * holds (the hook asked again after a restart, or on another node) keeps the route it was given
+   * first. Never waits on the database once the account's snapshot is loaded: the call log buffers
+   * through an outage.
    */
-  async route(call: { accountId: string; callId: string; from: string; to: string }): Promise<RoutedCall> {
+  route(call: { accountId: string; callId: string; from: string; to: string }): Promise<RoutedCall> {
     const key = `${call.accountId}\u0000${call.callId}`;
     const repeated = this.recent.get(key);
     if (repeated) return repeated;
+    const routing = this.decideAndLog(call);
+    // Requests for the call that come meanwhile wait for the same answer.
+    this.recent.set(key, routing);
+    routing.catch(() => this.recent.delete(key));
+    return routing;
+  }
+
+  private async decideAndLog(call: { accountId: string; callId: string; from: string; to: string }): Promise<RoutedCall> {
     const snapshot = await this.snapshots.get(call.accountId);
     const { decision, continuity } = decide(snapshot, call.to);
-    const routed: RoutedCall = { call_id: call.callId, decision, continuity };
-    this.recent.set(key, routed);
     const at = this.clock.now().toISOString();
     const record: CallRecord = {
       id: call.callId,
@@ -171,8 +179,10 @@ export class ContinuityService implements InboundRouter {
       events: [{ type: 'ringing', at }],
       updated_at: at,
     };
-    await this.calls.record(call.accountId, record);
-    return routed;
+    const logged = await this.calls.recordArrival(call.accountId, record);
+    // Another node, or this one before a restart, routed the call first.
+    if (logged !== record && logged.direction === 'inbound' && logged.decision) return { call_id: call.callId, decision: logged.decision, continuity: logged.continuity };
+    return { call_id: call.callId, decision, continuity };
   }
 
   private checkLanguage(language: string): string {
