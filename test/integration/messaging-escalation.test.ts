@@ -103,6 +103,50 @@ describe.each(DATABASES)('messaging: waiting for a receipt before the next chann
     expect(view.status).toBe('delivered');
   });
 
+  /** WhatsApp, then SMS, each waited on, then email. */
+  async function sendChain(acct: TestAccount & { wa: string; sms: string }) {
+    const email = provider.endpoint();
+    await configure(t, acct, 'email', [email]);
+    const id = await send(t, acct, {
+      to: { whatsAppId: WA, phoneNumber: PHONE, email: 'ann@example.com' },
+      rules: [{ channel: 'whatsApp', until: 'delivered', within_s: 120 }, { channel: 'sms', until: 'delivered', within_s: 60 }, 'email'],
+      channelOptions: { whatsApp: { template: { name: 'hello' } } },
+    });
+    await drain();
+    return { id, email };
+  }
+
+  it("escalates rule after rule: the timer of one rule starts the next rule's", async () => {
+    const acct = await account();
+    const { id, email } = await sendChain(acct);
+    clock.advance(120_000);
+    await drain();
+    expect(provider.received(acct.sms)).toHaveLength(1);
+    clock.advance(60_000);
+    await drain();
+    const view = await message(t, acct, id);
+    expect(trail(view)).toEqual(['whatsApp/whatsApp-1:accepted', 'whatsApp:timed_out', 'sms/sms-1:accepted', 'sms:timed_out', 'email/email-1:accepted']);
+    expect(provider.received(email)).toHaveLength(1);
+  });
+
+  it("tries no further channel once an earlier channel's late receipt says the customer has the message", async () => {
+    const acct = await account();
+    const { id, email } = await sendChain(acct);
+    clock.advance(120_000);
+    await drain();
+    expect(provider.received(acct.sms)).toHaveLength(1);
+    // WhatsApp's delivery comes while the send waits on SMS: the customer has it.
+    expect((await webhook(t, 'whatsApp', [{ id: acct.waId, status: 'delivered' }])).body.applied).toBe(1);
+    await drain();
+    expect(await escalationJob(acct)).toBeUndefined();
+    clock.advance(60_000);
+    await drain();
+    const view = await message(t, acct, id);
+    expect(view.status).toBe('delivered');
+    expect(trail(view)).toEqual(['whatsApp/whatsApp-1:accepted', 'whatsApp:timed_out', 'sms/sms-1:accepted']);
+    expect(provider.received(email)).toHaveLength(0);
+  });
+
   it('does not escalate past expiresOn: the message keeps the channel that took it', async () => {
     const acct = await account();
     const id = await sendWaiting(acct, 'delivered', { expiresOn: new Date(clock.now().getTime() + 60_000).toISOString() });

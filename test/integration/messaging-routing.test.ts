@@ -240,6 +240,24 @@ describe.each(DATABASES)('messaging: channel fallback in rules order (%s)', (db)
     expect((await message(t, acct, sent)).status).toBe('sent');
   });
 
+  it('offers an expired message to no further provider of its channel, and expires it', async () => {
+    const acct = await t.newAccount();
+    // The first provider fails after the message's expiry has come (its answer took that long).
+    const late = provider.endpoint(() => {
+      clock.advance(61_000);
+      return { status: 500, json: { error: 'down' } };
+    });
+    const backup = provider.endpoint();
+    await configure(t, acct, 'sms', [late, backup]);
+    const id = await send(t, acct, { to: { phoneNumber: PHONE }, rules: ['sms'], expiresOn: new Date(clock.now().getTime() + 60_000).toISOString() });
+    await drain();
+    const view = await message(t, acct, id);
+    expect(view.status).toBe('expired');
+    expect(trail(view)).toEqual(['sms/sms-1:failed']);
+    expect(view.statusDetails.channelStatus.sms.details).toContain('the message expired before another provider was tried');
+    expect(provider.received(backup)).toHaveLength(0);
+  });
+
   it("never lets one account's receipt or message touch another's", async () => {
     const a = await account();
     const b = await account();

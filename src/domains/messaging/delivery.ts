@@ -93,7 +93,9 @@ export class MessageDelivery {
       if (!update || update.routing !== 'waiting' || update.waitingRule !== index) return false;
       const rule = ruleAt(update.message, index);
       update.waitingRule = null;
-      if (!rule.until || reached(update.channelStatus[rule.channel]?.status, rule.until)) {
+      const until = rule.until;
+      // The receipt came, on the rule's channel or late on one tried before it.
+      if (!until || Object.values(update.channelStatus).some((state) => reached(state.status, until))) {
         update.routing = 'done';
       } else if (this.expired(update.message)) {
         update.routing = 'done';
@@ -117,8 +119,8 @@ export class MessageDelivery {
       if (Object.values(update.channelStatus).some((state) => state.status === 'processing')) return;
       if (update.message.status === 'processing') update.expire();
       else update.routing = 'done';
+      if (update.waitingRule !== null) await this.deps.jobs.cancel(trx, accountId, escalationKey(messageId, update.waitingRule));
       update.waitingRule = null;
-      await this.deps.jobs.cancel(trx, accountId, escalationKey(messageId));
       await this.commit(trx, update);
     });
   }
@@ -172,7 +174,8 @@ export class MessageDelivery {
       options: message.channelOptions[channel] ?? {},
       metadata: message.metadata,
     };
-    return sendThroughProviders(this.deps, this.deps.adapters[channel], providers, outbound, channel, signal);
+    const expiresAt = message.expiresOn === null ? null : Date.parse(message.expiresOn);
+    return sendThroughProviders(this.deps, this.deps.adapters[channel], providers, outbound, channel, signal, expiresAt);
   }
 
   /** Records that the channel rejected or failed the message; true when the send goes on to the next channel. */
@@ -202,7 +205,7 @@ export class MessageDelivery {
       update.routing = 'waiting';
       update.waitingRule = index;
       const runAt = new Date(this.deps.clock.now().getTime() + rule.within_s * 1000);
-      await this.deps.jobs.enqueue(trx, { type: 'message.escalate', payload: { message_id: message.id, rule: index }, accountId: message.accountId, runAt, dedupeKey: escalationKey(message.id) });
+      await this.deps.jobs.enqueue(trx, { type: 'message.escalate', payload: { message_id: message.id, rule: index }, accountId: message.accountId, runAt, dedupeKey: escalationKey(message.id, index) });
     } else {
       update.routing = 'done';
     }
@@ -211,7 +214,7 @@ export class MessageDelivery {
     let resume = false;
     for (const receipt of held) {
       const effect = applyReceipt(update, receipt, this.deps.clock.now());
-      if (effect?.cancelEscalation) await this.deps.jobs.cancel(trx, message.accountId, escalationKey(message.id));
+      if (effect && effect.cancelEscalation !== null) await this.deps.jobs.cancel(trx, message.accountId, escalationKey(message.id, effect.cancelEscalation));
       resume ||= effect?.resume === true;
     }
     // A held failure took the message back from this channel: the send goes on in this run.

@@ -32,6 +32,8 @@ export async function sendThroughProviders(
   message: OutboundMessage,
   channel: ChannelId,
   signal: AbortSignal,
+  /** When the message expires (epoch ms): no provider is offered it from then on, and an attempt still waiting then is given up. */
+  expiresAt: number | null = null,
 ): Promise<ChannelOutcome> {
   const attempts: Attempt[] = [];
   const record = (provider: string | null, outcome: Attempt['outcome'], details: string) => {
@@ -42,6 +44,11 @@ export async function sendThroughProviders(
   const problems: string[] = [];
   for (const [position, usable] of providers.entries()) {
     const name = internal ? null : usable.name;
+    const left = expiresAt === null ? Infinity : expiresAt - deps.clock.now().getTime();
+    if (left <= 0) {
+      problems.push('the message expired before another provider was tried');
+      break;
+    }
     if (position > 0) deps.stats.countSwitch(channel);
     if (!usable.config) {
       record(name, 'failed', usable.problem);
@@ -56,7 +63,7 @@ export async function sendThroughProviders(
       problems.push(details);
       continue;
     }
-    const result = await attempt(adapter, message, usable.config, signal, deps.attemptTimeoutMs);
+    const result = await attempt(adapter, message, usable.config, signal, Math.min(deps.attemptTimeoutMs, left));
     const via = name === null ? '' : ` by provider "${name}"`;
     const after = problems.length > 0 ? ` after ${problems.length} other provider${problems.length > 1 ? 's' : ''} failed or were skipped` : '';
     switch (result.kind) {
@@ -73,6 +80,13 @@ export async function sendThroughProviders(
         return { kind: 'rejected', provider: name, details, attempts };
       }
       case 'failed': {
+        if (left < deps.attemptTimeoutMs && deps.clock.now().getTime() >= (expiresAt ?? Infinity)) {
+          // Cut short by the message's expiry, not the provider's fault: the circuit stays as it is.
+          const details = `given up${via}: the message expired while the provider had not answered`;
+          record(name, 'failed', details);
+          problems.push(details);
+          break;
+        }
         const opened = !internal && deps.breaker.failed(key);
         const details = `failed${via}: ${result.reason}${opened ? ' (provider now skipped while it cools down)' : ''}`;
         record(name, 'failed', details);

@@ -3,13 +3,16 @@ import { heldElsewhere, reached } from './message-status.js';
 import type { MessageUpdate } from './message-update.js';
 import { ruleOf } from './messaging.model.js';
 
-/** The dedupe key of a message's `message.escalate` timer. */
-export const escalationKey = (messageId: string) => `message.escalate:${messageId}`;
+/**
+ * The dedupe key of the `message.escalate` timer of a message's rule: one per rule, since the
+ * timer of one rule runs the send that starts the next rule's.
+ */
+export const escalationKey = (messageId: string, rule: number) => `message.escalate:${messageId}:${rule}`;
 
 /** What applying a receipt asks of the caller's transaction besides committing the update. */
 export interface ReceiptEffect {
-  /** The `until` wait ended (satisfied, or nothing left to wait for): cancel the escalation timer. */
-  cancelEscalation: boolean;
+  /** The rule whose `until` wait ended (satisfied, or nothing left to wait for): cancel its escalation timer. */
+  cancelEscalation: number | null;
   /** The channel that held the message lost it: the send goes on with the next rules. */
   resume: boolean;
 }
@@ -27,20 +30,22 @@ export function applyReceipt(update: MessageUpdate, receipt: Pick<InboundReceipt
   const details = [`${receipt.status} (reported ${receipt.at})`, receipt.details].filter(Boolean).join(': ');
   if (!update.setChannel(channel, { status: receipt.status, details })) return undefined;
 
-  const effect: ReceiptEffect = { cancelEscalation: false, resume: false };
-  const waitedOn = update.routing === 'waiting' && update.waitingRule !== null ? update.message.rules[update.waitingRule] : undefined;
+  const waiting = update.routing === 'waiting' ? update.waitingRule : null;
+  const effect: ReceiptEffect = { cancelEscalation: null, resume: false };
+  const waitedOn = waiting === null ? undefined : update.message.rules[waiting];
   const waited = waitedOn === undefined ? undefined : ruleOf(waitedOn);
-  if (waited?.channel === channel && waited.until && reached(update.channelStatus[channel]?.status, waited.until)) {
+  // The customer got the message as far as the rule waits for, on its channel or a late one before it: no other channel is tried.
+  if (waited?.until && reached(update.channelStatus[channel]?.status, waited.until)) {
     update.routing = 'done';
     update.waitingRule = null;
-    effect.cancelEscalation = true;
+    effect.cancelEscalation = waiting;
   }
   const expired = update.message.expiresOn !== null && Date.parse(update.message.expiresOn) <= now.getTime();
   if (receipt.status === 'failed' && update.routing !== 'active' && !heldElsewhere(update.channelStatus, channel) && update.nextRule < update.message.rules.length && !expired) {
     // The channel that had the message lost it: the send goes on with the channels after it.
     update.routing = 'active';
     update.waitingRule = null;
-    effect.cancelEscalation = true;
+    effect.cancelEscalation = waiting;
     effect.resume = true;
   } else if (receipt.status === 'failed' && update.routing === 'waiting' && !heldElsewhere(update.channelStatus, channel)) {
     update.routing = 'done';

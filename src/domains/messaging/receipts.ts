@@ -84,7 +84,7 @@ export class Receipts {
   /** What an applied receipt asks of its transaction besides the message's change. */
   private async follow(trx: Transaction<Database>, receipt: MessageReceipt, effect: ReceiptEffect): Promise<void> {
     const { jobs } = this.deps;
-    if (effect.cancelEscalation) await jobs.cancel(trx, receipt.accountId, escalationKey(receipt.messageId));
+    if (effect.cancelEscalation !== null) await jobs.cancel(trx, receipt.accountId, escalationKey(receipt.messageId, effect.cancelEscalation));
     if (effect.resume) await jobs.enqueue(trx, { type: 'message.send', payload: { message_id: receipt.messageId }, accountId: receipt.accountId, here: true });
   }
 }
