@@ -138,8 +138,14 @@ describe.each(DATABASES)('messaging API: shapes, validation, profiles and channe
       last_inbound_whatsapp_at: '2026-11-23T07:00:00.000Z', app: { token_issued_at: null }, created_at: expect.any(String), updated_at: expect.any(String),
     });
     expect((await t.get('/profiles/cust-1', acct.token)).body).toEqual(put.body);
-    // PUT replaces the profile.
-    expect((await t.put('/profiles/cust-1', { email: 'new@d.co' }, acct.token)).body).toMatchObject({ phone_number: null, email: 'new@d.co', opt_outs: [] });
+    // A PUT that does not name the window (a CRM syncing addresses) keeps it while the WhatsApp id stays; null clears it.
+    const synced = await t.put('/profiles/cust-1', { phone_number: '912345678', whatsapp_id: '351912345678' }, acct.token);
+    expect(synced.body).toMatchObject({ email: null, last_inbound_whatsapp_at: '2026-11-23T07:00:00.000Z' });
+    expect((await t.put('/profiles/cust-1', { whatsapp_id: '351912345679' }, acct.token)).body.last_inbound_whatsapp_at).toBeNull();
+    await t.put('/profiles/cust-1', { whatsapp_id: '351912345679', last_inbound_whatsapp_at: '2026-11-23T08:00:00Z' }, acct.token);
+    expect((await t.put('/profiles/cust-1', { whatsapp_id: '351912345679', last_inbound_whatsapp_at: null }, acct.token)).body.last_inbound_whatsapp_at).toBeNull();
+    // Otherwise PUT replaces the profile.
+    expect((await t.put('/profiles/cust-1', { email: 'new@d.co' }, acct.token)).body).toMatchObject({ phone_number: null, email: 'new@d.co', opt_outs: [], last_inbound_whatsapp_at: null });
 
     const bad = await t.put('/profiles/cust-1', { email: 'x', opt_outs: ['fax'], last_inbound_whatsapp_at: 'yesterday', nickname: 'c' }, acct.token);
     expect(bad.status).toBe(400);

@@ -12,12 +12,23 @@ export function profilesRepo(db: Executor) {
       return db.selectFrom('message_profiles').selectAll().where('app_token_id', '=', tokenId).executeTakeFirst();
     },
     /** Creates the profile or replaces its addressing data; its app token is kept. */
-    async upsert(row: ProfileRow): Promise<void> {
+    /**
+     * Inserts or replaces the profile's addressing; with `keepWindow` a stored
+     * `last_inbound_whatsapp_at` stays as it is while the WhatsApp id does not change.
+     */
+    async upsert(row: ProfileRow, keepWindow: boolean): Promise<void> {
       const { phone_number, email, fb_messenger_id, whatsapp_id, opt_outs, last_inbound_whatsapp_at, updated_at } = row;
       await db
         .insertInto('message_profiles')
         .values(row)
-        .onConflict((oc) => oc.columns(['account_id', 'id']).doUpdateSet({ phone_number, email, fb_messenger_id, whatsapp_id, opt_outs, last_inbound_whatsapp_at, updated_at }))
+        .onConflict((oc) =>
+          oc.columns(['account_id', 'id']).doUpdateSet((eb) => ({
+            phone_number, email, fb_messenger_id, whatsapp_id, opt_outs, updated_at,
+            last_inbound_whatsapp_at: keepWindow
+              ? eb.case().when('message_profiles.whatsapp_id', '=', eb.ref('excluded.whatsapp_id')).then(eb.ref('message_profiles.last_inbound_whatsapp_at')).else(null).end()
+              : last_inbound_whatsapp_at,
+          })),
+        )
         .execute();
     },
     /** The accounts with a profile of one of these WhatsApp ids (an inbound message on the account-less URL names no account). */

@@ -61,7 +61,8 @@ export class ProfilesService {
       last_inbound_whatsapp_at: input.last_inbound_whatsapp_at ? new Date(input.last_inbound_whatsapp_at).toISOString() : null,
       app_token_id: null, app_token_hash: null, app_token_issued_at: null, created_at: at, updated_at: at,
     };
-    await profilesRepo(this.storage.db).upsert(row);
+    // The window is the platform's record of the customer writing: a PUT that does not name it (a CRM syncing addresses) keeps it.
+    await profilesRepo(this.storage.db).upsert(row, input.last_inbound_whatsapp_at === undefined);
     return this.get(accountId, profileId);
   }
 
