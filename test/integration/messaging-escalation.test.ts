@@ -71,8 +71,10 @@ describe.each(DATABASES)('messaging: waiting for a receipt before the next chann
     expect(late.attempts).toHaveLength(3);
     expect(provider.received(acct.wa)).toHaveLength(1);
     expect(provider.received(acct.sms)).toHaveLength(1);
-    // The event names the channel the receipt came from, not the one the send moved on to.
+    // The event names the channel the receipt came from, not the one the send moved on to, and so does the list's filter.
     expect(receiver.eventsAt(url).map((e) => [e.type, e.data.channel])).toEqual([['message.delivered', 'whatsApp']]);
+    expect((await t.get('/messages?channel=whatsApp', acct.token)).body._embedded.messages.map((m: { messageId: string }) => m.messageId)).toEqual([id]);
+    expect((await t.get('/messages?channel=sms', acct.token)).body.total).toBe(0);
   });
 
   it('sends nothing more when the receipt comes in time, and cancels the timer', async () => {

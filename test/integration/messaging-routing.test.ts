@@ -219,6 +219,9 @@ describe.each(DATABASES)('messaging: channel fallback in rules order (%s)', (db)
     expect(view.statusDetails.channelStatus.sms.status).toBe('failed');
     expect(view.statusDetails.channelStatus.email.status).toBe('sent');
     expect(provider.received(acct.urls.email ?? '')).toHaveLength(1);
+    // The failure the provider reported later is an attempt like the others.
+    expect(trail(view)).toEqual(['sms/sms-1:accepted', 'sms/sms-1:failed', 'email/email-1:accepted']);
+    expect(view.attempts[1].details).toMatch(/^failed \(reported /);
   });
 
   it('expires a message not sent by expiresOn instead of sending it', async () => {

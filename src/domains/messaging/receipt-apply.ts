@@ -28,7 +28,12 @@ export function applyReceipt(update: MessageUpdate, receipt: Pick<InboundReceipt
   // Only a channel that was offered the message can report on it.
   if (update.channelStatus[channel] === undefined) return undefined;
   const details = [`${receipt.status} (reported ${receipt.at})`, receipt.details].filter(Boolean).join(': ');
+  const before = update.status;
   if (!update.setChannel(channel, { status: receipt.status, details })) return undefined;
+  // The channel that reached the customer is the message's channel (`?channel=`), also when its receipt comes late.
+  if ((receipt.status === 'delivered' || receipt.status === 'read') && update.status !== before) update.channel = channel;
+  // A provider that took the message and lost it later is an attempt that failed.
+  if (receipt.status === 'failed') update.attempt({ channel, provider: update.channelStatus[channel]?.provider ?? null, outcome: 'failed', details });
 
   const waiting = update.routing === 'waiting' ? update.waitingRule : null;
   const effect: ReceiptEffect = { cancelEscalation: null, resume: false };
