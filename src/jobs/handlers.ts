@@ -24,7 +24,6 @@ export interface JobDependencies {
   webhooks: WebhookSender;
 }
 
-/** A handler for every job type in `JOB_PAYLOADS`; adding a type there fails to compile here until it has one. */
 /**
  * What a job abandoned by dead workers leaves behind (`WorkerOptions.abandoned`): an interaction
  * or a message ends as failed, saying why, as when its handler's last attempt throws.
@@ -37,6 +36,7 @@ export function abandonedJobs(deps: Pick<JobDependencies, 'flows' | 'messages'>)
   };
 }
 
+/** A handler for every job type in `JOB_PAYLOADS`; adding a type there fails to compile here until it has one. */
 export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB_PAYLOADS> {
   const { callbacks, flows } = deps;
   return {
@@ -82,9 +82,8 @@ export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB
       }
       return done();
     },
-    'message.escalate': async ({ message_id, rule }, { accountId, detach, signal }) => {
-      detach();
-      await deps.messages.escalate(accountId, message_id, rule, signal);
+    'message.escalate': async ({ message_id, rule }, { accountId }) => {
+      await deps.messages.escalate(accountId, message_id, rule);
       return done();
     },
     'message.expire': async ({ message_id }, { accountId }) => {

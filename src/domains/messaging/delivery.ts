@@ -86,11 +86,15 @@ export class MessageDelivery {
     }
   }
 
-  /** The `until` receipt of rule `index` did not come in time: on to the next channel, unless it came meanwhile. */
-  async escalate(accountId: string, messageId: string, index: number, signal: AbortSignal): Promise<void> {
-    const resume = await this.transaction(async (trx) => {
+  /**
+   * The `until` receipt of rule `index` did not come in time: on to the next channel, unless it
+   * came meanwhile. The send goes on in a `message.send` job started by the same commit, which
+   * retries and gives up like any send.
+   */
+  async escalate(accountId: string, messageId: string, index: number): Promise<void> {
+    await this.transaction(async (trx) => {
       const update = await this.lock(trx, accountId, messageId);
-      if (!update || update.routing !== 'waiting' || update.waitingRule !== index) return false;
+      if (!update || update.routing !== 'waiting' || update.waitingRule !== index) return;
       const rule = ruleAt(update.message, index);
       update.waitingRule = null;
       const until = rule.until;
@@ -99,15 +103,14 @@ export class MessageDelivery {
         update.routing = 'done';
       } else if (this.expired(update.message)) {
         update.routing = 'done';
-        update.attempt({ channel: rule.channel, provider: null, outcome: 'timed_out', details: `no ${rule.until} receipt within ${rule.within_s ?? 0} s; the message expired, so no other channel is tried` });
+        update.attempt({ channel: rule.channel, provider: null, outcome: 'timed_out', details: `no ${until} receipt within ${rule.within_s ?? 0} s; the message expired, so no other channel is tried` });
       } else {
         update.routing = 'active';
-        update.attempt({ channel: rule.channel, provider: null, outcome: 'timed_out', details: `no ${rule.until} receipt within ${rule.within_s ?? 0} s; trying the next channel` });
+        update.attempt({ channel: rule.channel, provider: null, outcome: 'timed_out', details: `no ${until} receipt within ${rule.within_s ?? 0} s; trying the next channel` });
+        await this.deps.jobs.enqueue(trx, { type: 'message.send', payload: { message_id: messageId }, accountId, here: true });
       }
       await this.commit(trx, update);
-      return update.routing === 'active';
     });
-    if (resume) await this.deliver(accountId, messageId, signal);
   }
 
   /** `expiresOn` has come: a message no channel has taken expires; one waiting to escalate stops there. */
