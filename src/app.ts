@@ -180,7 +180,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger,
     schemas: JOB_PAYLOADS,
     handlers: createJobHandlers({ storage, clock, callbacks: dispatcher, flows: engine, cases: new CaseAutomation(storage, clock, caseStatuses, caseSettings, webhooks.publisher), messages: messaging.delivery, webhooks: webhooks.sender }),
-    abandoned: abandonedJobs({ flows: engine, messages: messaging.delivery }),
+    abandoned: abandonedJobs({ flows: engine, messages: messaging.delivery, webhooks: webhooks.sender }),
     concurrency: config.SWITCHBOARD_WORKER_CONCURRENCY,
     // Message sends have places of their own: a slow webhook receiver or a long job never holds up sends.
     pools: { 'message.send': config.SWITCHBOARD_MESSAGE_SEND_CONCURRENCY },

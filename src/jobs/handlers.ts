@@ -25,14 +25,15 @@ export interface JobDependencies {
 }
 
 /**
- * What a job abandoned by dead workers leaves behind (`WorkerOptions.abandoned`): an interaction
- * or a message ends as failed, saying why, as when its handler's last attempt throws.
+ * What a job abandoned by dead workers leaves behind (`WorkerOptions.abandoned`): an interaction,
+ * a message or a webhook delivery ends as failed, saying why, as when its handler's last attempt throws.
  */
-export function abandonedJobs(deps: Pick<JobDependencies, 'flows' | 'messages'>): (row: JobRow, reason: string) => Promise<void> {
+export function abandonedJobs(deps: Pick<JobDependencies, 'flows' | 'messages' | 'webhooks'>): (row: JobRow, reason: string) => Promise<void> {
   return async (row, reason) => {
     const payload = parseJson<Record<string, unknown>>(row.payload);
     if (row.type === 'flow.run' && typeof payload.interaction_id === 'string') await deps.flows.giveUp(row.account_id, payload.interaction_id, reason);
     if (row.type === 'message.send' && typeof payload.message_id === 'string') await deps.messages.giveUp(row.account_id, payload.message_id, reason);
+    if (row.type === 'webhook.deliver' && typeof payload.delivery_id === 'string') await deps.webhooks.giveUp(row.account_id, payload.delivery_id, reason);
   };
 }
 
@@ -92,10 +93,16 @@ export function createJobHandlers(deps: JobDependencies): JobHandlers<typeof JOB
     },
     // An attempt waits on the customer's receiver (at most its timeout): no worker slot meanwhile.
     // A failed attempt repeats the job at the backoff's time, with the attempts kept on the delivery.
-    'webhook.deliver': async ({ delivery_id }, { accountId, detach }) => {
+    'webhook.deliver': async ({ delivery_id }, { accountId, detach, attempt, maxAttempts }) => {
       detach();
-      const again = await deps.webhooks.deliver(accountId, delivery_id);
-      return again ? repeatAt(again) : done();
+      try {
+        const again = await deps.webhooks.deliver(accountId, delivery_id);
+        return again ? repeatAt(again) : done();
+      } catch (error) {
+        // The last attempt: the delivery would otherwise stay pending with nothing left to send it.
+        if (attempt >= maxAttempts) await deps.webhooks.giveUp(accountId, delivery_id, error instanceof Error ? error.message : String(error));
+        throw error;
+      }
     },
     'webhook.purge': webhookPurge(deps),
     'storage.maintain': storageMaintenance(deps),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SubscribedEndpoints, WebhookPublisher } from '../../src/domains/webhooks/index.js';
-import { createJobQueue } from '../../src/jobs/index.js';
+import { createWebhooks, SubscribedEndpoints, WebhookPublisher, type WebhookSender } from '../../src/domains/webhooks/index.js';
+import { createJobHandlers, createJobQueue, type JobDependencies } from '../../src/jobs/index.js';
+import { jobContext } from '../support/job-context.js';
 import { ManualClock } from '../../src/kernel/clock.js';
 import { DATABASES, TestApp, type TestAccount } from '../support/harness.js';
 import { verifyStandardWebhook, WebhookReceiver } from '../support/webhook-receiver.js';
@@ -250,6 +251,26 @@ describe.each(DATABASES)('webhook deliveries (%s)', (db) => {
     clock.advance(24 * HOUR);
     await drain();
     expect(receiver.at(url)).toHaveLength(failed.attempts.length);
+  });
+
+  it('fails a delivery whose job used up its attempts on errors of its own (the database kept failing), rather than leave it pending', async () => {
+    const acct = await longLivedAccount(t);
+    const url = receiver.endpoint(500);
+    const endpoint = await createEndpoint(t, acct, { url, events: ['case.*'] });
+    await createCase(t, acct);
+    await drain();
+    const pending = await onlyDelivery(t, acct, endpoint.id);
+    expect(pending.status).toBe('pending');
+    // The sender of the app's database whose every attempt throws, as when the database is away.
+    const { storage } = t.services;
+    const { sender } = createWebhooks({ storage, clock, jobs: createJobQueue({ storage, clock }), http: { request: () => Promise.reject(new Error('unused')) }, sealer: { seal: () => '', open: () => ({}) } });
+    const failing = { deliver: () => Promise.reject(new Error('database unreachable')), giveUp: sender.giveUp.bind(sender) } as unknown as WebhookSender;
+    const handlers = createJobHandlers({ webhooks: failing } as JobDependencies);
+    const run = (attempt: number) => handlers['webhook.deliver']({ delivery_id: pending.id }, jobContext(acct.id, { attempt, maxAttempts: 3 }));
+    await expect(run(2)).rejects.toThrow('database unreachable');
+    expect((await onlyDelivery(t, acct, endpoint.id)).status).toBe('pending');
+    await expect(run(3)).rejects.toThrow('database unreachable');
+    expect(await onlyDelivery(t, acct, endpoint.id)).toMatchObject({ status: 'failed', failure_reason: 'the delivery could not go on: database unreachable' });
   });
 
   it('cancels pending deliveries when the endpoint is deleted', async () => {

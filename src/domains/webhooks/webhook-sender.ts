@@ -105,6 +105,12 @@ export class WebhookSender {
     }
   }
 
+  /** The delivery's job used up its attempts without an answer to record (the database kept failing): the delivery fails rather than stay pending. */
+  async giveUp(accountId: string, deliveryId: string, reason: string): Promise<void> {
+    const delivery = await webhooksRepo(this.deps.storage.db).findDelivery(accountId, deliveryId);
+    if (delivery?.status === 'pending') await this.fail(delivery, `the delivery could not go on: ${reason}`);
+  }
+
   private async fail(delivery: DeliveryRow, reason: string, attempts?: DeliveryAttempt[]): Promise<undefined> {
     const at = this.deps.clock.now().toISOString();
     await webhooksRepo(this.deps.storage.db).updatePendingDelivery(delivery.account_id, delivery.id, {
