@@ -91,11 +91,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // A deleted skill's queue is woken so its waiting callbacks are cancelled.
   const skills = new SkillsService(storage, clock, wakeCallbackQueue);
   // An agent becoming available wakes the callback queue of each of their skills, on this node as
-  // soon as the change commits. Agents and groups holding cases not yet closed are not deleted
-  // from under them.
+  // soon as the change commits. Agents and groups holding cases not yet closed, and agents held
+  // for a callback, are not deleted from under them.
   const agents = new AgentsService(storage, clock, async (executor, accountId, _agentId, skillIds) => {
     for (const skillId of skillIds) await wakeCallbackQueue(executor, accountId, skillId);
-  }, (work) => jobs.transaction(work), (accountId, holder) => cases.openCasesOf(accountId, holder));
+  }, (work) => jobs.transaction(work), {
+    openCases: (accountId, agentId) => cases.openCasesOf(accountId, { assigneeId: agentId }),
+    callbackInProgress: (accountId, agentId) => callbacks.agentOnCallback(accountId, agentId),
+  });
   const groups = new GroupsService(storage, clock, (accountId, holder) => cases.openCasesOf(accountId, holder));
   // Outbound webhooks: domains publish their events through it inside their own transactions.
   // Signing secrets are sealed at rest with the same key as channel credentials.

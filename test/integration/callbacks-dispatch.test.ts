@@ -338,4 +338,17 @@ describe.each(DATABASES)('callback dispatch (%s)', (db) => {
     await time.until(stateIs(acct, 'completed'), 120);
     expect((await t.delete(`/callbacks/${dialing.id}`, acct.token)).status).toBe(409);
   });
+
+  it('refuses to delete an agent held for a callback until its call has ended (409)', async () => {
+    const acct = await account();
+    const { id } = await agent(acct);
+    await script(acct, CUSTOMER, { answer_after_s: 20, talk_s: 5 });
+    await request(acct);
+    await time.until(stateIs(acct, 'dialing'), 30);
+    const refused = await t.delete(`/agents/${id}`, acct.token);
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toContain('held for a callback (dialing)');
+    await time.until(stateIs(acct, 'completed'), 120);
+    expect((await t.delete(`/agents/${id}`, acct.token)).status).toBe(204);
+  });
 });

@@ -31,8 +31,7 @@ export const toCallbackEvent = (row: CallbackRow): Record<string, unknown> => ca
 /** What a state change writes besides the state; omitted fields keep their value. */
 export type CallbackChange = Partial<Pick<CallbackRow, 'agent_id' | 'attempts' | 'queued_at' | 'next_attempt_at' | 'dialing_since' | 'accepted_at' | 'customer_call_id'>>;
 
-/** The list filters with the skill resolved to its id. */
-/** By the skill's id (a current skill), or by the name a callback was requested under when its skill was since deleted. */
+/** The list filters with the skill resolved: by the skill's id (a current skill), or by the name a callback was requested under when its skill was since deleted. */
 export type CallbackQuery = Omit<CallbackFilters, 'skill'> & { skillId?: string | undefined; deletedSkill?: string | undefined };
 
 function filtered(db: Executor, accountId: string, filters: CallbackQuery) {
@@ -52,6 +51,12 @@ function filtered(db: Executor, accountId: string, filters: CallbackQuery) {
 export function callbacksRepo(db: Executor, dialect: DialectName) {
   const lock = <Q extends { forUpdate(): { skipLocked(): Q } }>(query: Q): Q => (dialect === 'postgres' ? query.forUpdate().skipLocked() : query);
   return {
+    /** The state of a callback the agent is held for or on (reserved, dialing, connected), if any. */
+    async agentOnCallback(accountId: string, agentId: string): Promise<CallbackRow['state'] | undefined> {
+      const row = await db.selectFrom('callbacks').select('state').where('account_id', '=', accountId).where('agent_id', '=', agentId)
+        .where('state', 'in', ['reserved', 'dialing', 'connected']).limit(1).executeTakeFirst();
+      return row?.state;
+    },
     /** False when a callback for the same skill and number is still waiting (the partial unique index). */
     async insertWaiting(row: CallbackRow): Promise<boolean> {
       const result = await db.insertInto('callbacks').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();

@@ -103,6 +103,11 @@ export class CallbacksService {
     }
   }
 
+  /** The state of the callback the agent is held for or on, if any: such an agent is not deleted from under the customer. */
+  agentOnCallback(accountId: string, agentId: string): Promise<string | undefined> {
+    return callbacksRepo(this.storage.db, this.storage.dialect).agentOnCallback(accountId, agentId);
+  }
+
   private async countryOf(accountId: string): Promise<string> {
     let country = this.countries.get(accountId);
     if (country === undefined) {

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Database, Executor, Storage } from '../../ports/storage.js';
 import type { Clock } from '../../kernel/clock.js';
 import { invalid, notFound, type FieldProblem } from '../../kernel/errors.js';
-import { holdsCases } from './directory.errors.js';
+import { holdsCases, onCallback } from './directory.errors.js';
 import { newId } from '../../kernel/ids.js';
 import type { Page } from '../../kernel/page.js';
 import { pageOf } from '../../kernel/page.js';
@@ -37,6 +37,13 @@ export type AgentAvailableHook = (executor: Executor, accountId: string, agentId
  */
 export type OpenCasesOf = (accountId: string, holder: { assigneeId: string } | { groupId: string }) => Promise<number>;
 
+/** What an agent may hold that must not be left pointing at nobody. */
+export interface AgentHoldings {
+  openCases: (accountId: string, agentId: string) => Promise<number>;
+  /** The state of a callback the agent is held for or on, if any. */
+  callbackInProgress: (accountId: string, agentId: string) => Promise<string | undefined>;
+}
+
 /** Opens the transactions agent changes are written in; the hook's work may start the moment one commits. */
 export type AgentTransactions = <T>(work: (trx: Transaction<Database>) => Promise<T>) => Promise<T>;
 
@@ -49,7 +56,7 @@ export class AgentsService {
     private readonly clock: Clock,
     private readonly onAvailable?: AgentAvailableHook,
     transaction?: AgentTransactions,
-    private readonly openCasesOf?: OpenCasesOf,
+    private readonly holdings?: AgentHoldings,
   ) {
     this.transaction = transaction ?? ((work) => storage.db.transaction().execute(work));
   }
@@ -121,10 +128,12 @@ export class AgentsService {
     return this.update(accountId, id, { status });
   }
 
-  /** Its skills and group memberships go with it (foreign keys cascade); not while it is assigned open cases. */
+  /** Its skills and group memberships go with it (foreign keys cascade); not while it is assigned open cases or on a callback. */
   async delete(accountId: string, id: string): Promise<void> {
-    const held = (await this.openCasesOf?.(accountId, { assigneeId: id })) ?? 0;
+    const held = (await this.holdings?.openCases(accountId, id)) ?? 0;
     if (held > 0) throw holdsCases('agent', held);
+    const callback = await this.holdings?.callbackInProgress(accountId, id);
+    if (callback !== undefined) throw onCallback(callback);
     if (!(await agentsRepo(this.storage.db).delete(accountId, id))) throw notFound('agent');
   }
 }

@@ -15,3 +15,6 @@ export const skillNameTaken = (name: string): DomainError =>
 /** An agent or group still holding cases not yet closed cannot be deleted. */
 export const holdsCases = (what: 'agent' | 'group', count: number): DomainError =>
   new DomainError('conflict', `the ${what} holds ${count >= 1000 ? '1,000 or more' : count} case${count === 1 ? '' : 's'} not yet closed: reassign ${count === 1 ? 'it' : 'them'} first`);
+
+export const onCallback = (state: string): DomainError =>
+  new DomainError('conflict', `the agent is held for a callback (${state}): delete them once that call has ended`);
