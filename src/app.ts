@@ -80,8 +80,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const rateLimiter = new RateLimiter(storage, clock);
   // A deleted number's continuity forward entry is removed with it; an inbound flow must exist.
   const numbers: NumbersService = new NumbersService(storage, clock, {
+    onAdding: (executor, accountId, number): Promise<void> => continuity.refuseForwardTarget(executor, accountId, number),
     onDeleted: (executor, deletion): Promise<void> => continuity.forgetNumber(executor, deletion),
-    flowExists: (accountId, flowId): Promise<boolean> => flows.get(accountId, flowId).then(() => true, () => false),
+    flowState: (accountId, flowId) => flows.get(accountId, flowId).then((flow) => (flow.published_version ? 'published' : 'unpublished'), () => 'missing' as const),
   });
   // Services that cause background work take `jobs` and enqueue inside their own transactions.
   const jobs = createJobQueue({ storage, clock });

@@ -59,6 +59,7 @@ describe.skipIf(!postgresUrl)('routing snapshots across nodes (postgres)', () =>
     await reachesWithinOneSecond((d) => d.forward_to === '+18005550000');
 
     const flow = await a.call('POST', '/flows', token, { name: 'Main', definition: { trigger: { type: 'api', arguments: [] }, start: 'end', components: [{ id: 'end', type: 'end_flow' }] } });
+    expect((await a.call('POST', `/flows/${flow.body.id}/publish`, token, {})).status).toBe(201);
     expect((await a.call('PATCH', `/numbers/${encodeURIComponent(MAIN)}`, token, { inbound_flow_id: flow.body.id })).status).toBe(200);
     expect((await a.call('PUT', '/fallback-experience/activation', token, { enabled: false })).status).toBe(200);
     await reachesWithinOneSecond((d) => d.action === 'flow' && d.flow_id === flow.body.id);

@@ -25,6 +25,7 @@ describe.each(DATABASES)('inbound-call decisions and the simulated network (%s)'
     const acct = await t.newAccount();
     const flow = await t.post('/flows', { name: 'Support', definition: { trigger: { type: 'api', arguments: [] }, start: 'end', components: [{ id: 'end', type: 'end_flow' }] } }, acct.token);
     supportFlows.set(acct, flow.body.id);
+    expect((await t.post(`/flows/${flow.body.id}/publish`, {}, acct.token)).status).toBe(201);
     await t.post('/numbers', { number: MAIN, name: 'Main' }, acct.token);
     await t.post('/numbers', { number: SALES, name: 'Sales' }, acct.token);
     expect((await t.post('/numbers', { number: SUPPORT, name: 'Support', inbound_flow_id: flow.body.id }, acct.token)).status).toBe(201);
@@ -92,6 +93,13 @@ describe.each(DATABASES)('inbound-call decisions and the simulated network (%s)'
       expect((await t.patch(`/numbers/${SUPPORT}`, { inbound_flow_id: flowId }, acct.token)).status).toBe(400);
     }
     expect((await t.get(`/numbers/${SUPPORT}`, acct.token)).body.inbound_flow_id).toBe(supportFlow(acct));
+    // A flow never published cannot take calls: the route would name a flow that cannot run.
+    const draft = (await t.post('/flows', { name: 'Draft', definition: { trigger: { type: 'api', arguments: [] }, start: 'end', components: [{ id: 'end', type: 'end_flow' }] } }, acct.token)).body.id;
+    const unpublished = await t.patch(`/numbers/${SUPPORT}`, { inbound_flow_id: draft }, acct.token);
+    expect(unpublished.status).toBe(400);
+    expect(unpublished.body.fields).toEqual([{ name: 'inbound_flow_id', description: expect.stringContaining('has no published version') }]);
+    expect((await t.post(`/flows/${draft}/publish`, {}, acct.token)).status).toBe(201);
+    expect((await t.patch(`/numbers/${SUPPORT}`, { inbound_flow_id: draft }, acct.token)).status).toBe(200);
   });
 
   it('routes normally while enabled when nothing is configured for the number', async () => {

@@ -66,6 +66,21 @@ describe.each(DATABASES)('Fallback Experience settings and activation (%s)', (db
     expect(routed.body.decision.forward_to).toBe('+18005550000');
   });
 
+  it('refuses to add a number the settings forward calls to, so no line is forwarded to the account itself', async () => {
+    const acct = await accountWithNumbers();
+    await t.put('/fallback-experience/settings', { forward: { [MAIN]: '+14155559999', default: '+14155559999' } }, acct.token);
+    const refused = await t.post('/numbers', { number: '+14155559999', name: 'Backup' }, acct.token);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: 'conflict', fields: [{ name: 'number' }] });
+    expect(refused.body.detail).toContain(`forward.${MAIN}, forward.default`);
+    expect((await t.get(`/numbers/${encodeURIComponent('+14155559999')}`, acct.token)).status).toBe(404);
+    // Once no forward names it, it can be added.
+    await t.put('/fallback-experience/settings', { forward: { default: '+18005550000' } }, acct.token);
+    expect((await t.post('/numbers', { number: '+14155559999', name: 'Backup' }, acct.token)).status).toBe(201);
+    const stored = await t.get('/fallback-experience/settings', acct.token);
+    expect((await t.put('/fallback-experience/settings', stored.body, acct.token)).status).toBe(200);
+  });
+
   it('canonicalises the message language and rejects bad ones naming the field', async () => {
     const acct = await accountWithNumbers();
     const lower = await t.put('/fallback-experience/settings', { message: { downtime_message: 'Down', language: 'en-us' } }, acct.token);

@@ -5,7 +5,7 @@ import type { TextToSpeech } from '../../ports/tts.js';
 import type { InboundRouter, RoutedCall } from '../../ports/telephony.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { Logger } from '../../kernel/logger.js';
-import { invalid, type FieldProblem } from '../../kernel/errors.js';
+import { DomainError, invalid, type FieldProblem } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
 import { Recent } from '../../kernel/recent.js';
 import { pageOf, type Page } from '../../kernel/page.js';
@@ -104,6 +104,20 @@ export class ContinuityService implements InboundRouter {
     const { [deletion.number]: target, ...forward } = settings.forward;
     await repo.saveSettings(deletion.accountId, { ...settings, forward, updated_at: this.clock.now().toISOString() });
     await repo.insertAudit(deletion.accountId, this.auditEntry(deletion, 'settings', { forward_removed: { [deletion.number]: target }, reason: 'number deleted' }));
+  }
+
+  /**
+   * Run inside the transaction that adds a number to the account: a number the settings forward
+   * calls to is refused, or calls to the account's other lines would be forwarded to its own
+   * line (which an outage takes down with them), and the stored settings could not be PUT back.
+   */
+  async refuseForwardTarget(executor: Executor, accountId: string, number: string): Promise<void> {
+    const { settings } = await continuityRepo(executor).load(accountId);
+    const keys = Object.entries(settings.forward).filter(([, target]) => target === number).map(([key]) => key);
+    if (keys.length === 0) return;
+    throw new DomainError('conflict', `${number} is a forward target of the Fallback Experience settings (${keys.map((key) => `forward.${key}`).join(', ')}): change those forwards first`, [
+      { name: 'number', description: 'is a forward target of the Fallback Experience settings' },
+    ]);
   }
 
   async getActivation(accountId: string): Promise<Activation> {

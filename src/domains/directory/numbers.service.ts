@@ -8,10 +8,12 @@ import type { PhoneNumber } from './numbers.model.js';
 import { numbersRepo } from './numbers.repo.js';
 
 export interface NumbersOptions {
+  /** Called inside the transaction that adds a number; throws to refuse it. */
+  onAdding?: (executor: Executor, accountId: string, number: string) => Promise<void>;
   /** Called inside the transaction that deletes a number, with who deleted it. */
   onDeleted?: (executor: Executor, deletion: { accountId: string; number: string; actor: string }) => Promise<void>;
-  /** Whether a flow of the account has this id: a number's inbound flow must be one. */
-  flowExists?: (accountId: string, flowId: string) => Promise<boolean>;
+  /** Whether the account has a flow of this id, and whether it was ever published: a number's inbound flow must be a published one. */
+  flowState?: (accountId: string, flowId: string) => Promise<'published' | 'unpublished' | 'missing'>;
 }
 
 /**
@@ -27,6 +29,7 @@ export class NumbersService {
     const at = this.clock.now().toISOString();
     const number: PhoneNumber = { ...input, name: input.name ?? input.number, created_at: at, updated_at: at };
     await this.storage.db.transaction().execute(async (trx) => {
+      await this.options.onAdding?.(trx, accountId, input.number);
       if (!(await numbersRepo(trx).insert(accountId, number))) {
         throw new DomainError('already_exists', `${input.number} is already one of this account's numbers`, [
           { name: 'number', description: 'already exists' },
@@ -67,10 +70,12 @@ export class NumbersService {
     });
   }
 
-  /** A call is routed to the inbound flow: it must be one of this account's flows (400, like any reference). */
+  /** A call is routed to the inbound flow: it must be one of this account's flows, published (400, like any reference). */
   private async checkInboundFlow(accountId: string, flowId: string | null | undefined): Promise<void> {
-    if (flowId === null || flowId === undefined || !this.options.flowExists || (await this.options.flowExists(accountId, flowId))) return;
-    throw invalid([{ name: 'inbound_flow_id', description: 'is not a flow of this account' }]);
+    if (flowId === null || flowId === undefined || !this.options.flowState) return;
+    const state = await this.options.flowState(accountId, flowId);
+    if (state === 'missing') throw invalid([{ name: 'inbound_flow_id', description: 'is not a flow of this account' }]);
+    if (state === 'unpublished') throw invalid([{ name: 'inbound_flow_id', description: 'has no published version: publish the flow first, or calls would be routed to a flow that cannot run' }]);
   }
 
   /** Every number with its inbound flow: what the routing snapshot holds. */
