@@ -216,6 +216,14 @@ describe.each(DATABASES)('cases over the API (%s)', (db) => {
     expect((await t.patch(`/cases/${held}`, { assignee_id: null, group_id: null }, acct.token)).status).toBe(200);
     expect((await t.delete(`/agents/${agent}`, acct.token)).status).toBe(204);
     expect((await t.delete(`/groups/${group}`, acct.token)).status).toBe(204);
+
+    // The case in the trash held neither: restored, it points at nobody deleted, and says why.
+    const restored = await t.post(`/cases/${trashed}/restore`, undefined, acct.token);
+    expect(restored.status).toBe(200);
+    expect(restored.body).toMatchObject({ assignee_id: null, group_id: null, status_category: 'open' });
+    const audit = (await t.get(`/cases/${trashed}/audit`, acct.token)).body._embedded.audit as { action: string; field: string; old_value: unknown; detail: unknown }[];
+    expect(audit.slice(-3).map((e) => [e.action, e.field, e.old_value])).toEqual([['restored', 'deleted_at', expect.any(String)], ['changed', 'assignee_id', agent], ['changed', 'group_id', group]]);
+    expect(audit.at(-1)?.detail).toBe('the group was deleted while the case was in the trash');
   });
 
   it('adds notes (public by default), lists them oldest first, and keeps search_text in step', async () => {

@@ -55,3 +55,14 @@ export async function checkReferences(db: Executor, dialect: DialectName, accoun
   }
   return problems;
 }
+
+/**
+ * The holders of a case (its assignee, its group) deleted since it was written: possible only
+ * for a case in the trash, which does not hold them. Restoring it clears them.
+ */
+export async function departedHolders(db: Executor, accountId: string, row: CaseRow): Promise<('assignee_id' | 'group_id')[]> {
+  const gone: ('assignee_id' | 'group_id')[] = [];
+  if (row.assignee_id !== null && (await missingIds(db, 'agents', accountId, [row.assignee_id])).length > 0) gone.push('assignee_id');
+  if (row.group_id !== null && (await missingIds(db, 'groups', accountId, [row.group_id])).length > 0) gone.push('group_id');
+  return gone;
+}

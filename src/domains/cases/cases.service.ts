@@ -10,7 +10,7 @@ import { caseActivityRepo, type ActivityKey, type NewAuditEntry } from './case-a
 import { cancelAutoClose, scheduleAutoClose } from './case-automation.js';
 import { newId } from '../../kernel/ids.js';
 import { planChange, type Plan } from './case-plan.js';
-import { checkReferences } from './case-refs.js';
+import { checkReferences, departedHolders } from './case-refs.js';
 import type { CaseSettingsService } from './case-settings.service.js';
 import { listedCaseView, toCaseView, type CaseRow } from './case-view.js';
 import { caseSearchRepo } from './case-search.repo.js';
@@ -125,9 +125,15 @@ export class CasesService {
       const found = await this.find(trx, accountId, id);
       if (found.deleted_at === null) throw caseNotTrashed();
       const at = this.deps.clock.now().toISOString();
-      await casesRepo(trx, this.deps.storage.dialect).update(accountId, id, { deleted_at: null, updated_at: at });
-      await this.writeAudit(trx, accountId, actor, id, at, [{ action: 'restored', field: 'deleted_at', old_value: found.deleted_at, new_value: null }]);
-      const restored = { ...found, deleted_at: null, updated_at: at };
+      // An agent or a group may have been deleted while the case was in the trash (it held neither there).
+      const gone = await departedHolders(trx, accountId, found);
+      const cleared = Object.fromEntries(gone.map((field) => [field, null])) as Partial<Pick<CaseRow, 'assignee_id' | 'group_id'>>;
+      await casesRepo(trx, this.deps.storage.dialect).update(accountId, id, { deleted_at: null, updated_at: at, ...cleared });
+      await this.writeAudit(trx, accountId, actor, id, at, [
+        { action: 'restored', field: 'deleted_at', old_value: found.deleted_at, new_value: null },
+        ...gone.map((field) => ({ action: 'changed', field, old_value: found[field], new_value: null, detail: `the ${field === 'assignee_id' ? 'agent' : 'group'} was deleted while the case was in the trash` })),
+      ]);
+      const restored = { ...found, ...cleared, deleted_at: null, updated_at: at };
       if (restored.status_category === 'resolved' && restored.resolved_at !== null) {
         // Its auto-close skipped it in the trash: due at the same time as before, or at once when that has passed.
         const { auto_close_after_days: days } = await this.deps.settings.get(accountId, trx);
