@@ -246,6 +246,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await webhooks.subscriptions.stop();
       await server.close();
       await worker.stop();
+      await telephony.dropLiveCalls();
       // The run_function worker threads (idle ones never keep the process alive; this frees them).
       await closeSandbox();
       await continuity.stop();

@@ -79,6 +79,16 @@ export class SimulatedNetwork extends ScriptedCallControl {
     return call.record;
   }
 
+  /**
+   * The node is stopping, and the inbound calls it carries go with it: each ends `failed` in the
+   * call log, saying why, instead of staying in progress with nothing left to end it.
+   */
+  async dropLiveCalls(): Promise<void> {
+    const calls = [...this.live.values()];
+    for (const call of calls) call.cancelTimer?.();
+    await Promise.all(calls.map((call) => this.finish(call, 'failed', { type: 'failed', at: this.now(), reason: 'the node carrying the call stopped' })));
+  }
+
   private async carryOut(call: LiveCall, decision: RouteDecision): Promise<void> {
     if (decision.message) {
       this.append(call, { type: 'answered', at: this.now() }, { type: 'played', at: this.now(), text: decision.message.text, language: decision.message.language });
