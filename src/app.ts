@@ -89,8 +89,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const wakeCallbackQueue = async (executor: Executor, accountId: string, skillId: string): Promise<void> => {
     await jobs.enqueue(executor, { type: 'callback.dispatch', payload: { skill_id: skillId }, accountId, here: true });
   };
-  // A deleted skill's queue is woken so its waiting callbacks are cancelled.
-  const skills = new SkillsService(storage, clock, wakeCallbackQueue);
+  // A deleted skill's queue is woken so its waiting callbacks are cancelled; a renamed skill's
+  // callbacks show (and are found by) its new name.
+  const skills = new SkillsService(storage, clock, {
+    deleted: wakeCallbackQueue,
+    renamed: (executor, accountId, skillId, name): Promise<void> => callbacks.skillRenamed(executor, accountId, skillId, name),
+  });
   // An agent becoming available wakes the callback queue of each of their skills, on this node as
   // soon as the change commits. Agents and groups holding cases not yet closed, and agents held
   // for a callback, are not deleted from under them.

@@ -31,7 +31,7 @@ export const toCallbackEvent = (row: CallbackRow): Record<string, unknown> => ca
 /** What a state change writes besides the state; omitted fields keep their value. */
 export type CallbackChange = Partial<Pick<CallbackRow, 'agent_id' | 'attempts' | 'queued_at' | 'next_attempt_at' | 'dialing_since' | 'accepted_at' | 'customer_call_id'>>;
 
-/** The list filters with the skill resolved: by the skill's id (a current skill), or by the name a callback was requested under when its skill was since deleted. */
+/** The list filters with the skill resolved: by the skill's id (a current skill), or by the name a deleted skill last had. */
 export type CallbackQuery = Omit<CallbackFilters, 'skill'> & { skillId?: string | undefined; deletedSkill?: string | undefined };
 
 function filtered(db: Executor, accountId: string, filters: CallbackQuery) {
@@ -51,6 +51,10 @@ function filtered(db: Executor, accountId: string, filters: CallbackQuery) {
 export function callbacksRepo(db: Executor, dialect: DialectName) {
   const lock = <Q extends { forUpdate(): { skipLocked(): Q } }>(query: Q): Q => (dialect === 'postgres' ? query.forUpdate().skipLocked() : query);
   return {
+    /** The skill's callbacks take its new name (the name a deleted skill's callbacks are found by). */
+    async renameSkill(accountId: string, skillId: string, name: string): Promise<void> {
+      await db.updateTable('callbacks').set({ skill: name }).where('account_id', '=', accountId).where('skill_id', '=', skillId).execute();
+    },
     /** The state of a callback the agent is held for or on (reserved, dialing, connected), if any. */
     async agentOnCallback(accountId: string, agentId: string): Promise<CallbackRow['state'] | undefined> {
       const row = await db.selectFrom('callbacks').select('state').where('account_id', '=', accountId).where('agent_id', '=', agentId)

@@ -5,7 +5,7 @@ import { pageOf, type Page } from '../../kernel/page.js';
 import { toAssignedE164 } from '../../kernel/phone.js';
 import type { EventPublisher } from '../../ports/events.js';
 import type { Job, JobQueue } from '../../ports/jobs.js';
-import type { Storage, WithResult } from '../../ports/storage.js';
+import type { Executor, Storage, WithResult } from '../../ports/storage.js';
 import type { AccountsService } from '../accounts/index.js';
 import type { SkillsService } from '../directory/index.js';
 import type { CallLog } from '../continuity/index.js';
@@ -81,7 +81,7 @@ export class CallbacksService {
   /**
    * `filters.skill` is a skill's current exact name, whose callbacks are found by id (a renamed
    * skill keeps them, and its old name finds none); a name no skill has now finds the callbacks of
-   * a deleted skill that had it.
+   * a deleted skill that had it last.
    */
   async list(accountId: string, filters: CallbackFilters, after: [string, string] | undefined, perPage: number): Promise<Page<Callback>> {
     const repo = callbacksRepo(this.storage.db, this.storage.dialect);
@@ -101,6 +101,11 @@ export class CallbacksService {
     if (!(await repo.transition(accountId, id, 'queued', 'cancelled', {}, this.clock.now().toISOString()))) {
       throw notCancellable((await repo.find(accountId, id))?.state ?? row.state);
     }
+  }
+
+  /** Run inside the transaction that renames a skill: its callbacks show, and are found by, the new name. */
+  skillRenamed(executor: Executor, accountId: string, skillId: string, name: string): Promise<void> {
+    return callbacksRepo(executor, this.storage.dialect).renameSkill(accountId, skillId, name);
   }
 
   /** The state of the callback the agent is held for or on, if any: such an agent is not deleted from under the customer. */

@@ -8,13 +8,17 @@ import { isUniqueViolation, skillNameTaken } from './directory.errors.js';
 import { SKILL_DEFAULTS, type Skill, type SkillSettings } from './skills.model.js';
 import { skillsRepo, type SkillPatch } from './skills.repo.js';
 
-/** Called inside the transaction that deletes a skill: whatever waits on the skill learns of it exactly when the deletion commits. */
-export type SkillDeletedHook = (executor: Executor, accountId: string, skillId: string) => Promise<void>;
+/** Called inside the transaction of a skill's change: what depends on the skill follows exactly when the change commits. */
+export interface SkillHooks {
+  /** Whatever waits on the skill learns of its deletion. */
+  deleted?: (executor: Executor, accountId: string, skillId: string) => Promise<void>;
+  /** What shows the skill's name shows its new one. */
+  renamed?: (executor: Executor, accountId: string, skillId: string, name: string) => Promise<void>;
+}
 
 /** Skills: what callbacks queue on and agents are matched by. Names are unique per account and matched exactly. */
-
 export class SkillsService {
-  constructor(private readonly storage: Storage, private readonly clock: Clock, private readonly onDeleted?: SkillDeletedHook) {}
+  constructor(private readonly storage: Storage, private readonly clock: Clock, private readonly hooks: SkillHooks = {}) {}
 
   async create(accountId: string, input: { name: string } & Partial<SkillSettings>): Promise<Skill> {
     const now = this.clock.now();
@@ -59,7 +63,11 @@ export class SkillsService {
   async update(accountId: string, id: string, patch: SkillPatch): Promise<Skill> {
     let updated: boolean;
     try {
-      updated = await skillsRepo(this.storage.db).update(accountId, id, patch, this.clock.now().toISOString());
+      updated = await this.storage.db.transaction().execute(async (trx) => {
+        if (!(await skillsRepo(trx).update(accountId, id, patch, this.clock.now().toISOString()))) return false;
+        if (patch.name !== undefined) await this.hooks.renamed?.(trx, accountId, id, patch.name);
+        return true;
+      });
     } catch (error) {
       if (patch.name !== undefined && isUniqueViolation(error)) throw skillNameTaken(patch.name);
       throw error;
@@ -72,7 +80,7 @@ export class SkillsService {
   async delete(accountId: string, id: string): Promise<void> {
     await this.storage.db.transaction().execute(async (trx) => {
       if (!(await skillsRepo(trx).delete(accountId, id))) throw notFound('skill');
-      await this.onDeleted?.(trx, accountId, id);
+      await this.hooks.deleted?.(trx, accountId, id);
     });
   }
 }
