@@ -123,7 +123,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const callbacks = new CallbacksService(storage, clock, accounts, skills, calls, jobs, webhooks.publisher);
   const dispatcher = new CallbackDispatcher({ storage, clock, skills, agents, telephony: overrides.telephony?.(telephony) ?? telephony, calls, jobs, events: webhooks.publisher });
   // Validation checks make_outbound_call.from against the account's numbers.
-  const flows = new FlowsService(storage, clock, async (accountId) => (await numbers.routingEntries(accountId)).map((entry) => entry.number), (language) => tts.resolve(language) !== undefined);
+  const flows = new FlowsService(storage, clock, async (accountId) => ({
+    numbers: (await numbers.routingEntries(accountId)).map((entry) => entry.number),
+    skills: await skills.names(accountId),
+  }), (language) => tts.resolve(language) !== undefined);
   const caseStatuses = new CaseStatusesService(storage, clock);
   const caseSettings = new CaseSettingsService(storage, clock, jobs);
   const cases = new CasesService({ storage, clock, jobs, statuses: caseStatuses, settings: caseSettings, timeZoneOf: async (accountId) => (await accounts.getAccount(accountId)).timezone, events: webhooks.publisher });

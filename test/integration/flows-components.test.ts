@@ -521,13 +521,22 @@ describe.each(DATABASES)('flow components behave for real (%s)', (db) => {
       expect(numbers.sort()).toEqual(['+13855550199 queued', `${CUSTOMER} queued`]);
     });
 
-    it('leaves by error for a skill that does not exist or a number that cannot be dialled, queueing nothing', async () => {
+    it('leaves by error for a skill deleted since publishing or a number that cannot be dialled, queueing nothing', async () => {
       const acct = await account();
       await script(acct, CUSTOMER, { answer_after_s: 1 });
-      const done = await run(acct, flow({ skill: 'No Such Skill' }), { customer: CUSTOMER });
+      // A skill the account does not have cannot be published...
+      const draft = (await t.post('/flows', { name: 'Callback', definition: flow({ skill: 'Gone Soon' }) }, acct.token)).body.id as string;
+      const refused = await t.post(`/flows/${draft}/publish`, undefined, acct.token);
+      expect(refused.status).toBe(422);
+      expect(refused.body.errors).toEqual([expect.objectContaining({ code: 'unknown_skill', component: 'callback', path: '$.components[1].config.skill' })]);
+      // ...but one deleted after publishing is found missing when the step runs.
+      const gone = (await t.post('/skills', { name: 'Gone Soon' }, acct.token)).body.id as string;
+      const flowId = await publish(acct, flow({ skill: 'Gone Soon' }));
+      expect((await t.delete(`/skills/${gone}`, acct.token)).status).toBe(204);
+      const done = await finished(acct, await start(acct, flowId, { customer: CUSTOMER }));
       expect(done.status).toBe('completed');
       expect(path(done.steps)).toEqual(['call:answered', 'callback:error', 'sorry:next', 'end:-']);
-      expect(step(done, 'callback').detail).toMatchObject({ skill: 'No Such Skill', number: CUSTOMER, code: 'unknown_skill' });
+      expect(step(done, 'callback').detail).toMatchObject({ skill: 'Gone Soon', number: CUSTOMER, code: 'unknown_skill' });
 
       expect((await t.post('/skills', { name: SKILL }, acct.token)).status).toBe(201);
       const undialable = await run(acct, flow({ skill: SKILL, number: '{{callback_to}}' }), { customer: CUSTOMER, callback_to: 'call me maybe' });

@@ -350,7 +350,7 @@ describe.each(DATABASES)('flows: definitions, drafts, validation, versions (%s)'
     // The number lookup runs between reading the draft and publishing it: edit the draft there.
     const racing = new FlowsService(storage, clock, async () => {
       await t.put(`/flows/${flow.id}/draft`, { definition: withArguments([{ name: 'contact_1' }]) }, acct.token);
-      return [FROM];
+      return { numbers: [FROM], skills: [] };
     }, () => true);
     await expect(racing.publish(acct.id, flow.id)).rejects.toMatchObject({ code: 'conflict' });
     expect((await t.get(`/flows/${flow.id}`, acct.token)).body.published_version).toBeNull();

@@ -39,6 +39,10 @@ export function skillsRepo(db: Executor) {
       const rows = await db.selectFrom('skills').select(['id', 'name']).where('account_id', '=', accountId).where('name', 'in', names).execute();
       return new Map(rows.map((row) => [row.name, row.id]));
     },
+    async names(accountId: string): Promise<string[]> {
+      const rows = await db.selectFrom('skills').select('name').where('account_id', '=', accountId).execute();
+      return rows.map((row) => row.name);
+    },
     async list(accountId: string, after: string | undefined, limit: number): Promise<Skill[]> {
       let query = db.selectFrom('skills').select(COLUMNS).where('account_id', '=', accountId);
       if (after !== undefined) query = query.where('id', '>', after);

@@ -54,6 +54,11 @@ export class SkillsService {
     return skillsRepo(this.storage.db).findByName(accountId, name);
   }
 
+  /** Every skill name of the account: what a flow may queue callbacks on. */
+  async names(accountId: string): Promise<string[]> {
+    return skillsRepo(this.storage.db).names(accountId);
+  }
+
   async list(accountId: string, after: string | undefined, perPage: number): Promise<Page<Skill>> {
     const repo = skillsRepo(this.storage.db);
     const [rows, total] = await Promise.all([repo.list(accountId, after, perPage + 1), repo.count(accountId)]);

@@ -19,8 +19,8 @@ import {
 } from './flows.model.js';
 import { flowsRepo, type StoredFlow } from './flows.repo.js';
 
-/** The account's own numbers: `make_outbound_call.from` must be one of them. */
-export type AccountNumbers = (accountId: string) => Promise<Iterable<string>>;
+/** What a flow may name of its account: its own numbers (`make_outbound_call.from`) and its skills (`request_direct_callback.skill`). */
+export type AccountFacts = (accountId: string) => Promise<{ numbers: Iterable<string>; skills: Iterable<string> }>;
 
 /**
  * Flow definitions: a flow has one editable draft and an append-only history of published
@@ -30,7 +30,7 @@ export class FlowsService {
   constructor(
     private readonly storage: Storage,
     private readonly clock: Clock,
-    private readonly accountNumbers: AccountNumbers,
+    private readonly accountFacts: AccountFacts,
     /** Whether text-to-speech has a voice for a language: prompts in another cannot publish. */
     private readonly speaks: (language: string) => boolean,
   ) {}
@@ -152,6 +152,7 @@ export class FlowsService {
   }
 
   private async check(accountId: string, draft: DraftDefinition): Promise<ValidationResult> {
-    return validateDefinition(draft, { accountNumbers: await this.accountNumbers(accountId), speaks: this.speaks });
+    const { numbers, skills } = await this.accountFacts(accountId);
+    return validateDefinition(draft, { accountNumbers: numbers, accountSkills: skills, speaks: this.speaks });
   }
 }

@@ -1,4 +1,4 @@
-export { FlowsService, type AccountNumbers } from './flows.service.js';
+export { FlowsService, type AccountFacts } from './flows.service.js';
 export { FlowEngine } from './engine/engine.js';
 export { stepWrites, type StepWrite } from './engine/step-writes.js';
 export { MAX_REPEATS, MAX_STEPS, interpret, loadVersion, type ProgressStore } from './engine/interpret.js';

@@ -15,6 +15,8 @@ interface BadFixture {
   description: string;
   expect: ProblemCode[];
   account_numbers?: string[];
+  /** The account's skill names, when the fixture checks them. */
+  account_skills?: string[];
   /** The languages the text-to-speech engine speaks, when the fixture checks them. */
   languages?: string[];
   definition: any;
@@ -64,9 +66,10 @@ describe('good flow definitions', () => {
 
 describe('bad flow definitions', () => {
   it.each(bad)('%s reports exactly its expected codes', (_name, fixture) => {
-    const { account_numbers: accountNumbers, languages } = fixture;
+    const { account_numbers: accountNumbers, account_skills: accountSkills, languages } = fixture;
     const context = {
       ...(accountNumbers === undefined ? {} : { accountNumbers }),
+      ...(accountSkills === undefined ? {} : { accountSkills }),
       ...(languages === undefined ? {} : { speaks: (language: string) => languages.includes(language) }),
     };
     const result = validateDefinition(fixture.definition, context);

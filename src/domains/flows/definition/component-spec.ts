@@ -37,6 +37,11 @@ export interface AccountNumberField {
   number: string;
 }
 
+export interface AccountSkillField {
+  path: Path;
+  name: string;
+}
+
 /**
  * Everything validation knows about one component type: its config schema (defaults included)
  * and its graph rules. Methods receive the parsed config, so they never see invalid input.
@@ -51,6 +56,8 @@ export interface ComponentSpec<Schema extends z.ZodType = z.ZodType> {
   /** Present only on types that write variables, so a broken config of such a type is known to hide some. */
   outputs?(config: z.output<Schema>): VariableOutput[];
   accountNumbers?(config: z.output<Schema>): AccountNumberField[];
+  /** Skills the config names, which must be the account's (names match exactly). */
+  accountSkills?(config: z.output<Schema>): AccountSkillField[];
 }
 
 /** Keeps each spec's config type precise while the registry can treat them alike. */

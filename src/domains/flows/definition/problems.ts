@@ -21,6 +21,7 @@ export const PROBLEM_CODES = [
   'undeclared_variable',
   'variable_possibly_unset',
   'unknown_from_number',
+  'unknown_skill',
   'unsupported_language',
   'read_only_variable',
 ] as const;

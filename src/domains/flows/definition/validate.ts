@@ -13,6 +13,8 @@ import { buildScope, reportBuiltInOutputs, reportVariables } from './variable-ch
 export interface ValidationContext {
   /** The account's own numbers; when given, every `make_outbound_call.from` must be one of them. */
   accountNumbers?: Iterable<string>;
+  /** The account's skill names; when given, every skill a component names must be one of them. */
+  accountSkills?: Iterable<string>;
   /** Whether the text-to-speech engine has a voice for a language; when given, every `tts.language` must pass. */
   speaks?: (language: string) => boolean;
 }
@@ -31,6 +33,17 @@ function reportForeignNumbers(nodes: readonly ComponentNode[], accountNumbers: I
       if (own.has(field.number)) continue;
       const path = [...node.path, 'config', ...field.path];
       problems.push(problem('unknown_from_number', node.label, path, `${toFieldLabel(path)} ${field.number} is not one of the account's numbers`));
+    }
+  }
+}
+
+function reportUnknownSkills(nodes: readonly ComponentNode[], accountSkills: Iterable<string>, problems: DefinitionProblem[]): void {
+  const own = new Set(accountSkills);
+  for (const node of nodes) {
+    for (const field of readConfig(node, (spec, config) => spec.accountSkills?.(config), (field) => typeof field.name === 'string')) {
+      if (own.has(field.name)) continue;
+      const path = [...node.path, 'config', ...field.path];
+      problems.push(problem('unknown_skill', node.label, path, `${toFieldLabel(path)} "${field.name}" is not one of the account's skills (names match exactly)`));
     }
   }
 }
@@ -96,6 +109,7 @@ export function validateDefinition(input: unknown, context: ValidationContext = 
   reportVariables(nodes, buildScope(declared, nodes), facts, problems);
   reportBuiltInOutputs(nodes, problems);
   if (context.accountNumbers !== undefined) reportForeignNumbers(nodes, context.accountNumbers, problems);
+  if (context.accountSkills !== undefined) reportUnknownSkills(nodes, context.accountSkills, problems);
   if (context.speaks !== undefined) reportUnspokenLanguages(nodes, context.speaks, problems);
 
   if (problems.length > 0 || trigger === null || variables === null || start === null) return { definition: null, problems };
