@@ -223,11 +223,17 @@ describe.each(DATABASES)('inbound-call decisions and the simulated network (%s)'
     const call = await callOf(acct, 'logged-call');
     expect(call).toMatchObject({
       id: 'logged-call', call_id: 'logged-call', direction: 'inbound', from: CALLER, to: MAIN,
-      decision: routed.decision, continuity: true, outcome: 'forwarded', events: [{ type: 'ringing' }],
+      decision: routed.decision, continuity: true, outcome: 'forwarded', ended_at: call.started_at,
+      events: [{ type: 'ringing' }, { type: 'forwarded', to: '+18005550000' }],
     });
-    await route(acct, SALES);
+    // A call routed to the queue stays in progress: whoever carries it ends it.
+    await route(acct, SALES, 'queued-call');
+    await t.put('/fallback-experience/activation', { enabled: false }, acct.token);
+    await route(acct, SALES, 'queued-call-2');
+    expect(await callOf(acct, 'queued-call-2')).toMatchObject({ outcome: null, ended_at: null, events: [{ type: 'ringing' }, { type: 'queued', queue: 'default' }] });
+    await t.put('/fallback-experience/activation', { enabled: true }, acct.token);
     const list = await t.get(`/calls?number=${encodeURIComponent(SALES)}`, acct.token);
-    expect(list.body.total).toBe(1);
+    expect(list.body.total).toBe(2);
     expect(list.body._embedded.calls[0].to).toBe(SALES);
     expect((await t.get('/calls?direction=outbound', acct.token)).body.total).toBe(0);
     const other = await t.newAccount();

@@ -2,7 +2,7 @@ import type { Executor, Storage } from '../../ports/storage.js';
 import type { EventPublisher } from '../../ports/events.js';
 import { CHANNELS } from '../../ports/channels.js';
 import type { TextToSpeech } from '../../ports/tts.js';
-import type { InboundRouter, RoutedCall } from '../../ports/telephony.js';
+import type { CallEvent, InboundRouter, RouteDecision, RoutedCall } from '../../ports/telephony.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { Logger } from '../../kernel/logger.js';
 import { DomainError, invalid, type FieldProblem } from '../../kernel/errors.js';
@@ -180,17 +180,21 @@ export class ContinuityService implements InboundRouter {
     const snapshot = await this.snapshots.get(call.accountId);
     const { decision, continuity } = decide(snapshot, call.to);
     const at = this.clock.now().toISOString();
+    // Logged as decided: whoever carries the call (the carrier, or this platform's network, which
+    // writes its own events over these) plays and forwards as told. A forward or a message ends
+    // the platform's part of the call; a flow or the queue keeps it in progress.
+    const ends = decision.action === 'forward' || decision.action === 'message';
     const record: CallRecord = {
       id: call.callId,
       direction: 'inbound',
       from: call.from,
       to: call.to,
       started_at: at,
-      ended_at: null,
+      ended_at: ends ? at : null,
       outcome: decision.action === 'forward' ? 'forwarded' : decision.action === 'message' ? 'completed' : null,
       decision,
       continuity,
-      events: [{ type: 'ringing', at }],
+      events: decidedEvents(decision, at),
       updated_at: at,
     };
     const logged = await this.calls.recordArrival(call.accountId, record);
@@ -231,4 +235,14 @@ export class ContinuityService implements InboundRouter {
     const now = this.clock.now();
     return { id: newId(now.getTime()), change, actor: actor.actor, detail, created_at: now.toISOString() };
   }
+}
+
+/** The events of a call routed as decided: the message, then the forward, the flow or the queue. */
+function decidedEvents(decision: RouteDecision, at: string): CallEvent[] {
+  const events: CallEvent[] = [{ type: 'ringing', at }];
+  if (decision.message) events.push({ type: 'answered', at }, { type: 'played', at, text: decision.message.text, language: decision.message.language });
+  if (decision.action === 'forward' && decision.forward_to) events.push({ type: 'forwarded', at, to: decision.forward_to });
+  if (decision.action === 'flow' && decision.flow_id) events.push({ type: 'flow', at, flow_id: decision.flow_id });
+  if (decision.action === 'queue') events.push({ type: 'queued', at, queue: 'default' });
+  return events;
 }
