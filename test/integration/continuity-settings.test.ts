@@ -131,7 +131,7 @@ describe.each(DATABASES)('Fallback Experience settings and activation (%s)', (db
     expect(audit.body._embedded.entries.map((e: { change: string; detail: unknown }) => [e.change, e.detail])).toEqual([
       ['activation', { enabled: false }],
       ['activation', { enabled: true }],
-      ['settings', { forwards: 0, default: '+18005550000', message: null }],
+      ['settings', { forwards: 0, default: '+18005550000', message: null, changes: { forward: { default: { from: null, to: '+18005550000' } } } }],
     ]);
     expect(audit.body._embedded.entries[0].actor).toBe(acct.clientId);
     const paged = await t.get('/fallback-experience/audit?per_page=2', acct.token);

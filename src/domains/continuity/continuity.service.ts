@@ -14,6 +14,7 @@ import type { NumbersService } from '../directory/index.js';
 import { DEFAULT_TARGET_KEY, type Activation, type AuditEntry, type DowntimeMessage, type FallbackSettings } from './continuity.model.js';
 import { continuityRepo } from './continuity.repo.js';
 import { decide } from './decision.js';
+import { settingsChanges } from './settings-changes.js';
 import { buildSnapshot, RoutingSnapshots } from './snapshot.js';
 import type { CallLog } from './call-log.js';
 import type { CallRecord } from './calls.model.js';
@@ -78,11 +79,13 @@ export class ContinuityService implements InboundRouter {
     const { [DEFAULT_TARGET_KEY]: defaultTarget, ...perNumber } = input.forward;
     const row = await this.storage.db.transaction().execute(async (trx) => {
       const repo = continuityRepo(trx);
+      const before = (await repo.load(accountId)).settings;
       await repo.saveSettings(accountId, settings);
       await repo.insertAudit(accountId, this.auditEntry(principal, 'settings', {
         forwards: Object.keys(perNumber).length,
         default: defaultTarget ?? null,
         message: message ? { language: message.language, length: message.downtime_message.length } : null,
+        changes: settingsChanges(before, settings),
       }));
       await this.storage.notify(trx, CHANNELS.routing, `${accountId}|${this.nodeId}`);
       // Built from what was written rather than read back: the forward map can be megabytes.
