@@ -27,6 +27,8 @@ describe.each(DATABASES)('callback dispatch (%s)', (db) => {
   async function account(skill: Record<string, unknown> = {}): Promise<TestAccount> {
     const acct = await t.newAccount();
     expect((await t.post('/skills', { name: SKILL, retry_delay_s: 60, ...skill }, acct.token)).status).toBe(201);
+    // wait_in_queue dials only while someone with the skill is at work: an agent busy elsewhere.
+    if (skill.callback_strategy === 'wait_in_queue') await t.post('/agents', { name: 'On another call', skills: [SKILL], status: 'busy', phone: '+14155557999' }, acct.token);
     return acct;
   }
   const agent = async (acct: TestAccount, fields: Record<string, unknown> = {}) =>

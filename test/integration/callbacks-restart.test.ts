@@ -142,6 +142,8 @@ describe.each(DATABASES)('callbacks survive a node restart (%s)', (db) => {
     const acct: TestAccount = await first.newAccount();
     await first.post('/skills', { name: SKILL, callback_strategy: 'wait_in_queue', retry_delay_s: 10 }, acct.token);
     const ana = (await first.post('/agents', { name: 'Ana', skills: [SKILL], status: 'offline', phone: AGENT_PHONE }, acct.token)).body;
+    // wait_in_queue dials only while someone with the skill is at work: an agent busy elsewhere.
+    await first.post('/agents', { name: 'On another call', skills: [SKILL], status: 'busy', phone: '+14155557999' }, acct.token);
     await first.put(`/sim/phones/${HOLDING}`, { dtmf: '1', talk_s: 5 }, acct.token);
     await first.post('/rest/api/v1/callback', { skill: SKILL, callbackNumber: HOLDING }, acct.token);
     const firstTime = new VirtualTime(firstClock, first.app.worker);

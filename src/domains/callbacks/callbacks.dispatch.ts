@@ -17,6 +17,8 @@ const LOCKED_AGENT_RETRY_MS = 250;
 const DISPATCH_BATCH = 200;
 /** How often a customer held on the line looks whether another node handed them an agent. */
 const HOLD_POLL_MS = 1000;
+/** The longest a customer holds on the line for an agent; then they are let go and called back later. */
+export const MAX_HOLD_S = 600;
 interface Dependencies extends EndingDependencies {
   telephony: CallControl;
   calls: CallLog;
@@ -124,6 +126,8 @@ export class CallbackDispatcher {
         // happen under the skill's lock.
         await repo.lockSkill(accountId, skill.id);
         if (await repo.hasCustomerInProgress(accountId, skill.id)) return false;
+        // Nobody with the skill is at work: a customer who chose to hold would wait for no one. An agent becoming available wakes the queue.
+        if (!(await repo.anyStaffedAgent(accountId, skill.id))) return false;
         const front = await repo.nextQueued(accountId, skill.id, at);
         if (!front) return false;
         await repo.transition(accountId, front.id, 'queued', 'dialing', { dialing_since: null, agent_id: null }, at);
@@ -202,9 +206,11 @@ export class CallbackDispatcher {
    */
   private async holdForAgent(row: CallbackRow, customer: LoggedCall): Promise<void> {
     const { storage } = this.deps;
+    const repo = callbacksRepo(storage.db, storage.dialect);
+    const letGoAt = this.deps.clock.now().getTime() + MAX_HOLD_S * 1000;
     for (;;) {
       await this.held.nextLook(row.id);
-      const current = await callbacksRepo(storage.db, storage.dialect).find(row.account_id, row.id);
+      const current = await repo.find(row.account_id, row.id);
       if (current?.state !== 'dialing') {
         await customer.add({ type: 'hangup', by: 'platform' }).end('completed').save();
         return;
@@ -213,6 +219,11 @@ export class CallbackDispatcher {
       if (!(await this.deps.skills.find(row.account_id, row.skill_id))) {
         await customer.add({ type: 'hangup', by: 'platform' }).end('completed').save();
         return this.endings.cancelled(current, customer.id);
+      }
+      // Held too long: let them go and call back later, unless an agent was handed to them just now.
+      if (this.deps.clock.now().getTime() >= letGoAt && (await repo.stopHolding(row.account_id, row.id, this.now()))) {
+        await customer.add({ type: 'hangup', by: 'platform' }).end('completed').save();
+        return this.endings.unsuccessful({ ...current, accepted_at: null }, 'hold_timeout', customer.id);
       }
     }
   }

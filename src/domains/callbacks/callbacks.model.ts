@@ -10,7 +10,7 @@ export const WAITING_STATES = ['queued', 'reserved', 'dialing'] as const satisfi
  * after they answered (agent unreachable, the customer's choice in the announcement, no choice).
  */
 export const ATTEMPT_OUTCOMES = [
-  'answered', 'busy', 'no_answer', 'invalid_number', 'failed', 'agent_unreachable', 'snoozed', 'cancelled', 'no_input', 'interrupted',
+  'answered', 'busy', 'no_answer', 'invalid_number', 'failed', 'agent_unreachable', 'snoozed', 'cancelled', 'no_input', 'interrupted', 'hold_timeout',
 ] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
@@ -23,7 +23,7 @@ export interface Attempt {
 
 export interface Callback {
   id: string;
-  /** The skill's name when the callback was requested. */
+  /** The name of its skill: the current one, or the last it had once deleted. */
   skill: string;
   skill_id: string;
   callback_number: string;

@@ -191,6 +191,32 @@ export function callbacksRepo(db: Executor, dialect: DialectName) {
     async anyAvailableAgent(accountId: string, skillId: string): Promise<boolean> {
       return (await availableAgents(db, accountId, skillId).select('id').limit(1).executeTakeFirst()) !== undefined;
     },
+    /** Whether an agent with the skill and a phone is at work (available, or busy on a call): someone will come for a customer who holds. */
+    async anyStaffedAgent(accountId: string, skillId: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('agents')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('status', 'in', ['available', 'busy'])
+        .where('phone', 'is not', null)
+        .where((eb) => eb.exists(eb.selectFrom('agent_skills').select('agent_id').whereRef('agent_skills.account_id', '=', 'agents.account_id').whereRef('agent_skills.agent_id', '=', 'agents.id').where('agent_skills.skill_id', '=', skillId)))
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+    /** Takes a customer holding on the line out of the holders; false when an agent was handed to them first. */
+    async stopHolding(accountId: string, id: string, at: string): Promise<boolean> {
+      const result = await db
+        .updateTable('callbacks')
+        .set({ accepted_at: null, updated_at: at })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .where('state', '=', 'dialing')
+        .where('agent_id', 'is', null)
+        .where('accepted_at', 'is not', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
     /** Makes an available agent busy; false when they were no longer available. */
     async reserveAgent(accountId: string, agentId: string, at: string): Promise<boolean> {
       const result = await db
