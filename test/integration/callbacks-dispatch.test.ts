@@ -184,6 +184,38 @@ describe.each(DATABASES)('callback dispatch (%s)', (db) => {
     expect(customerLegs[0]?.events.map((e: { type: string }) => e.type)).toEqual(['ringing', 'answered', 'played', 'dtmf', 'queued', 'bridged', 'hangup']);
   });
 
+  it('wait_in_queue: dials nobody while no agent with the skill is at work', async () => {
+    const acct = await t.newAccount();
+    expect((await t.post('/skills', { name: SKILL, callback_strategy: 'wait_in_queue' }, acct.token)).status).toBe(201);
+    const off = (await t.post('/agents', { name: 'Off duty', skills: [SKILL], status: 'offline', phone: AGENT_PHONE }, acct.token)).body as { id: string };
+    await script(acct, CUSTOMER, { dtmf: '1', talk_s: 5 });
+    await request(acct);
+    await time.pass(60);
+    expect((await only(acct)).state).toBe('queued');
+    expect((await calls(acct)).filter((c) => c.kind === 'callback_leg')).toEqual([]);
+    // The agent comes to work: the queue wakes, the customer is dialled and connected to them.
+    expect((await t.put(`/agents/${off.id}/status`, { status: 'available' }, acct.token)).status).toBe(200);
+    const done = await time.until(stateIs(acct, 'completed'), 120);
+    expect(done.agent_id).toBe(off.id);
+  });
+
+  it('wait_in_queue: lets a customer go after 10 minutes on hold and calls them back later (hold_timeout)', async () => {
+    const acct = await account({ callback_strategy: 'wait_in_queue' });
+    await script(acct, CUSTOMER, { dtmf: '1' });
+    await request(acct);
+    await time.until(async () => {
+      const leg = (await calls(acct)).find((c) => c.kind === 'callback_leg' && c.to === CUSTOMER);
+      expect(leg?.events.map((e: { type: string }) => e.type)).toEqual(['ringing', 'answered', 'played', 'dtmf', 'queued']);
+    }, 60);
+    await time.pass(590);
+    expect((await only(acct)).state).toBe('dialing');
+    const requeued = await time.until(stateIs(acct, 'queued'), 30);
+    expect(requeued.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['hold_timeout']);
+    const leg = (await calls(acct)).find((c) => c.kind === 'callback_leg' && c.to === CUSTOMER);
+    expect(leg).toMatchObject({ outcome: 'completed', ended_at: expect.any(String) });
+    expect(leg?.events.at(-1)).toMatchObject({ type: 'hangup', by: 'platform' });
+  });
+
   it('wait_in_queue: 2 snoozes to the back of the queue, 3 cancels', async () => {
     const acct = await account({ callback_strategy: 'wait_in_queue' });
     const other = '+13855559999';
