@@ -60,7 +60,7 @@ function definitionOf(input: unknown): { definition: unknown; ids?: { flowId: st
 function printTrace(result: SimulationResult, cli: Cli): void {
   for (const [index, step] of result.steps.entries()) {
     const detail = Object.entries(step.detail).map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
-    cli.out(`${String(index + 1).padStart(3)}. ${step.started_at}  ${step.component} (${step.type}) -> ${step.exit ?? 'end'}${detail.length > 0 ? `  ${detail.join(' ')}` : ''}`);
+    cli.out(`${String(index + 1).padStart(3)}. ${step.started_at}  ${step.component} (${step.type}) -> ${step.exit ?? '-'}${detail.length > 0 ? `  ${detail.join(' ')}` : ''}`);
   }
   cli.out(`${result.status}${result.reason ? ` (${result.reason})` : ''} after ${result.steps.length} steps and ${result.virtual_duration_s} s of virtual time`);
 }

@@ -1,3 +1,4 @@
+import { filterBound } from '../kernel/clock.js';
 import { DomainError } from '../kernel/errors.js';
 
 /**
@@ -5,8 +6,8 @@ import { DomainError } from '../kernel/errors.js';
  * `<name>_to` when the range ends before it starts, rather than an empty page.
  */
 export function timeRange<N extends string>(name: N, from: string | undefined, to: string | undefined): Record<`${N}_from` | `${N}_to`, string | undefined> {
-  const start = from === undefined ? undefined : new Date(from).toISOString();
-  const end = to === undefined ? undefined : new Date(to).toISOString();
+  const start = from === undefined ? undefined : filterBound(from);
+  const end = to === undefined ? undefined : filterBound(to);
   if (start !== undefined && end !== undefined && end < start) {
     throw new DomainError('validation_failed', `${name}_to must not be before ${name}_from`, [{ name: `${name}_to`, description: `must not be before ${name}_from` }]);
   }

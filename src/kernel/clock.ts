@@ -53,3 +53,15 @@ export class ManualClock implements Clock {
 }
 
 export const iso = (date: Date): string => date.toISOString();
+
+/**
+ * A filter bound written with any offset and precision, as the UTC millisecond instant stored
+ * times compare with: a fraction finer than a millisecond rounds up, so `created_from=…15.8431Z`
+ * leaves out a row stamped `…15.843Z`, which is before it, and `created_to` (exclusive) keeps it.
+ */
+export function filterBound(value: string): string {
+  const ms = Date.parse(value);
+  const fraction = /\.(\d+)/.exec(value)?.[1] ?? '';
+  const finer = /[1-9]/.test(fraction.slice(3));
+  return new Date(finer ? ms + 1 : ms).toISOString();
+}

@@ -98,6 +98,14 @@ describe.each(DATABASES)('GET /cases?q= full text (%s)', (db) => {
     for (const [q, expected] of expectations) expect(await search(acct, q), q).toEqual(expected);
   });
 
+  it('finds accented words however they are composed (NFC or NFD), in the text and in the query', async () => {
+    const acct = await t.newAccount();
+    const composed = await api().create(acct, { title: 'Caf\u00e9 order' });
+    const decomposed = await api().create(acct, { title: 'Cafe\u0301 invoice' });
+    for (const q of ['caf\u00e9', 'cafe\u0301']) expect(await search(acct, q)).toEqual(sortedIds([composed, decomposed]));
+    expect(await search(acct, 'cafe')).toEqual([]);
+  });
+
   it('follows changes: a new title or description, a new note', async () => {
     const acct = await t.newAccount();
     const a = api();

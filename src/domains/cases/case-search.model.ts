@@ -36,5 +36,5 @@ export type CasePosition =
  * same way for the text.
  */
 export function searchWords(q: string): string[] {
-  return q.split(/[^\p{L}\p{N}\p{M}]+/u).filter((word) => word !== '');
+  return q.normalize('NFC').split(/[^\p{L}\p{N}\p{M}]+/u).filter((word) => word !== '');
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Storage } from '../../ports/storage.js';
 import { DomainError, invalid, type FieldProblem } from '../../kernel/errors.js';
+import { filterBound } from '../../kernel/clock.js';
 import { decodeCursor, encodeCursor, type Page } from '../../kernel/page.js';
 import type { CaseView } from './cases.model.js';
 import { listedCaseView, type ListedCaseRow } from './case-view.js';
@@ -40,7 +41,7 @@ type Cursor = z.infer<typeof cursorSchema>;
 
 const badCursor = (description: string) => new DomainError('validation_failed', `cursor ${description}`, [{ name: 'cursor', description }]);
 
-const utc = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
+const utc = (value: string | undefined) => (value === undefined ? undefined : filterBound(value));
 
 /** `GET /cases`: filters, full text, sorts and keyset pages over an account's cases. */
 export class CaseSearchService {

@@ -111,4 +111,5 @@ export const BUILT_IN_STATUS = Object.fromEntries(BUILT_IN_STATUSES.map((status)
 
 /** The search text the full-text indexes cover: title, description and every note body in creation order. */
 export const buildSearchText = (title: string, description: string | null, noteBodies: readonly string[]): string =>
-  [title, description ?? '', ...noteBodies].join('\n');
+  // Composed (NFC), as query words are: `café` typed either way finds `café` written either way.
+  [title, description ?? '', ...noteBodies].join('\n').normalize('NFC');

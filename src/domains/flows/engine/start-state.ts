@@ -32,7 +32,7 @@ function argumentValues(definition: FlowDefinition, args: Record<string, unknown
     else values[argument.variable] = value;
   }
   for (const argument of declared.values()) {
-    if (argument.required && !(argument.name in args)) problems.push({ name: fieldPrefix + argument.name, description: 'is required' });
+    if (argument.required && !Object.hasOwn(args, argument.name)) problems.push({ name: fieldPrefix + argument.name, description: 'is required' });
   }
   if (problems.length > 0) throw invalid(problems);
   return values;
