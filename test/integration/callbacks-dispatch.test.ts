@@ -46,6 +46,17 @@ describe.each(DATABASES)('callback dispatch (%s)', (db) => {
     expect(callback.state).toBe(state);
     return callback;
   };
+  /** A wait_in_queue account whose customer pressed 1 and holds on the line, with no agent available. */
+  async function customerHolding(): Promise<TestAccount> {
+    const acct = await account({ callback_strategy: 'wait_in_queue' });
+    await script(acct, CUSTOMER, { dtmf: '1' });
+    await request(acct);
+    await time.until(async () => {
+      const leg = (await calls(acct)).find((c) => c.kind === 'callback_leg' && c.to === CUSTOMER);
+      expect(leg?.events.map((e: { type: string }) => e.type)).toEqual(['ringing', 'answered', 'played', 'dtmf', 'queued']);
+    }, 60);
+    return acct;
+  }
   const agentStatus = async (acct: TestAccount, id: string) => (await t.get(`/agents/${id}`, acct.token)).body.status as string;
   const calls = async (acct: TestAccount) => (await t.get('/calls?per_page=500', acct.token)).body._embedded.calls as Record<string, any>[];
 
@@ -200,13 +211,7 @@ describe.each(DATABASES)('callback dispatch (%s)', (db) => {
   });
 
   it('wait_in_queue: lets a customer go after 10 minutes on hold and calls them back later (hold_timeout)', async () => {
-    const acct = await account({ callback_strategy: 'wait_in_queue' });
-    await script(acct, CUSTOMER, { dtmf: '1' });
-    await request(acct);
-    await time.until(async () => {
-      const leg = (await calls(acct)).find((c) => c.kind === 'callback_leg' && c.to === CUSTOMER);
-      expect(leg?.events.map((e: { type: string }) => e.type)).toEqual(['ringing', 'answered', 'played', 'dtmf', 'queued']);
-    }, 60);
+    const acct = await customerHolding();
     await time.pass(590);
     expect((await only(acct)).state).toBe('dialing');
     const requeued = await time.until(stateIs(acct, 'queued'), 30);
@@ -344,13 +349,7 @@ describe.each(DATABASES)('callback dispatch (%s)', (db) => {
   });
 
   it('lets a customer holding on the line for an agent go when their skill is deleted, cancelling the callback', async () => {
-    const acct = await account({ callback_strategy: 'wait_in_queue' });
-    await script(acct, CUSTOMER, { dtmf: '1' });
-    await request(acct);
-    await time.until(async () => {
-      const leg = (await calls(acct)).find((c) => c.kind === 'callback_leg' && c.to === CUSTOMER);
-      expect(leg?.events.map((e: { type: string }) => e.type)).toEqual(['ringing', 'answered', 'played', 'dtmf', 'queued']);
-    }, 60);
+    const acct = await customerHolding();
     const skill = ((await t.get('/skills', acct.token)).body._embedded.skills as { id: string; name: string }[]).find((s) => s.name === SKILL);
     expect((await t.delete(`/skills/${skill?.id ?? ''}`, acct.token)).status).toBe(204);
     const cancelled = await time.until(stateIs(acct, 'cancelled'), 30);

@@ -193,15 +193,7 @@ export function callbacksRepo(db: Executor, dialect: DialectName) {
     },
     /** Whether an agent with the skill and a phone is at work (available, or busy on a call): someone will come for a customer who holds. */
     async anyStaffedAgent(accountId: string, skillId: string): Promise<boolean> {
-      const row = await db
-        .selectFrom('agents')
-        .select('id')
-        .where('account_id', '=', accountId)
-        .where('status', 'in', ['available', 'busy'])
-        .where('phone', 'is not', null)
-        .where((eb) => eb.exists(eb.selectFrom('agent_skills').select('agent_id').whereRef('agent_skills.account_id', '=', 'agents.account_id').whereRef('agent_skills.agent_id', '=', 'agents.id').where('agent_skills.skill_id', '=', skillId)))
-        .limit(1)
-        .executeTakeFirst();
+      const row = await reachableWithSkill(db, accountId, skillId).where('status', 'in', ['available', 'busy']).select('id').limit(1).executeTakeFirst();
       return row !== undefined;
     },
     /** Takes a customer holding on the line out of the holders; false when an agent was handed to them first. */
@@ -235,15 +227,11 @@ export function callbacksRepo(db: Executor, dialect: DialectName) {
   };
 }
 
-/**
- * Agents of the account with the skill, status `available`, a phone to ring and no callback still
- * holding them (an agent set back to `available` by hand mid-call is not handed a second call).
- */
-function availableAgents(db: Executor, accountId: string, skillId: string) {
+/** Agents with the skill and a phone to be called on. */
+function reachableWithSkill(db: Executor, accountId: string, skillId: string) {
   return db
     .selectFrom('agents')
     .where('account_id', '=', accountId)
-    .where('status', '=', 'available')
     .where('phone', 'is not', null)
     .where((eb) =>
       eb.exists(
@@ -254,7 +242,16 @@ function availableAgents(db: Executor, accountId: string, skillId: string) {
           .whereRef('agent_skills.agent_id', '=', 'agents.id')
           .where('agent_skills.skill_id', '=', skillId),
       ),
-    )
+    );
+}
+
+/**
+ * Agents of the account with the skill, status `available`, a phone to ring and no callback still
+ * holding them (an agent set back to `available` by hand mid-call is not handed a second call).
+ */
+function availableAgents(db: Executor, accountId: string, skillId: string) {
+  return reachableWithSkill(db, accountId, skillId)
+    .where('status', '=', 'available')
     .where((eb) =>
       eb.not(
         eb.exists(
