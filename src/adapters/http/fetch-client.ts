@@ -1,6 +1,7 @@
 import { Agent, fetch, Request, type Response } from 'undici';
 import { HttpClientError, type HttpClient, type HttpRequest, type HttpResponse } from '../../ports/http-client.js';
 import { EgressRefused, UNRESTRICTED, type EgressPolicy } from './egress.js';
+import { MAX_REDIRECTS, redirected, tooManyRedirects } from './redirects.js';
 
 export interface FetchHttpClientOptions {
   /** A response body longer than this is abandoned with `response_too_large`. Default 5 MiB. */
@@ -8,9 +9,6 @@ export interface FetchHttpClientOptions {
   /** Where requests may go (every hop of a redirect included); unrestricted when not given. */
   egress?: EgressPolicy;
 }
-
-/** Redirects followed at most, each checked against the egress policy like the first request. */
-const MAX_REDIRECTS = 5;
 
 const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 
@@ -35,31 +33,6 @@ function toRequest(request: HttpRequest, signal: AbortSignal): Request {
   } catch (error) {
     throw new HttpClientError('invalid_request', `cannot send the request: ${describeFetchError(error)}`, { cause: error });
   }
-}
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-/** Credentials meant for the origin they were written for: not carried to another (the fetch standard's rule). */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
-/** Headers that describe a body: dropped with it when a redirect turns the request into a GET. */
-const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']);
-
-const without = (headers: Readonly<Record<string, string>>, names: ReadonlySet<string>): Record<string, string> =>
-  Object.fromEntries(Object.entries(headers).filter(([name]) => !names.has(name.toLowerCase())));
-
-/**
- * The request a redirect asks for, or undefined when it is not one. The fetch standard's rules:
- * 303, and 301/302 after a POST, become a GET without a body (and without the headers that
- * described it); a hop to another origin (scheme, host or port: an https-to-http hop included)
- * carries no credentials.
- */
-function redirected(request: HttpRequest, response: Response): HttpRequest | undefined {
-  const location = response.headers.get('location');
-  if (!REDIRECTS.has(response.status) || location === null || !URL.canParse(location, request.url)) return undefined;
-  const target = new URL(location, request.url);
-  let headers = target.origin === new URL(request.url).origin ? request.headers : without(request.headers, CREDENTIAL_HEADERS);
-  const toGet = response.status === 303 || ((response.status === 301 || response.status === 302) && request.method === 'POST');
-  if (toGet) headers = without(headers, BODY_HEADERS);
-  return toGet ? { ...request, url: target.toString(), headers, method: 'GET', body: undefined } : { ...request, url: target.toString(), headers };
 }
 
 function headersOf(response: Response): Record<string, string> {
@@ -110,13 +83,14 @@ export class FetchHttpClient implements HttpClient {
       for (let hop = 0; ; hop += 1) {
         this.egress.checkLiteral(new URL(current.url).hostname);
         const response = await fetch(toRequest(current, signal), { dispatcher: this.dispatcher });
-        const next = request.followRedirects === false ? undefined : redirected(current, response);
+        // Each hop is checked against the egress policy like the first request.
+        const next = redirected(current, response.status, response.headers.get('location'));
         if (next === undefined) {
           const body = await readBody(response, this.maxResponseBytes);
           return { status: response.status, headers: headersOf(response), body };
         }
         await response.body?.cancel();
-        if (hop === MAX_REDIRECTS) throw new HttpClientError('network', `too many redirects: still redirected after ${MAX_REDIRECTS} (to ${next.url})`);
+        if (hop === MAX_REDIRECTS) throw tooManyRedirects(next);
         current = next;
       }
     } catch (error) {

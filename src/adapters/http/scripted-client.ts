@@ -1,4 +1,5 @@
 import { HttpClientError, type HttpClient, type HttpRequest, type HttpResponse } from '../../ports/http-client.js';
+import { MAX_REDIRECTS, redirected, tooManyRedirects } from './redirects.js';
 
 export interface ScriptedExchange {
   method: string;
@@ -12,7 +13,8 @@ export interface ScriptedExchange {
 /**
  * An HTTP client that answers from a script instead of the network (the flow simulator):
  * the first exchange whose method and URL match answers. A request nothing matches fails as a
- * network error, as an unreachable server would. Every request is kept in `sent`.
+ * network error, as an unreachable server would. A scripted redirect (3xx with `location`) is
+ * followed as the real client follows one. Every request, each hop included, is kept in `sent`.
  */
 export class ScriptedHttpClient implements HttpClient {
   readonly sent: HttpRequest[] = [];
@@ -20,13 +22,32 @@ export class ScriptedHttpClient implements HttpClient {
   constructor(private readonly script: readonly ScriptedExchange[]) {}
 
   request(request: HttpRequest): Promise<HttpResponse> {
+    try {
+      return Promise.resolve(this.follow(request));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  private follow(request: HttpRequest): HttpResponse {
+    let current = request;
+    for (let hop = 0; ; hop += 1) {
+      const response = this.answer(current);
+      const next = redirected(current, response.status, response.headers.location);
+      if (next === undefined) return response;
+      if (hop === MAX_REDIRECTS) throw tooManyRedirects(next);
+      current = next;
+    }
+  }
+
+  private answer(request: HttpRequest): HttpResponse {
     this.sent.push(request);
     const match = this.script.find((exchange) => exchange.method === request.method && matches(exchange.url, request.url));
-    if (!match) return Promise.reject(new HttpClientError('network', `no scripted response for ${request.method} ${request.url}`));
+    if (!match) throw new HttpClientError('network', `no scripted response for ${request.method} ${request.url}`);
     const body = match.body === undefined ? '' : typeof match.body === 'string' ? match.body : JSON.stringify(match.body);
     const type = typeof match.body === 'string' || match.body === undefined ? 'text/plain' : 'application/json';
     const headers = { 'content-type': type, ...Object.fromEntries(Object.entries(match.headers).map(([k, v]) => [k.toLowerCase(), v])) };
-    return Promise.resolve({ status: match.status, headers, body });
+    return { status: match.status, headers, body };
   }
 }
 
