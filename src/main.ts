@@ -56,6 +56,19 @@ main().catch((error: unknown) => {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`switchboard failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  const hint = startupHint(error);
+  process.stderr.write(`switchboard failed to start: ${error instanceof Error ? error.message : String(error)}\n${hint ? `${hint}\n` : ''}`);
+  if (error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   process.exit(1);
 });
+
+/** What to do about the usual reasons a server does not start, in one line. */
+function startupHint(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? ((error as { cause?: NodeJS.ErrnoException } | undefined)?.cause?.code);
+  if (code === 'EADDRINUSE') return 'The port is taken: another server (perhaps another Switchboard) listens there. Stop it, or set PORT.';
+  if (code === 'EADDRNOTAVAIL') return 'HOST names no address of this machine: set HOST (0.0.0.0 for every interface).';
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') return 'The database cannot be reached: check DATABASE_URL, and that PostgreSQL runs and accepts connections there.';
+  if (code === '28P01' || code === '28000') return 'PostgreSQL refused the credentials in DATABASE_URL.';
+  if (code === '3D000') return 'The database named in DATABASE_URL does not exist: create it first (createdb).';
+  return undefined;
+}
