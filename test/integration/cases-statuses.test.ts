@@ -26,6 +26,9 @@ describe.each(DATABASES)('case statuses (%s)', (db) => {
     const first = await t.get('/case-statuses?per_page=7', acct.token);
     expect(first.body.count).toBe(7);
     expect((await t.get(first.body._links.next.href, acct.token)).body._embedded.case_statuses).toEqual([{ ...fixed }]);
+    // A cursor naming no status of the account is refused, not read as the first page.
+    const foreign = Buffer.from(JSON.stringify('no-such-status')).toString('base64url');
+    expect((await t.get(`/case-statuses?cursor=${foreign}`, acct.token)).body).toMatchObject({ code: 'validation_failed', fields: [{ name: 'cursor' }] });
     expect((await t.get('/case-statuses/on_hold', acct.token)).body).toMatchObject({ id: 'on_hold', built_in: true });
     expect((await t.get(`/case-statuses/${waiting.body.id}`, acct.token)).body).toEqual(waiting.body);
     expect((await t.get('/case-statuses/nope', acct.token)).status).toBe(404);

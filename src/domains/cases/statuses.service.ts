@@ -39,7 +39,8 @@ export class CaseStatusesService {
   /** One page of `all`, keyed by the last status's id. */
   async list(accountId: string, cursor: string | undefined, perPage: number): Promise<Page<CaseStatus>> {
     const all = await this.all(accountId);
-    const after = decodeCursor(cursor, z.string());
+    // Statuses are never deleted, so a cursor this API issued always names one.
+    const after = decodeCursor(cursor, z.string().refine((id) => all.some((status) => status.id === id)));
     const start = after === undefined ? 0 : all.findIndex((status) => status.id === after) + 1;
     return pageOf(all.slice(start, start + perPage + 1), perPage, all.length, (status) => status.id);
   }
