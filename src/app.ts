@@ -1,3 +1,5 @@
+// Validation messages in the API's own words, set before any schema parses.
+import './kernel/zod-messages.js';
 import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './kernel/clock.js';

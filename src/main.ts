@@ -1,3 +1,5 @@
+// Validation messages in the API's own words, set before any schema parses.
+import './kernel/zod-messages.js';
 import { loadConfig, ConfigError } from './config/config.js';
 import { createApp } from './app.js';
 import { holdSqliteServerLock } from './adapters/storage/sqlite-server-lock.js';

@@ -1,3 +1,5 @@
+// Validation messages in the API's own words, set before any schema parses.
+import '../kernel/zod-messages.js';
 import { runCli } from './cli.js';
 
 // The `switchboard` command (bin/switchboard.js, `npm run switchboard -- <command>`).
