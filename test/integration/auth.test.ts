@@ -161,6 +161,10 @@ describe.each(DATABASES)('accounts, OAuth client credentials and service tokens 
     expect((await t.get('/calls', token)).status).toBe(200);
     clock.advance(61_000);
     expect((await t.get('/calls', token)).status).toBe(401);
+    // One that would be dead on arrival is refused, naming the field.
+    const past = await t.post(`/admin/accounts/${c.account.id}/service-tokens`, { name: 'typo', scopes: ['calls:read'], expires_at: '2020-01-01T00:00:00Z' }, ADMIN_TOKEN);
+    expect(past.status).toBe(400);
+    expect(past.body.fields).toEqual([{ name: 'expires_at', description: 'must be in the future' }]);
   });
 
   it('holds a service token expiry written with an offset in UTC, and expires it at that instant', async () => {

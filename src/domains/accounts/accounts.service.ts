@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isStorageUnavailable, type Db, type Storage } from '../../ports/storage.js';
 import type { Clock } from '../../kernel/clock.js';
-import { notFound } from '../../kernel/errors.js';
+import { invalid, notFound } from '../../kernel/errors.js';
 import { newId, newSecret } from '../../kernel/ids.js';
 import { parseJson } from '../../kernel/json.js';
 import { decodeCursor, pageOf, type Page } from '../../kernel/page.js';
@@ -144,6 +144,8 @@ export class AccountsService {
   }
 
   async createServiceToken(accountId: string, input: { name: string; scopes: Scope[]; expires_at: string | null }) {
+    // A token dead on arrival is a typo (the wrong year), not a credential anyone wants.
+    if (input.expires_at !== null && Date.parse(input.expires_at) <= this.clock.now().getTime()) throw invalid([{ name: 'expires_at', description: 'must be in the future' }]);
     await this.getAccount(accountId);
     const id = newId();
     const token = `${SERVICE_TOKEN_PREFIX}${id}.${newSecret()}`;
