@@ -42,7 +42,7 @@ export const accountsCommands: CommandGroup = {
           flagNames,
           COMMAND,
         );
-        const account = await withSession(cli.config(), ({ accounts }) => accounts.createAccount(input));
+        const account = await withSession(cli, ({ accounts }) => accounts.createAccount(input));
         cli.out(JSON.stringify(account, null, 2));
         cli.err(`Next: switchboard clients create --account ${account.id} --name automation --scopes all`);
       },

@@ -49,7 +49,7 @@ export const clientsCommands: CommandGroup = {
         );
         const config = cli.config();
         const client = await explainNotFound(
-          withSession(config, ({ accounts }) => accounts.createClient(accountId, input)),
+          withSession(cli, ({ accounts }) => accounts.createClient(accountId, input)),
           `no account with id ${accountId}`,
         );
         if (flags.json) {

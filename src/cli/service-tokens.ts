@@ -61,7 +61,7 @@ export const serviceTokensCommands: CommandGroup = {
           CREATE,
         );
         const created = await explainNotFound(
-          withSession(cli.config(), ({ accounts }) => accounts.createServiceToken(accountId, input)),
+          withSession(cli, ({ accounts }) => accounts.createServiceToken(accountId, input)),
           `no account with id ${accountId}`,
         );
         if (flags.json) {
@@ -90,7 +90,7 @@ export const serviceTokensCommands: CommandGroup = {
         const accountId = required(flags.account, 'account', REVOKE);
         const tokenId = required(flags.id, 'id', REVOKE);
         await explainNotFound(
-          withSession(cli.config(), ({ accounts }) => accounts.revokeServiceToken(accountId, tokenId)),
+          withSession(cli, ({ accounts }) => accounts.revokeServiceToken(accountId, tokenId)),
           `no active service token ${tokenId} in account ${accountId}`,
         );
         cli.out(`Revoked service token ${tokenId}`);

@@ -55,6 +55,16 @@ describe('cli', () => {
     expect(again.stdout).toContain('up to date');
   });
 
+  it('says so when a command creates the database it was pointed at (another DATABASE_URL than the server\'s, most likely)', async () => {
+    const dir = tempDir();
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'typo.db')}`, SWITCHBOARD_DATA_DIR: dir };
+    const created = await inProcess(['accounts', 'create', '--name', 'Acme'], env);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr).toContain(`note: ${join(dir, 'typo.db')} did not exist; this command created a new, empty database there.`);
+    const again = await inProcess(['accounts', 'create', '--name', 'Acme 2'], env);
+    expect(again.stderr).not.toContain('did not exist');
+  });
+
   it('answers --help with 0, and usage or configuration errors with 2 before touching the database', async () => {
     const env = { SWITCHBOARD_DATA_DIR: tempDir(), DATABASE_URL: 'sqlite::memory:' };
     // The exit status of the real process, once; the other cases run in-process to keep the suite quick.
