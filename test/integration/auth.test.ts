@@ -83,6 +83,17 @@ describe.each(DATABASES)('accounts, OAuth client credentials and service tokens 
     expect(wrongType.body).toMatchObject({ error: 'invalid_request' });
   });
 
+  it('says when guessed secrets hold a client back, and for how long, instead of calling the right secret wrong', async () => {
+    const c = await client();
+    for (let i = 0; i < 5; i++) expect((await form({ grant_type: 'client_credentials' }, { authorization: basic(c.client_id, `guess-${i}`) })).body.error_description).toBe('unknown client or wrong secret');
+    const held = await form({ grant_type: 'client_credentials' }, { authorization: basic(c.client_id, c.client_secret) });
+    expect(held.status).toBe(401);
+    expect(held.body).toEqual({ error: 'invalid_client', error_description: expect.stringMatching(/^too many wrong secrets for this client in the last minute/) });
+    expect(held.headers['retry-after']).toBe('60');
+    clock.advance(60_000);
+    expect((await form({ grant_type: 'client_credentials' }, { authorization: basic(c.client_id, c.client_secret) })).status).toBe(200);
+  });
+
   it('stores an account\'s time zone and country as IANA and ISO spell them', async () => {
     const created = await t.post('/admin/accounts', { name: 'Spelling', timezone: 'europe/lisbon', default_country: 'pt' }, ADMIN_TOKEN);
     expect(created.status).toBe(201);

@@ -10,6 +10,8 @@ export class OAuthError extends Error {
   constructor(
     readonly error: OAuthErrorCode,
     readonly description: string,
+    /** Seconds after which trying again can succeed (`Retry-After`), when that is known. */
+    readonly retryAfterS?: number,
   ) {
     super(description);
     this.name = 'OAuthError';

@@ -129,7 +129,13 @@ export class AccountsService {
     if (grantType !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'only client_credentials is supported');
     if (!credentials) throw new OAuthError('invalid_client', 'client authentication is required');
     const client = await accountsRepo(this.db).findClient(credentials.clientId);
+    // The client's id is not a secret: say when its guard against guessed secrets held this one back unchecked, so nobody rotates a right one.
+    const lockedMs = client && !client.revoked_at ? this.secrets.lockedFor(client.secret_hash) : undefined;
     if (!client || client.revoked_at || !(await this.secrets.verify(credentials.clientSecret, client.secret_hash))) {
+      if (lockedMs !== undefined) {
+        const seconds = Math.ceil(lockedMs / 1000);
+        throw new OAuthError('invalid_client', `too many wrong secrets for this client in the last minute: secrets it has not seen before are checked again in ${seconds} s`, seconds);
+      }
       throw new OAuthError('invalid_client', 'unknown client or wrong secret');
     }
     const granted = parseJson<Scope[]>(client.scopes);

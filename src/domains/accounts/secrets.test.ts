@@ -6,10 +6,16 @@ describe('SecretVerifier', () => {
     let now = 0;
     const verifier = new SecretVerifier(() => now);
     const stored = await hashSecret('the-right-secret');
-    for (let i = 0; i < 5; i++) expect(await verifier.verify(`guess-${i}`, stored)).toBe(false);
-    // Throttled: even the right secret, not remembered yet, is refused for now.
+    for (let i = 0; i < 4; i++) expect(await verifier.verify(`guess-${i}`, stored)).toBe(false);
+    expect(verifier.lockedFor(stored)).toBeUndefined();
+    expect(await verifier.verify('guess-4', stored)).toBe(false);
+    expect(verifier.lockedFor(stored)).toBe(60_000);
+    // Throttled: even the right secret, not remembered yet, is refused for now, and it says for how long.
     expect(await verifier.verify('the-right-secret', stored)).toBe(false);
-    now += 60_000;
+    now += 15_000;
+    expect(verifier.lockedFor(stored)).toBe(45_000);
+    now += 45_000;
+    expect(verifier.lockedFor(stored)).toBeUndefined();
     expect(await verifier.verify('the-right-secret', stored)).toBe(true);
     // Remembered: guesses that follow do not lock its owner out.
     for (let i = 0; i < 6; i++) expect(await verifier.verify(`guess-${i}`, stored)).toBe(false);

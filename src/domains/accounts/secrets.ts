@@ -64,4 +64,11 @@ export class SecretVerifier {
     remember(this.failures, stored, { count: (counting?.count ?? 0) + 1, since: counting?.since ?? at });
     return false;
   }
+
+  /** Milliseconds until a secret is hashed against `stored` again, while too many wrong ones came for it; undefined otherwise. */
+  lockedFor(stored: string): number | undefined {
+    const recent = this.failures.get(stored);
+    const left = recent === undefined ? 0 : recent.since + FAILURE_WINDOW_MS - this.now();
+    return recent !== undefined && recent.count >= MAX_FAILURES && left > 0 ? left : undefined;
+  }
 }

@@ -63,6 +63,7 @@ function tokenErrorHandler(error: FastifyError, request: FastifyRequest, reply: 
   reply.header('cache-control', 'no-store');
   if (error instanceof OAuthError) {
     if (error.status === 401) reply.header('www-authenticate', 'Basic realm="switchboard"');
+    if (error.retryAfterS !== undefined) reply.header('retry-after', String(error.retryAfterS));
     reply.code(error.status).send({ error: error.error, error_description: error.description });
     return;
   }
