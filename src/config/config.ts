@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { makeDirectories } from '../kernel/directories.js';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -116,7 +117,7 @@ function ensureSigningSecret(dataDir: string): string {
     if (kept.length < MIN_SIGNING_SECRET) throw new ConfigError([`${file}: the kept signing secret is ${kept.length} characters; it must be at least ${MIN_SIGNING_SECRET} (restore it; or delete the file to have a new one made, after which tokens already issued stop working and, without SWITCHBOARD_CREDENTIALS_KEY, stored channel credentials cannot be opened)`]);
     return kept;
   }
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirectories(dirname(file));
   const secret = randomBytes(48).toString('base64url');
   try {
     writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });

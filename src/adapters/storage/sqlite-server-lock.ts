@@ -1,5 +1,5 @@
 import SQLite from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { makeDirectories } from '../../kernel/directories.js';
 import { dirname, resolve } from 'node:path';
 
 /**
@@ -13,7 +13,7 @@ import { dirname, resolve } from 'node:path';
 export function holdSqliteServerLock(url: string): () => void {
   const file = url.slice('sqlite:'.length);
   if (file === ':memory:') return () => undefined;
-  mkdirSync(dirname(resolve(file)), { recursive: true });
+  makeDirectories(dirname(resolve(file)));
   const lock = new SQLite(`${file}.server-lock`, { timeout: 0 });
   try {
     lock.pragma('locking_mode = EXCLUSIVE');

@@ -1,6 +1,7 @@
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { makeDirectories } from '../../kernel/directories.js';
 import { dirname, resolve } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Database, Storage } from '../../ports/storage.js';
@@ -35,7 +36,7 @@ function withStatementCache(connection: SQLite.Database): SqliteDatabase {
 export function createSqliteStorage(url: string): Storage {
   const file = url.slice('sqlite:'.length);
   if (file !== ':memory:') {
-    mkdirSync(dirname(resolve(file)), { recursive: true });
+    makeDirectories(dirname(resolve(file)));
     // Tenants' data is for this server's user only; SQLite gives its WAL and shared-memory files the database file's mode.
     if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
   }
