@@ -141,7 +141,7 @@ export class AccountsService {
     const granted = parseJson<Scope[]>(client.scopes);
     // A blank scope is treated as omitted: every scope granted to the client.
     const words = (scope ?? '').split(' ').filter((s) => s !== '');
-    const requested = words.length === 0 ? granted : words;
+    const requested = [...new Set(words.length === 0 ? granted : words)];
     const refused = requested.filter((s) => !isScope(s) || !granted.includes(s));
     if (refused.length > 0) throw new OAuthError('invalid_scope', `not granted to this client: ${refused.join(' ')}`);
     const scopes = requested as Scope[];
