@@ -32,14 +32,10 @@ export interface VariableOutput {
 }
 
 /** A config field that must be one of the account's own numbers. */
-export interface AccountNumberField {
+/** A value in a component's config that must name something of the account (one of its numbers, one of its skills). */
+export interface AccountReference {
   path: Path;
-  number: string;
-}
-
-export interface AccountSkillField {
-  path: Path;
-  name: string;
+  value: string;
 }
 
 /**
@@ -55,9 +51,9 @@ export interface ComponentSpec<Schema extends z.ZodType = z.ZodType> {
   references?(config: z.output<Schema>): VariableReference[];
   /** Present only on types that write variables, so a broken config of such a type is known to hide some. */
   outputs?(config: z.output<Schema>): VariableOutput[];
-  accountNumbers?(config: z.output<Schema>): AccountNumberField[];
+  accountNumbers?(config: z.output<Schema>): AccountReference[];
   /** Skills the config names, which must be the account's (names match exactly). */
-  accountSkills?(config: z.output<Schema>): AccountSkillField[];
+  accountSkills?(config: z.output<Schema>): AccountReference[];
 }
 
 /** Keeps each spec's config type precise while the registry can treat them alike. */

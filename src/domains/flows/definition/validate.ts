@@ -1,4 +1,5 @@
 import { isComplete, readConfig, type ComponentNode } from './component-node.js';
+import type { AccountReference, ComponentSpec } from './component-spec.js';
 import { BUILTIN_VARIABLES, type FlowComponent, type FlowDefinition, type FlowTrigger, type FlowVariables } from './definition.model.js';
 import { TOP_LEVEL_FIELDS } from './definition.schema.js';
 import { readStart, readTrigger, readVariables } from './declarations.js';
@@ -26,24 +27,33 @@ export interface ValidationResult {
   problems: DefinitionProblem[];
 }
 
-function reportForeignNumbers(nodes: readonly ComponentNode[], accountNumbers: Iterable<string>, problems: DefinitionProblem[]): void {
-  const own = new Set(accountNumbers);
-  for (const node of nodes) {
-    for (const field of readConfig(node, (spec, config) => spec.accountNumbers?.(config), (field) => typeof field.number === 'string')) {
-      if (own.has(field.number)) continue;
-      const path = [...node.path, 'config', ...field.path];
-      problems.push(problem('unknown_from_number', node.label, path, `${toFieldLabel(path)} ${field.number} is not one of the account's numbers`));
-    }
-  }
-}
+/** The things of the account a definition may name, each checked against what the caller passes. */
+const ACCOUNT_REFERENCES = [
+  {
+    known: (context: ValidationContext) => context.accountNumbers,
+    read: (spec: ComponentSpec, config: never): readonly AccountReference[] | undefined => spec.accountNumbers?.(config),
+    code: 'unknown_from_number',
+    says: (value: string) => `${value} is not one of the account's numbers`,
+  },
+  {
+    known: (context: ValidationContext) => context.accountSkills,
+    read: (spec: ComponentSpec, config: never): readonly AccountReference[] | undefined => spec.accountSkills?.(config),
+    code: 'unknown_skill',
+    says: (value: string) => `"${value}" is not one of the account's skills (names match exactly)`,
+  },
+] as const;
 
-function reportUnknownSkills(nodes: readonly ComponentNode[], accountSkills: Iterable<string>, problems: DefinitionProblem[]): void {
-  const own = new Set(accountSkills);
-  for (const node of nodes) {
-    for (const field of readConfig(node, (spec, config) => spec.accountSkills?.(config), (field) => typeof field.name === 'string')) {
-      if (own.has(field.name)) continue;
-      const path = [...node.path, 'config', ...field.path];
-      problems.push(problem('unknown_skill', node.label, path, `${toFieldLabel(path)} "${field.name}" is not one of the account's skills (names match exactly)`));
+function reportUnknownReferences(nodes: readonly ComponentNode[], context: ValidationContext, problems: DefinitionProblem[]): void {
+  for (const reference of ACCOUNT_REFERENCES) {
+    const known = reference.known(context);
+    if (known === undefined) continue;
+    const own = new Set(known);
+    for (const node of nodes) {
+      for (const field of readConfig(node, reference.read, (field) => typeof field.value === 'string')) {
+        if (own.has(field.value)) continue;
+        const path = [...node.path, 'config', ...field.path];
+        problems.push(problem(reference.code, node.label, path, `${toFieldLabel(path)} ${reference.says(field.value)}`));
+      }
     }
   }
 }
@@ -108,8 +118,7 @@ export function validateDefinition(input: unknown, context: ValidationContext = 
   ];
   reportVariables(nodes, buildScope(declared, nodes), facts, problems);
   reportBuiltInOutputs(nodes, problems);
-  if (context.accountNumbers !== undefined) reportForeignNumbers(nodes, context.accountNumbers, problems);
-  if (context.accountSkills !== undefined) reportUnknownSkills(nodes, context.accountSkills, problems);
+  reportUnknownReferences(nodes, context, problems);
   if (context.speaks !== undefined) reportUnspokenLanguages(nodes, context.speaks, problems);
 
   if (problems.length > 0 || trigger === null || variables === null || start === null) return { definition: null, problems };

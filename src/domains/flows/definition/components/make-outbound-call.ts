@@ -12,5 +12,5 @@ export const makeOutboundCall = defineComponent({
   }),
   exits: fixedExits(['answered', 'invalid_number', 'busy', 'no_answer']),
   templates: (config) => [{ path: ['to'], text: config.to }],
-  accountNumbers: (config) => [{ path: ['from'], number: config.from }],
+  accountNumbers: (config) => [{ path: ['from'], value: config.from }],
 });

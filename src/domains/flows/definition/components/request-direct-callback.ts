@@ -11,5 +11,5 @@ export const requestDirectCallback = defineComponent({
   }),
   exits: fixedExits(['next', 'error']),
   templates: (config) => [{ path: ['number'], text: config.number }],
-  accountSkills: (config) => [{ path: ['skill'], name: config.skill }],
+  accountSkills: (config) => [{ path: ['skill'], value: config.skill }],
 });
