@@ -33,6 +33,9 @@ describe.each(DATABASES)('accounts, OAuth client credentials and service tokens 
     expect((await t.post('/admin/accounts/nope/clients', { name: 'x', scopes: ['calls:read'] }, ADMIN_TOKEN)).status).toBe(404);
     const badScope = await t.post(`/admin/accounts/${created.body.id}/clients`, { name: 'x', scopes: ['calls:read', 'root'] }, ADMIN_TOKEN);
     expect(badScope.body.fields[0].name).toBe('scopes.1');
+    // A name is one line of text: a newline or a NUL would forge lines in lists and logs.
+    const forged = await t.post(`/admin/accounts/${created.body.id}/clients`, { name: 'ops\nadmin', scopes: ['calls:read'] }, ADMIN_TOKEN);
+    expect(forged.body.fields).toEqual([{ name: 'name', description: 'must not contain control characters such as newlines' }]);
   });
 
   it('issues tokens for Basic and body credentials, form-encoded or JSON', async () => {

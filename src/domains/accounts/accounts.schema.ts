@@ -2,12 +2,15 @@ import { z } from 'zod';
 import { canonicalTimeZone, isCountryCode, isTimeZone } from '../../kernel/phone.js';
 import { SCOPES } from './scopes.js';
 
+/** A name shown in lists and logs: one line of text, no control characters (a NUL or a newline forges log lines). */
+const displayName = z.string().trim().min(1).max(200).regex(/^\P{Cc}*$/u, 'must not contain control characters such as newlines');
+
 export const scopeList = z.array(z.enum(SCOPES)).min(1).describe('OAuth scopes granted');
 /** The scopes a request grants: one named twice is granted (and stored) once. */
 const grantedScopes = scopeList.transform((scopes) => [...new Set(scopes)]);
 
 export const createAccountBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: displayName,
   // Stored as IANA spells them (`europe/lisbon` is Europe/Lisbon; `pt` is PT), so they read back alike.
   timezone: z.string().refine(isTimeZone, 'must be an IANA time zone').transform(canonicalTimeZone).default('UTC'),
   default_country: z
@@ -34,14 +37,14 @@ export const accountResponse = z.object({
   created_at: z.string(),
 });
 
-export const createClientBody = z.strictObject({ name: z.string().trim().min(1).max(200), scopes: grantedScopes });
+export const createClientBody = z.strictObject({ name: displayName, scopes: grantedScopes });
 
 export const limitsBody = z.strictObject({
   flows_interactions_per_second: z.number().int().min(1).max(MAX_PER_SECOND).optional(),
 });
 
 export const createServiceTokenBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: displayName,
   scopes: grantedScopes,
   // Held and shown in UTC (API.md, Conventions), and compared as an instant, whatever offset it was written with.
   expires_at: z.iso
