@@ -124,11 +124,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const network = config.SWITCHBOARD_TELEPHONY === 'simulated' ? telephony : undefined;
   const callbacks = new CallbacksService(storage, clock, accounts, skills, calls, jobs, webhooks.publisher);
   const dispatcher = new CallbackDispatcher({ storage, clock, skills, agents, telephony: overrides.telephony?.(telephony) ?? telephony, calls, jobs, events: webhooks.publisher });
-  // Validation checks make_outbound_call.from against the account's numbers.
-  const flows = new FlowsService(storage, clock, async (accountId) => ({
-    numbers: (await numbers.routingEntries(accountId)).map((entry) => entry.number),
-    skills: await skills.names(accountId),
-  }), (language) => tts.resolve(language) !== undefined);
+  // Validation checks make_outbound_call.from against the account's numbers, and request_direct_callback.skill against its skills.
+  const flows = new FlowsService(storage, clock, async (accountId) => {
+    const [entries, skillNames] = await Promise.all([numbers.routingEntries(accountId), skills.names(accountId)]);
+    return { numbers: entries.map((entry) => entry.number), skills: skillNames };
+  }, (language) => tts.resolve(language) !== undefined);
   const caseStatuses = new CaseStatusesService(storage, clock);
   const caseSettings = new CaseSettingsService(storage, clock, jobs);
   const cases = new CasesService({ storage, clock, jobs, statuses: caseStatuses, settings: caseSettings, timeZoneOf: async (accountId) => (await accounts.getAccount(accountId)).timezone, events: webhooks.publisher });

@@ -1,5 +1,3 @@
-// Validation messages in the API's own words, set before any schema parses.
-import './kernel/zod-messages.js';
 import { loadConfig, ConfigError } from './config/config.js';
 import { createApp } from './app.js';
 import { holdSqliteServerLock } from './adapters/storage/sqlite-server-lock.js';
@@ -9,7 +7,7 @@ const FORCED_EXIT_AFTER_GRACE_MS = 20_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const releaseLock = config.DATABASE_URL.startsWith('sqlite:') ? holdSqliteServerLock(config.DATABASE_URL) : () => undefined;
+  const releaseLock = holdSqliteServerLock(config.DATABASE_URL);
   const app = await createApp(config);
   try {
     await app.server.listen({ port: config.PORT, host: config.HOST });

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config/config.js';
+import { sqliteFileOf } from '../adapters/storage/sqlite-url.js';
 import { systemClock } from '../kernel/clock.js';
 import type { Storage } from '../ports/storage.js';
 import { AccountsService } from '../domains/accounts/index.js';
@@ -49,8 +50,8 @@ export interface Session {
  */
 export async function withSession<T>(cli: Cli, work: (session: Session) => Promise<T>): Promise<T> {
   const config = cli.config();
-  const file = config.DATABASE_URL.startsWith('sqlite:') ? config.DATABASE_URL.slice('sqlite:'.length) : undefined;
-  const created = file !== undefined && file !== ':memory:' && !existsSync(file);
+  const file = sqliteFileOf(config.DATABASE_URL);
+  const created = file !== undefined && !existsSync(file);
   const storage = await openDatabase(config.DATABASE_URL, true);
   // Most likely a DATABASE_URL (or working directory) other than the server's: say so, or what this command does goes unseen.
   if (created) cli.err(`note: ${resolve(file)} did not exist; this command created a new, empty database there. A server started with another DATABASE_URL will not see it.`);

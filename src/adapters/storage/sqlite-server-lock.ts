@@ -1,18 +1,19 @@
 import SQLite from 'better-sqlite3';
 import { makeDirectories } from '../../kernel/directories.js';
+import { sqliteFileOf } from './sqlite-url.js';
 import { dirname, resolve } from 'node:path';
 
 /**
  * Makes this process the one server of an SQLite database (`sqlite:<file>`), or throws when
- * another one already is. SQLite has no notifications between processes, so a second server on
- * the same file would route from settings it never hears have changed and count rate limits on
- * its own. The lock is an exclusive transaction held on `<file>.server-lock`: the operating
+ * another one already is; another database (in memory, PostgreSQL) has nothing to hold. SQLite
+ * has no notifications between processes, so a second server on the same file would route from
+ * settings it never hears have changed and count rate limits on its own. The lock is an exclusive transaction held on `<file>.server-lock`: the operating
  * system releases it when the process ends however it ends, so a crash leaves no stale lock.
  * The CLI, which only reads and writes rows, does not take it. Returns what releases it.
  */
 export function holdSqliteServerLock(url: string): () => void {
-  const file = url.slice('sqlite:'.length);
-  if (file === ':memory:') return () => undefined;
+  const file = sqliteFileOf(url);
+  if (file === undefined) return () => undefined;
   makeDirectories(dirname(resolve(file)));
   const lock = new SQLite(`${file}.server-lock`, { timeout: 0 });
   try {

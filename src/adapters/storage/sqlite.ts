@@ -2,6 +2,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { makeDirectories } from '../../kernel/directories.js';
+import { sqliteFileOf } from './sqlite-url.js';
 import { dirname, resolve } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Database, Storage } from '../../ports/storage.js';
@@ -34,13 +35,13 @@ function withStatementCache(connection: SQLite.Database): SqliteDatabase {
 
 /** `sqlite:./data/switchboard.db`, `sqlite:/abs/path.db` or `sqlite::memory:`. */
 export function createSqliteStorage(url: string): Storage {
-  const file = url.slice('sqlite:'.length);
-  if (file !== ':memory:') {
+  const file = sqliteFileOf(url);
+  if (file !== undefined) {
     makeDirectories(dirname(resolve(file)));
     // Tenants' data is for this server's user only; SQLite gives its WAL and shared-memory files the database file's mode.
     if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
   }
-  const connection = new SQLite(file);
+  const connection = new SQLite(file ?? ':memory:');
   connection.pragma('journal_mode = WAL');
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');

@@ -52,7 +52,9 @@ export class AttemptEndings {
     const maxAttempts = skill?.max_attempts ?? SKILL_DEFAULTS.max_attempts;
     const attempts = [...parseJson<Attempt[]>(row.attempts), { at: '', outcome, agent_id: null, call_id: null }];
     if (outcome === 'invalid_number' || countedAttempts(attempts) >= maxAttempts) return this.settle(row, 'failed', outcome, callId, options);
-    await this.settle(row, 'queued', outcome, callId, { ...options, retryAfterS: skill?.retry_delay_s ?? SKILL_DEFAULTS.retry_delay_s });
+    // A callback whose skill was deleted meanwhile has no queue to go back to.
+    if (!skill) return this.settle(row, 'cancelled', outcome, callId, options);
+    await this.settle(row, 'queued', outcome, callId, { ...options, retryAfterS: skill.retry_delay_s });
   }
 
   /** The call the callback connected has ended. */
@@ -69,8 +71,6 @@ export class AttemptEndings {
   private async settle(row: CallbackRow, to: 'queued' | 'completed' | 'failed' | 'cancelled', outcome: AttemptOutcome, callId: string | null, options: SettleOptions = {}): Promise<void> {
     const { storage, jobs, agents } = this.deps;
     const { agentStatus = 'available', retryAfterS = 0, toBack = false } = options;
-    // A callback whose skill was deleted meanwhile has no queue to go back to.
-    if (to === 'queued' && !(await this.deps.skills.find(row.account_id, row.skill_id))) return this.settle(row, 'cancelled', outcome, callId, options);
     // The attempt, the retry time and the new place in the queue all count from one instant.
     const now = this.deps.clock.now();
     const at = now.toISOString();

@@ -18,7 +18,8 @@ const DISPATCH_BATCH = 200;
 /** How often a customer held on the line looks whether another node handed them an agent. */
 const HOLD_POLL_MS = 1000;
 /** The longest a customer holds on the line for an agent; then they are let go and called back later. */
-export const MAX_HOLD_S = 600;
+const MAX_HOLD_S = 600;
+
 interface Dependencies extends EndingDependencies {
   telephony: CallControl;
   calls: CallLog;

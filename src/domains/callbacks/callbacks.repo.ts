@@ -57,8 +57,7 @@ export function callbacksRepo(db: Executor, dialect: DialectName) {
     },
     /** The state of a callback the agent is held for or on (reserved, dialing, connected), if any. */
     async agentOnCallback(accountId: string, agentId: string): Promise<CallbackRow['state'] | undefined> {
-      const row = await db.selectFrom('callbacks').select('state').where('account_id', '=', accountId).where('agent_id', '=', agentId)
-        .where('state', 'in', ['reserved', 'dialing', 'connected']).limit(1).executeTakeFirst();
+      const row = await db.selectFrom('callbacks').select('state').where('account_id', '=', accountId).where('agent_id', '=', agentId).where(HOLDING_AGENT).limit(1).executeTakeFirst();
       return row?.state;
     },
     /** False when a callback for the same skill and number is still waiting (the partial unique index). */

@@ -186,7 +186,7 @@ export class CallLog implements CallRecords {
     const arrivals = entries.filter((entry) => entry.arrival);
     await repo.upsertMany(arrivals.length === 0 ? entries : entries.filter((entry) => !entry.arrival));
     if (arrivals.length === 0) return;
-    const inserted = await repo.insertNew(arrivals);
+    const inserted = new Set((await repo.insertNew(arrivals)).map((row) => keyOf(row.account_id, row.id)));
     for (const entry of arrivals) {
       if (!inserted.has(keyOf(entry.accountId, entry.call.id))) entry.stored = await repo.find(entry.accountId, entry.call.id);
     }

@@ -104,11 +104,10 @@ export function callsRepo(db: Executor) {
       if (entries.length === 0) return;
       await db.executeQuery(compiledWrite(db, 'upsert', entries.map(({ accountId, call }) => toInsert(accountId, call))));
     },
-    /** Inserts the calls the log does not hold yet; answers the keys (`account_id` NUL `id`) of those it inserted. */
-    async insertNew(entries: { accountId: string; call: CallRecord }[]): Promise<Set<string>> {
-      if (entries.length === 0) return new Set();
-      const result = await db.executeQuery<{ account_id: string; id: string }>(compiledWrite(db, 'insertNew', entries.map(({ accountId, call }) => toInsert(accountId, call))));
-      return new Set(result.rows.map((row) => `${row.account_id}\u0000${row.id}`));
+    /** Inserts the calls the log does not hold yet; answers those it inserted. */
+    async insertNew(entries: { accountId: string; call: CallRecord }[]): Promise<{ account_id: string; id: string }[]> {
+      if (entries.length === 0) return [];
+      return (await db.executeQuery<{ account_id: string; id: string }>(compiledWrite(db, 'insertNew', entries.map(({ accountId, call }) => toInsert(accountId, call))))).rows;
     },
     async find(accountId: string, id: string): Promise<CallRecord | undefined> {
       const [row] = (await findCall(db, { accountId, id })).rows;

@@ -55,7 +55,7 @@ export class SkillsService {
   }
 
   /** Every skill name of the account: what a flow may queue callbacks on. */
-  async names(accountId: string): Promise<string[]> {
+  names(accountId: string): Promise<string[]> {
     return skillsRepo(this.storage.db).names(accountId);
   }
 

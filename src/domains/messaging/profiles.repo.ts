@@ -11,10 +11,9 @@ export function profilesRepo(db: Executor) {
     findByAppToken(tokenId: string): Promise<ProfileRow | undefined> {
       return db.selectFrom('message_profiles').selectAll().where('app_token_id', '=', tokenId).executeTakeFirst();
     },
-    /** Creates the profile or replaces its addressing data; its app token is kept. */
     /**
-     * Inserts or replaces the profile's addressing; with `keepWindow` a stored
-     * `last_inbound_whatsapp_at` stays as it is while the WhatsApp id does not change.
+     * Creates the profile or replaces its addressing data; its app token is kept, and with
+     * `keepWindow` so is a stored `last_inbound_whatsapp_at` while the WhatsApp id does not change.
      */
     async upsert(row: ProfileRow, keepWindow: boolean): Promise<void> {
       const { phone_number, email, fb_messenger_id, whatsapp_id, opt_outs, last_inbound_whatsapp_at, updated_at } = row;

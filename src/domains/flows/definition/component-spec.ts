@@ -31,7 +31,6 @@ export interface VariableOutput {
   path: readonly (string | number)[];
 }
 
-/** A config field that must be one of the account's own numbers. */
 /** A value in a component's config that must name something of the account (one of its numbers, one of its skills). */
 export interface AccountReference {
   path: Path;

@@ -148,11 +148,6 @@ const HARNESS_FILENAME = 'sandbox-harness.js';
 const PRELUDE_FILENAME = 'sandbox-virtual-time.js';
 
 /**
- * Evaluated before the user's module, so the built-ins it captures cannot be replaced by it.
- * `call` invokes the default export with a frozen copy of the variables; `collect` turns the
- * returned object into a JSON string of string values, or a JSON `{ error }` explaining why not.
- */
-/**
  * Evaluated before the user's module in a simulation: `Date` reads the virtual instant (moving on
  * at the real pace from there), and `Math.random` is a seeded mulberry32, so a scenario repeats
  * exactly. Dates built from explicit values, `Date.parse` and `Date.UTC` are unchanged, and
@@ -184,6 +179,11 @@ const virtualTimePrelude = (shiftMs, seed) => `(() => {
   };
 })();`;
 
+/**
+ * Evaluated before the user's module, so the built-ins it captures cannot be replaced by it.
+ * `call` invokes the default export with a frozen copy of the variables; `collect` turns the
+ * returned object into a JSON string of string values, or a JSON `{ error }` explaining why not.
+ */
 const HARNESS = `(() => {
   'use strict';
   const { freeze, keys, create } = Object;
